@@ -1,0 +1,324 @@
+"""The IAM data model: accounts, root and IAM users, groups, roles, keys, MFA.
+
+Formats and limits follow "IAM and AWS STS quotas, name requirements, and
+character limits":
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django_otp.models import Device, ThrottlingMixin
+
+from iamconsole.crypto import seal, unseal
+
+
+class Account(models.Model):
+    """An AWS account: 12-digit id, optional alias (the sign-in URL)."""
+
+    id = models.CharField(primary_key=True, max_length=12)
+    # Account alias: 3-63 chars, lower-case letters, digits and hyphens, unique
+    # across AWS (here: across the installation).
+    alias = models.CharField(max_length=63, unique=True, null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever a policy, version, attachment, membership or boundary in the
+    # account changes: every process's cached compiled policies for the account's
+    # principals become stale at once (see policies/cache.py).
+    authz_generation = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.alias or self.id
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:aws:iam::{self.id}:root"
+
+
+class PasswordPolicy(models.Model):
+    """The account password policy (UpdateAccountPasswordPolicy).
+
+    No row means AWS's default policy: 8 characters minimum, no other rule.
+    """
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="password_policy"
+    )
+    minimum_password_length = models.PositiveSmallIntegerField(default=8)  # 6..128
+    require_symbols = models.BooleanField(default=False)
+    require_numbers = models.BooleanField(default=False)
+    require_uppercase_characters = models.BooleanField(default=False)
+    require_lowercase_characters = models.BooleanField(default=False)
+    allow_users_to_change_password = models.BooleanField(default=False)
+    max_password_age = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..1095 days
+    password_reuse_prevention = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..24
+    hard_expiry = models.BooleanField(default=False)
+
+
+class ConsoleUserManager(BaseUserManager["ConsoleUser"]):
+    def get_by_natural_key(self, username: str) -> ConsoleUser:
+        return self.get(username=username)
+
+
+class ConsoleUser(AbstractBaseUser):
+    """Who can sign in to the console and own MFA devices: a root user or an IAM user.
+
+    Root: ``username`` is ``root:<email>``. IAM user: ``iam:<account>:<lower name>``,
+    with a usable password only while the user has a login profile.
+    """
+
+    username = models.CharField(max_length=200, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="console_users")
+    is_root = models.BooleanField(default=False)
+    email = models.EmailField(blank=True)
+    login_profile_created = models.DateTimeField(null=True, blank=True)
+    password_reset_required = models.BooleanField(default=False)
+    password_changed = models.DateTimeField(null=True, blank=True)
+    # Sessions signed in before this moment are ended (sign-out everywhere, disable).
+    sessions_valid_after = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "username"
+    objects = ConsoleUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=models.Q(is_root=True), name="one_root_per_account"
+            )
+        ]
+
+    @property
+    def is_staff(self) -> bool:  # no Django admin
+        return False
+
+    @property
+    def has_login_profile(self) -> bool:
+        return self.is_root or self.login_profile_created is not None
+
+
+class Taggable(models.Model):
+    """Tags as AWS stores them: an ordered list of {"Key", "Value"}; 50 per resource."""
+
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def tag_dict(self) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self.tags}
+
+
+class IamUser(Taggable):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="users")
+    name = models.CharField(max_length=64)
+    path = models.CharField(max_length=512, default="/")
+    unique_id = models.CharField(max_length=32, unique=True)
+    arn = models.CharField(max_length=1200, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    password_last_used = models.DateTimeField(null=True, blank=True)
+    console = models.OneToOneField(ConsoleUser, on_delete=models.PROTECT, related_name="iam_user")
+    permissions_boundary = models.ForeignKey(
+        "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # User names are unique case-insensitively within an account.
+            models.UniqueConstraint("account", Lower("name"), name="iamuser_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    unique_id = models.CharField(max_length=32, unique=True)
+    arn = models.CharField(max_length=1200, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    users = models.ManyToManyField(IamUser, through="GroupMembership", related_name="groups")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="group_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE)
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
+
+
+class Role(Taggable):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(max_length=64)
+    path = models.CharField(max_length=512, default="/")
+    unique_id = models.CharField(max_length=32, unique=True)
+    arn = models.CharField(max_length=1200, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    trust_policy = models.TextField()
+    description = models.CharField(max_length=1000, blank=True)
+    # MaxSessionDuration: 3600..43200 seconds (1 to 12 hours).
+    max_session_duration = models.PositiveIntegerField(default=3600)
+    permissions_boundary = models.ForeignKey(
+        "policies.ManagedPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_used = models.DateTimeField(null=True, blank=True)
+    last_used_region = models.CharField(max_length=32, blank=True)
+    # "Revoke active sessions": sessions issued before this instant are denied
+    # (AWS attaches a Deny on aws:TokenIssueTime; see operations.revoke_role_sessions).
+    sessions_revoked_before = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="role_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessKey(models.Model):
+    """A long-term access key of an IAM user (or of root, which AWS allows but discourages)."""
+
+    access_key_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_keys")
+    user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="access_keys"
+    )
+    secret_sealed = models.BinaryField()
+    status = models.CharField(max_length=8, default="Active")  # Active | Inactive
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    last_used_service = models.CharField(max_length=64, blank=True)
+    last_used_region = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["created", "access_key_id"]
+
+    @staticmethod
+    def seal_context(access_key_id: str) -> str:
+        return f"access-key:{access_key_id}"
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_sealed = seal(secret, context=self.seal_context(self.access_key_id))
+
+    def secret(self) -> str:
+        return unseal(self.secret_sealed, context=self.seal_context(self.access_key_id))
+
+    @property
+    def is_root_key(self) -> bool:
+        return self.user_id is None
+
+
+class TemporaryCredential(models.Model):
+    """STS credentials (``ASIA…``): a role session or a GetSessionToken session."""
+
+    access_key_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    secret_sealed = models.BinaryField()
+    session_token_hash = models.CharField(max_length=64)
+    issued = models.DateTimeField()
+    expires = models.DateTimeField(db_index=True)
+    # Role session: role + session name; GetSessionToken: the user (or root) it came from.
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+    session_name = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    is_root = models.BooleanField(default=False)
+    session_policies = models.JSONField(default=list, blank=True)  # documents (text)
+    session_tags = models.JSONField(default=list, blank=True)
+    source_identity = models.CharField(max_length=64, blank=True)
+    mfa_authenticated = models.BooleanField(default=False)
+    source_arn = models.CharField(max_length=1200, blank=True)  # who assumed it
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_sealed = seal(secret, context=f"temp-key:{self.access_key_id}")
+
+    def secret(self) -> str:
+        return unseal(self.secret_sealed, context=f"temp-key:{self.access_key_id}")
+
+
+class MfaDevice(ThrottlingMixin, Device):
+    """A virtual MFA device (TOTP, RFC 6238, 30-second steps, 6 digits, SHA-1).
+
+    ``Device.user`` is the owner's console identity (root or IAM user). A virtual
+    device created but not yet enabled (CreateVirtualMFADevice) belongs to the
+    account's root identity with ``confirmed=False`` and no ``iam_user``.
+    The seed is sealed at rest; ``last_t`` stops any code from being accepted twice.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mfa_devices")
+    iam_user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="mfa_devices"
+    )
+    serial_number = models.CharField(max_length=1200, unique=True)
+    path = models.CharField(max_length=512, default="/")
+    seed_sealed = models.BinaryField()
+    last_t = models.BigIntegerField(default=-1)
+    enabled = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta(Device.Meta):
+        verbose_name = "virtual MFA device"
+
+    def seal_context(self) -> str:
+        return f"mfa-seed:{self.serial_number}"
+
+    def set_seed(self, seed: bytes) -> None:
+        self.seed_sealed = seal(seed.hex(), context=self.seal_context())
+
+    def seed(self) -> bytes:
+        return bytes.fromhex(unseal(self.seed_sealed, context=self.seal_context()))
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token: object) -> bool:
+        """django-otp entry point: accept a code once, within one step of now."""
+        from accounts.totp import verify_and_consume
+
+        verify_allowed, _ = self.verify_is_allowed()
+        if not verify_allowed:
+            return False
+        ok = verify_and_consume(self, str(token))
+        if ok:
+            self.throttle_reset()
+        else:
+            self.throttle_increment()
+        return ok
+
+
+class SignInThrottle(models.Model):
+    """Failed console sign-ins per identity key, for growing waits.
+
+    Keyed by a hash of the account and identity so unknown and known users are
+    throttled alike and nothing reveals which names exist.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    window_failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)

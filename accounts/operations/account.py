@@ -1,0 +1,250 @@
+"""Account-level operations: sign-up, alias, password policy, account summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+
+from accounts.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
+from accounts.ids import account_id as random_account_id
+from accounts.models import (
+    AccessKey,
+    Account,
+    ConsoleUser,
+    Group,
+    IamUser,
+    MfaDevice,
+    PasswordPolicy,
+    Role,
+)
+from accounts.principal import Principal, root_principal
+from accounts.validation import check_alias
+from iamconsole.ops import operation, record_event
+from policies.authorization import authorize
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: Account
+    root: ConsoleUser
+
+
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    account_id: str | None = None,
+    alias: str | None = None,
+    source_ip: str | None = None,
+) -> NewAccount:
+    """Create an account and its root user (Argon2-hashed password).
+
+    Root emails are unique across the installation (they are the sign-in name).
+    """
+    email = email.strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise ValidationError("Enter a valid email address.")
+    if len(password) < 8:
+        raise ValidationError("The root password must have at least 8 characters.")
+    if account_id is not None and (len(account_id) != 12 or not account_id.isdigit()):
+        raise ValidationError("An account id is 12 digits.")
+    if alias:
+        check_alias(alias)
+    username = f"root:{email.lower()}"
+    for _ in range(20):
+        new_id = account_id or random_account_id()
+        try:
+            with transaction.atomic():
+                if ConsoleUser.objects.filter(username=username).exists():
+                    raise EntityAlreadyExists("An account with this email address already exists.")
+                if Account.objects.filter(pk=new_id).exists():
+                    if account_id:
+                        raise EntityAlreadyExists(f"Account {account_id} already exists.")
+                    continue
+                if alias and Account.objects.filter(alias=alias).exists():
+                    raise EntityAlreadyExists(f"The account alias {alias} already exists.")
+                account = Account.objects.create(id=new_id, alias=alias or None)
+                root = ConsoleUser.objects.create(
+                    username=username,
+                    account=account,
+                    is_root=True,
+                    email=email,
+                    password=make_password(password),
+                )
+                record_event(
+                    root_principal(account.id, source_ip=source_ip),
+                    "CreateAccount",
+                    account.root_arn,
+                    event_source="signin.amazonaws.com",
+                )
+                return NewAccount(account=account, root=root)
+        except IntegrityError as exc:
+            if account_id:
+                raise EntityAlreadyExists(
+                    "An account with this email, id or alias already exists."
+                ) from exc
+    raise EntityAlreadyExists("Could not allocate an account id.")
+
+
+@operation("CreateAccountAlias")
+def create_account_alias(*, actor: Principal, alias: str) -> None:
+    check_alias(alias)
+    authorize(actor, "iam:CreateAccountAlias", "*")
+    account = Account.objects.select_for_update().get(pk=actor.account_id)
+    if Account.objects.filter(alias=alias).exclude(pk=account.pk).exists():
+        raise EntityAlreadyExists(f"The account alias {alias} already exists.")
+    account.alias = alias  # an account has at most one alias: a new one replaces it
+    from iamconsole.ops import save_unique  # noqa: F401  (uniqueness raced below)
+
+    try:
+        with transaction.atomic():
+            account.save(update_fields=["alias"])
+    except IntegrityError as exc:
+        raise EntityAlreadyExists(f"The account alias {alias} already exists.") from exc
+    record_event(actor, "CreateAccountAlias", "*", request={"AccountAlias": alias})
+
+
+@operation("DeleteAccountAlias")
+def delete_account_alias(*, actor: Principal, alias: str) -> None:
+    authorize(actor, "iam:DeleteAccountAlias", "*")
+    account = Account.objects.get(pk=actor.account_id)
+    if account.alias != alias:
+        raise NoSuchEntity(f"The account alias {alias} cannot be found.")
+    account.alias = None
+    account.save(update_fields=["alias"])
+    record_event(actor, "DeleteAccountAlias", "*", request={"AccountAlias": alias})
+
+
+@operation("ListAccountAliases")
+def list_account_aliases(*, actor: Principal) -> list[str]:
+    authorize(actor, "iam:ListAccountAliases", "*")
+    alias = Account.objects.filter(pk=actor.account_id).values_list("alias", flat=True).first()
+    return [alias] if alias else []
+
+
+@operation("GetAccountPasswordPolicy")
+def get_account_password_policy(*, actor: Principal) -> PasswordPolicy:
+    authorize(actor, "iam:GetAccountPasswordPolicy", "*")
+    policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
+    if policy is None:
+        raise NoSuchEntity(
+            f"The Password Policy with domain name {actor.account_id} cannot be found."
+        )
+    return policy
+
+
+def _range(value: int | None, member: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if not low <= int(value) <= high:
+        raise ValidationError(
+            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
+            f"Member must have value {'greater than or equal to ' + str(low) if high > 10**6 else f'between {low} and {high}'}"
+        )
+    return int(value)
+
+
+@operation("UpdateAccountPasswordPolicy")
+def update_account_password_policy(
+    *,
+    actor: Principal,
+    minimum_password_length: int | None = None,
+    require_symbols: bool = False,
+    require_numbers: bool = False,
+    require_uppercase_characters: bool = False,
+    require_lowercase_characters: bool = False,
+    allow_users_to_change_password: bool = False,
+    max_password_age: int | None = None,
+    password_reuse_prevention: int | None = None,
+    hard_expiry: bool = False,
+) -> PasswordPolicy:
+    """UpdateAccountPasswordPolicy: parameters left out take AWS's defaults."""
+    authorize(actor, "iam:UpdateAccountPasswordPolicy", "*")
+    values = dict(
+        minimum_password_length=_range(minimum_password_length, "minimumPasswordLength", 6, 128)
+        or 6,
+        require_symbols=bool(require_symbols),
+        require_numbers=bool(require_numbers),
+        require_uppercase_characters=bool(require_uppercase_characters),
+        require_lowercase_characters=bool(require_lowercase_characters),
+        allow_users_to_change_password=bool(allow_users_to_change_password),
+        max_password_age=_range(max_password_age, "maxPasswordAge", 1, 1095),
+        password_reuse_prevention=_range(
+            password_reuse_prevention, "passwordReusePrevention", 1, 24
+        ),
+        hard_expiry=bool(hard_expiry),
+    )
+    policy, _ = PasswordPolicy.objects.update_or_create(
+        account_id=actor.account_id, defaults=values
+    )
+    record_event(actor, "UpdateAccountPasswordPolicy", "*")
+    return policy
+
+
+@operation("DeleteAccountPasswordPolicy")
+def delete_account_password_policy(*, actor: Principal) -> None:
+    authorize(actor, "iam:DeleteAccountPasswordPolicy", "*")
+    deleted, _ = PasswordPolicy.objects.filter(account_id=actor.account_id).delete()
+    if not deleted:
+        raise NoSuchEntity(
+            f"The Password Policy with domain name {actor.account_id} cannot be found."
+        )
+    record_event(actor, "DeleteAccountPasswordPolicy", "*")
+
+
+@operation("GetAccountSummary")
+def get_account_summary(*, actor: Principal) -> dict[str, int]:
+    """GetAccountSummary: usage and quotas, with the keys AWS's SummaryMap uses."""
+    from accounts.operations import common as q
+    from policies.models import ManagedPolicy
+
+    authorize(actor, "iam:GetAccountSummary", "*")
+    account_id = actor.account_id
+    root_console = ConsoleUser.objects.filter(account_id=account_id, is_root=True).first()
+    return {
+        "Users": IamUser.objects.filter(account_id=account_id).count(),
+        "UsersQuota": q.USERS_PER_ACCOUNT,
+        "Groups": Group.objects.filter(account_id=account_id).count(),
+        "GroupsQuota": q.GROUPS_PER_ACCOUNT,
+        "Roles": Role.objects.filter(account_id=account_id).count(),
+        "RolesQuota": q.ROLES_PER_ACCOUNT,
+        "Policies": ManagedPolicy.objects.filter(account_id=account_id).count(),
+        "PoliciesQuota": q.CUSTOMER_POLICIES_PER_ACCOUNT,
+        "PolicyVersionsInUse": ManagedPolicy.objects.filter(account_id=account_id).count(),
+        "PolicyVersionsInUseQuota": 10000,
+        "GroupsPerUserQuota": q.GROUPS_PER_USER,
+        "AttachedPoliciesPerUserQuota": q.MANAGED_POLICIES_PER_ENTITY,
+        "AttachedPoliciesPerGroupQuota": q.MANAGED_POLICIES_PER_ENTITY,
+        "AttachedPoliciesPerRoleQuota": q.MANAGED_POLICIES_PER_ENTITY,
+        "AccessKeysPerUserQuota": q.ACCESS_KEYS_PER_USER,
+        "UserPolicySizeQuota": q.INLINE_LIMITS["user"],
+        "GroupPolicySizeQuota": q.INLINE_LIMITS["group"],
+        "RolePolicySizeQuota": q.INLINE_LIMITS["role"],
+        "PolicySizeQuota": q.MANAGED_POLICY_LIMIT,
+        "AssumeRolePolicySizeQuota": q.TRUST_POLICY_LIMIT,
+        "VersionsPerPolicyQuota": q.VERSIONS_PER_POLICY,
+        "MFADevices": MfaDevice.objects.filter(account_id=account_id).count(),
+        "MFADevicesInUse": MfaDevice.objects.filter(
+            account_id=account_id, enabled__isnull=False
+        ).count(),
+        "AccountMFAEnabled": int(
+            bool(
+                root_console
+                and MfaDevice.objects.filter(
+                    user=root_console, confirmed=True, iam_user__isnull=True
+                ).exists()
+            )
+        ),
+        "AccountAccessKeysPresent": int(
+            AccessKey.objects.filter(account_id=account_id, user__isnull=True).exists()
+        ),
+        "AccountSigningCertificatesPresent": 0,
+        "ServerCertificates": 0,
+        "ServerCertificatesQuota": 20,
+        "Providers": 0,
+        "InstanceProfiles": 0,
+        "InstanceProfilesQuota": 1000,
+        "GlobalEndpointTokenVersion": 1,
+    }

@@ -1,0 +1,97 @@
+"""ARNs, quotas and lookups shared by the operations.
+
+Quotas: "IAM object quotas" (default values):
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.errors import NoSuchEntity
+from accounts.models import Account, Group, IamUser, Role
+from accounts.principal import Principal
+
+USERS_PER_ACCOUNT = 5000
+GROUPS_PER_ACCOUNT = 300
+ROLES_PER_ACCOUNT = 1000
+CUSTOMER_POLICIES_PER_ACCOUNT = 1500
+GROUPS_PER_USER = 10
+MANAGED_POLICIES_PER_ENTITY = 10
+ACCESS_KEYS_PER_USER = 2
+VERSIONS_PER_POLICY = 5
+MFA_DEVICES_PER_USER = 8
+# Inline policy sizes: the aggregate of all inline policies of one identity,
+# whitespace not counted ("IAM and AWS STS character limits").
+INLINE_LIMITS = {"user": 2048, "group": 5120, "role": 10240}
+MANAGED_POLICY_LIMIT = 6144
+TRUST_POLICY_LIMIT = 2048
+
+
+def iam_arn(account_id: str, kind: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account_id}:{kind}{path}{name}"
+
+
+def account_of(actor: Principal) -> Account:
+    return Account.objects.get(pk=actor.account_id)
+
+
+def find_user(account_id: str, name: str, *, for_update: bool = False) -> IamUser:
+    qs = IamUser.objects.filter(account_id=account_id, name__iexact=name)
+    if for_update:
+        qs = qs.select_for_update()
+    user = qs.first()
+    if user is None:
+        raise NoSuchEntity(f"The user with name {name} cannot be found.")
+    return user
+
+
+def find_group(account_id: str, name: str) -> Group:
+    group = Group.objects.filter(account_id=account_id, name__iexact=name).first()
+    if group is None:
+        raise NoSuchEntity(f"The group with name {name} cannot be found.")
+    return group
+
+
+def find_role(account_id: str, name: str) -> Role:
+    role = Role.objects.filter(account_id=account_id, name__iexact=name).first()
+    if role is None:
+        raise NoSuchEntity(f"The role with name {name} cannot be found.")
+    return role
+
+
+def acting_user(actor: Principal, user_name: str | None) -> IamUser | None:
+    """The user an action names, or the caller itself when no name is given.
+
+    Returns None when the caller is root and no name is given (root's own keys
+    and MFA). Role sessions must name a user.
+    """
+    if user_name:
+        return find_user(actor.account_id, user_name)
+    if actor.kind == "user":
+        return find_user(actor.account_id, actor.user_name)
+    if actor.kind == "root":
+        return None
+    from accounts.errors import ValidationError
+
+    raise ValidationError("Must specify userName when calling with non-User credentials")
+
+
+def user_resource(actor: Principal, user: IamUser | None) -> str:
+    return user.arn if user is not None else f"arn:aws:iam::{actor.account_id}:root"
+
+
+def tags_out(tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"Key": t["Key"], "Value": t["Value"]} for t in tags]
+
+
+def path_startswith(queryset: Any, prefix: str) -> Any:
+    """Filter by path prefix, case-sensitively and literally on every database.
+
+    (SQLite's LIKE ignores case, and ``%``/``_`` must never act as wildcards.)
+    """
+    from django.db.models.functions import Substr
+
+    if prefix == "/":
+        return queryset
+    return queryset.annotate(_path_head=Substr("path", 1, len(prefix))).filter(_path_head=prefix)

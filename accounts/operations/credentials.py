@@ -1,0 +1,477 @@
+"""Credentials: access keys, login profiles (console passwords), virtual MFA devices."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.utils import timezone
+
+from accounts.errors import (
+    AccessDenied,
+    EntityAlreadyExists,
+    InvalidAuthenticationCode,
+    LimitExceeded,
+    NoSuchEntity,
+    PasswordPolicyViolation,
+    ValidationError,
+)
+from accounts.ids import access_key_id, secret_access_key
+from accounts.models import AccessKey, ConsoleUser, IamUser, MfaDevice
+from accounts.operations.common import (
+    ACCESS_KEYS_PER_USER,
+    MFA_DEVICES_PER_USER,
+    acting_user,
+    find_user,
+    iam_arn,
+    path_startswith,
+    user_resource,
+)
+from accounts.principal import Principal
+from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from iamconsole.ops import Page, operation, paginate, record_event
+from policies.authorization import authorize
+
+# -- access keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAccessKey:
+    """CreateAccessKey's answer: the only time the secret is ever shown."""
+
+    key: AccessKey
+    secret: str
+    user_name: str
+
+
+@operation("CreateAccessKey")
+def create_access_key(*, actor: Principal, user_name: str | None = None) -> NewAccessKey:
+    """CreateAccessKey: at most two per user (root too)."""
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:CreateAccessKey", user_resource(actor, user))
+    if user is not None:
+        IamUser.objects.select_for_update().filter(pk=user.pk).first()  # serialize the quota check
+        existing = AccessKey.objects.filter(user=user)
+    else:
+        ConsoleUser.objects.select_for_update().filter(
+            account_id=actor.account_id, is_root=True
+        ).first()
+        existing = AccessKey.objects.filter(account_id=actor.account_id, user__isnull=True)
+    if existing.count() >= ACCESS_KEYS_PER_USER:
+        raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
+    secret = secret_access_key()
+    key = AccessKey(access_key_id=access_key_id("AKIA"), account_id=actor.account_id, user=user)
+    key.set_secret(secret)
+    key.save(force_insert=True)
+    record_event(
+        actor,
+        "CreateAccessKey",
+        user_resource(actor, user),
+        request={"UserName": user.name if user else None, "AccessKeyId": key.access_key_id},
+    )
+    return NewAccessKey(key=key, secret=secret, user_name=user.name if user else "root")
+
+
+def _find_key(actor: Principal, user: IamUser | None, key_id: str) -> AccessKey:
+    qs = AccessKey.objects.filter(account_id=actor.account_id, access_key_id=key_id)
+    qs = qs.filter(user=user) if user is not None else qs.filter(user__isnull=True)
+    key = qs.first()
+    if key is None:
+        raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found.")
+    return key
+
+
+@operation("UpdateAccessKey")
+def update_access_key(
+    *, actor: Principal, access_key_id: str, status: str, user_name: str | None = None
+) -> None:
+    if status not in {"Active", "Inactive"}:
+        raise ValidationError(
+            f"1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [Active, Inactive]"
+        )
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:UpdateAccessKey", user_resource(actor, user))
+    key = _find_key(actor, user, access_key_id)
+    key.status = status
+    key.save(update_fields=["status"])
+    record_event(
+        actor,
+        "UpdateAccessKey",
+        user_resource(actor, user),
+        request={"AccessKeyId": access_key_id, "Status": status},
+    )
+
+
+@operation("DeleteAccessKey")
+def delete_access_key(
+    *, actor: Principal, access_key_id: str, user_name: str | None = None
+) -> None:
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:DeleteAccessKey", user_resource(actor, user))
+    key = _find_key(actor, user, access_key_id)
+    key.delete()
+    record_event(
+        actor, "DeleteAccessKey", user_resource(actor, user), request={"AccessKeyId": access_key_id}
+    )
+
+
+@operation("ListAccessKeys")
+def list_access_keys(
+    *,
+    actor: Principal,
+    user_name: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page:
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:ListAccessKeys", user_resource(actor, user))
+    qs = AccessKey.objects.filter(account_id=actor.account_id)
+    qs = qs.filter(user=user) if user is not None else qs.filter(user__isnull=True)
+    return paginate(qs, key="access_key_id", marker=marker, max_items=max_items)
+
+
+@operation("GetAccessKeyLastUsed")
+def get_access_key_last_used(*, actor: Principal, access_key_id: str) -> AccessKey:
+    key = (
+        AccessKey.objects.filter(account_id=actor.account_id, access_key_id=access_key_id)
+        .select_related("user")
+        .first()
+    )
+    if key is None:
+        # AWS answers AccessDenied for keys it will not reveal (other accounts).
+        raise AccessDenied(
+            f"User: {actor.arn} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {access_key_id}"
+        )
+    authorize(actor, "iam:GetAccessKeyLastUsed", key.user.arn if key.user else actor.arn)
+    return key
+
+
+# -- login profiles and passwords -----------------------------------------------------------
+
+
+def check_password_policy(
+    account_id: str, password: str, *, console: ConsoleUser | None = None
+) -> None:
+    """Refuse a password the account's password policy does not allow."""
+    from accounts.models import PasswordPolicy
+
+    policy = PasswordPolicy.objects.filter(account_id=account_id).first()
+    minimum = policy.minimum_password_length if policy else 8
+    problems = []
+    if len(password) < minimum:
+        problems.append(f"Password should have at least {minimum} characters")
+    if len(password) > 128:
+        problems.append("Password should have at most 128 characters")
+    if policy:
+        if policy.require_symbols and not any(not c.isalnum() for c in password):
+            problems.append("Password should have at least one symbol")
+        if policy.require_numbers and not any(c.isdigit() for c in password):
+            problems.append("Password should have at least one number")
+        if policy.require_uppercase_characters and not any(c.isupper() for c in password):
+            problems.append("Password should have at least one uppercase letter")
+        if policy.require_lowercase_characters and not any(c.islower() for c in password):
+            problems.append("Password should have at least one lowercase letter")
+        if (
+            policy.password_reuse_prevention
+            and console is not None
+            and console.has_usable_password()
+        ):
+            if check_password(password, console.password):
+                problems.append("Password was used recently and cannot be reused")
+    if problems:
+        raise PasswordPolicyViolation(
+            "Password does not conform to the account password policy.\n" + "\n".join(problems)
+        )
+
+
+@operation("CreateLoginProfile")
+def create_login_profile(
+    *, actor: Principal, user_name: str, password: str, password_reset_required: bool = False
+) -> ConsoleUser:
+    user = find_user(actor.account_id, user_name)
+    authorize(actor, "iam:CreateLoginProfile", user.arn)
+    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
+    if console.login_profile_created is not None:
+        raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
+    check_password_policy(actor.account_id, password)
+    console.password = make_password(password)
+    console.login_profile_created = timezone.now()
+    console.password_changed = console.login_profile_created
+    console.password_reset_required = bool(password_reset_required)
+    console.save()
+    record_event(
+        actor,
+        "CreateLoginProfile",
+        user.arn,
+        request={"UserName": user.name, "PasswordResetRequired": bool(password_reset_required)},
+    )
+    return console
+
+
+@operation("GetLoginProfile")
+def get_login_profile(*, actor: Principal, user_name: str) -> ConsoleUser:
+    user = find_user(actor.account_id, user_name)
+    authorize(actor, "iam:GetLoginProfile", user.arn)
+    console = user.console
+    if console.login_profile_created is None:
+        raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+    return console
+
+
+@operation("UpdateLoginProfile")
+def update_login_profile(
+    *,
+    actor: Principal,
+    user_name: str,
+    password: str | None = None,
+    password_reset_required: bool | None = None,
+) -> None:
+    user = find_user(actor.account_id, user_name)
+    authorize(actor, "iam:UpdateLoginProfile", user.arn)
+    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
+    if console.login_profile_created is None:
+        raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+    if password is not None:
+        check_password_policy(actor.account_id, password)
+        console.password = make_password(password)
+        console.password_changed = timezone.now()
+    if password_reset_required is not None:
+        console.password_reset_required = password_reset_required
+    console.save()
+    record_event(actor, "UpdateLoginProfile", user.arn, request={"UserName": user.name})
+
+
+@operation("DeleteLoginProfile")
+def delete_login_profile(*, actor: Principal, user_name: str) -> None:
+    user = find_user(actor.account_id, user_name)
+    authorize(actor, "iam:DeleteLoginProfile", user.arn)
+    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
+    if console.login_profile_created is None:
+        raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
+    console.set_unusable_password()
+    console.login_profile_created = None
+    console.password_reset_required = False
+    console.sessions_valid_after = timezone.now()  # ends the user's console sessions
+    console.save()
+    record_event(actor, "DeleteLoginProfile", user.arn, request={"UserName": user.name})
+
+
+@operation("ChangePassword")
+def change_password(*, actor: Principal, old_password: str, new_password: str) -> None:
+    """ChangePassword: an IAM user changes their own console password."""
+    if actor.kind != "user":
+        raise AccessDenied("Only IAM users can change their password with this action.")
+    user = find_user(actor.account_id, actor.user_name)
+    authorize(actor, "iam:ChangePassword", user.arn)
+    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
+    if console.login_profile_created is None or not console.check_password(old_password):
+        # IAM answers a wrong old password with AccessDenied (ChangePassword errors).
+        raise AccessDenied("The old password was incorrect.")
+    if old_password == new_password:
+        raise PasswordPolicyViolation(
+            "Password does not conform to the account password policy.\n"
+            "Password was used recently and cannot be reused"
+        )
+    check_password_policy(actor.account_id, new_password)
+    console.password = make_password(new_password)
+    console.password_changed = timezone.now()
+    console.password_reset_required = False
+    console.save()
+    record_event(actor, "ChangePassword", user.arn)
+
+
+# -- virtual MFA devices -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewVirtualMfaDevice:
+    device: MfaDevice
+    seed: bytes  # shown once, as Base32 and as a QR code
+
+    @property
+    def base32(self) -> str:
+        import base64
+
+        return base64.b32encode(self.seed).decode().rstrip("=")
+
+
+def mfa_otpauth_uri(device: MfaDevice, seed: bytes, label: str) -> str:
+    import base64
+    from urllib.parse import quote
+
+    secret = base64.b32encode(seed).decode().rstrip("=")
+    return f"otpauth://totp/{quote(label)}?secret={secret}&issuer={quote('IAM Console')}"
+
+
+@operation("CreateVirtualMFADevice")
+def create_virtual_mfa_device(
+    *,
+    actor: Principal,
+    name: str,
+    path: str | None = None,
+    tags: list[dict[str, str]] | None = None,
+) -> NewVirtualMfaDevice:
+    check_name(name, member="virtualMFADeviceName", max_length=226)
+    path = check_path(path)
+    tags = check_tags(tags or [])
+    serial = iam_arn(actor.account_id, "mfa", path, name)
+    authorize(actor, "iam:CreateVirtualMFADevice", serial)
+    if MfaDevice.objects.filter(serial_number=serial).exists():
+        raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+    root_console = ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
+    seed = os.urandom(20)
+    device = MfaDevice(
+        account_id=actor.account_id,
+        user=root_console,
+        name=name,
+        serial_number=serial,
+        path=path,
+        confirmed=False,
+        tags=tags,
+    )
+    device.set_seed(seed)
+    from iamconsole.ops import save_unique
+
+    save_unique(
+        device, EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+    )
+    record_event(actor, "CreateVirtualMFADevice", serial, request={"VirtualMFADeviceName": name})
+    return NewVirtualMfaDevice(device=device, seed=seed)
+
+
+def _device(actor: Principal, serial: str) -> MfaDevice:
+    device = MfaDevice.objects.filter(account_id=actor.account_id, serial_number=serial).first()
+    if device is None:
+        raise NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+    return device
+
+
+@operation("EnableMFADevice")
+def enable_mfa_device(
+    *, actor: Principal, user_name: str | None, serial_number: str, code1: str, code2: str
+) -> None:
+    """EnableMFADevice: two consecutive codes prove the device; root when no user is named."""
+    from accounts.totp import consecutive_steps
+
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:EnableMFADevice", user_resource(actor, user))
+    device = _device(actor, serial_number)
+    device = MfaDevice.objects.select_for_update().get(pk=device.pk)
+    if device.enabled is not None:
+        raise EntityAlreadyExists("MFA Device is already in use.")
+    if user is not None and user.mfa_devices.filter(confirmed=True).count() >= MFA_DEVICES_PER_USER:
+        raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MFA_DEVICES_PER_USER}")
+    step = consecutive_steps(device.seed(), code1, code2)
+    if step is None:
+        raise InvalidAuthenticationCode("Authentication code for device is not valid.")
+    owner = (
+        user.console
+        if user is not None
+        else ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
+    )
+    device.user = owner
+    device.iam_user = user
+    device.confirmed = True
+    device.enabled = timezone.now()
+    device.last_t = step
+    device.save()
+    record_event(
+        actor,
+        "EnableMFADevice",
+        user_resource(actor, user),
+        request={"SerialNumber": serial_number},
+    )
+
+
+@operation("ResyncMFADevice")
+def resync_mfa_device(
+    *, actor: Principal, user_name: str | None, serial_number: str, code1: str, code2: str
+) -> None:
+    from accounts.totp import consecutive_steps
+
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:ResyncMFADevice", user_resource(actor, user))
+    device = _device(actor, serial_number)
+    if device.iam_user_id != (user.pk if user else None) or device.enabled is None:
+        raise NoSuchEntity(f"MFA device with serial number {serial_number} is not assigned.")
+    step = consecutive_steps(device.seed(), code1, code2)
+    if step is None or step <= device.last_t:
+        raise InvalidAuthenticationCode("Authentication code for device is not valid.")
+    MfaDevice.objects.filter(pk=device.pk).update(last_t=step)
+    record_event(
+        actor,
+        "ResyncMFADevice",
+        user_resource(actor, user),
+        request={"SerialNumber": serial_number},
+    )
+
+
+@operation("DeactivateMFADevice")
+def deactivate_mfa_device(*, actor: Principal, user_name: str | None, serial_number: str) -> None:
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:DeactivateMFADevice", user_resource(actor, user))
+    device = _device(actor, serial_number)
+    if device.enabled is None or device.iam_user_id != (user.pk if user else None):
+        raise NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
+    root_console = ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
+    device.user = root_console
+    device.iam_user = None
+    device.confirmed = False
+    device.enabled = None
+    device.save()
+    record_event(
+        actor,
+        "DeactivateMFADevice",
+        user_resource(actor, user),
+        request={"SerialNumber": serial_number},
+    )
+
+
+@operation("DeleteVirtualMFADevice")
+def delete_virtual_mfa_device(*, actor: Principal, serial_number: str) -> None:
+    authorize(actor, "iam:DeleteVirtualMFADevice", serial_number)
+    device = _device(actor, serial_number)
+    if device.enabled is not None:
+        from accounts.errors import DeleteConflict
+
+        raise DeleteConflict("MFA device is still in use.")
+    device.delete()
+    record_event(
+        actor, "DeleteVirtualMFADevice", serial_number, request={"SerialNumber": serial_number}
+    )
+
+
+@operation("ListMFADevices")
+def list_mfa_devices(
+    *,
+    actor: Principal,
+    user_name: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page:
+    user = acting_user(actor, user_name)
+    authorize(actor, "iam:ListMFADevices", user_resource(actor, user))
+    qs = MfaDevice.objects.filter(account_id=actor.account_id, enabled__isnull=False)
+    qs = qs.filter(iam_user=user) if user is not None else qs.filter(iam_user__isnull=True)
+    return paginate(qs, key="serial_number", marker=marker, max_items=max_items)
+
+
+@operation("ListVirtualMFADevices")
+def list_virtual_mfa_devices(
+    *,
+    actor: Principal,
+    assignment_status: str = "Any",
+    marker: str | None = None,
+    max_items: int | None = None,
+    path_prefix: str | None = None,
+) -> Page:
+    authorize(actor, "iam:ListVirtualMFADevices", f"arn:aws:iam::{actor.account_id}:mfa/")
+    qs = MfaDevice.objects.filter(account_id=actor.account_id).select_related("iam_user")
+    if assignment_status == "Assigned":
+        qs = qs.filter(enabled__isnull=False)
+    elif assignment_status == "Unassigned":
+        qs = qs.filter(enabled__isnull=True)
+    qs = path_startswith(qs, check_path_prefix(path_prefix))
+    return paginate(qs, key="serial_number", marker=marker, max_items=max_items)

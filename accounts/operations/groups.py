@@ -1,0 +1,188 @@
+"""IAM group operations: CreateGroup, GetGroup, ListGroups, membership, UpdateGroup, DeleteGroup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from accounts.ids import unique_id
+from accounts.models import Group, GroupMembership, IamUser
+from accounts.operations.common import (
+    GROUPS_PER_ACCOUNT,
+    GROUPS_PER_USER,
+    find_group,
+    find_user,
+    iam_arn,
+    path_startswith,
+)
+from accounts.principal import Principal
+from accounts.validation import check_name, check_path, check_path_prefix
+from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from policies.authorization import authorize
+
+
+@operation("CreateGroup")
+def create_group(*, actor: Principal, name: str, path: str | None = None) -> Group:
+    check_name(name, member="groupName", max_length=128)
+    path = check_path(path)
+    arn = iam_arn(actor.account_id, "group", path, name)
+    authorize(actor, "iam:CreateGroup", arn)
+    error = EntityAlreadyExists(f"Group with name {name} already exists.")
+    if Group.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
+        raise error
+    if Group.objects.filter(account_id=actor.account_id).count() >= GROUPS_PER_ACCOUNT:
+        raise LimitExceeded(f"Cannot exceed quota for GroupsPerAccount: {GROUPS_PER_ACCOUNT}.")
+    group = Group(
+        account_id=actor.account_id, name=name, path=path, arn=arn, unique_id=unique_id("AGPA")
+    )
+    save_unique(group, error)
+    record_event(actor, "CreateGroup", arn, request={"GroupName": name, "Path": path})
+    return group
+
+
+@dataclass(frozen=True)
+class GroupWithUsers:
+    group: Group
+    users: Page
+
+
+@operation("GetGroup")
+def get_group(
+    *, actor: Principal, name: str, marker: str | None = None, max_items: int | None = None
+) -> GroupWithUsers:
+    group = find_group(actor.account_id, name)
+    authorize(actor, "iam:GetGroup", group.arn)
+    users = paginate(group.users.all(), key="name", marker=marker, max_items=max_items)
+    return GroupWithUsers(group, users)
+
+
+@operation("ListGroups")
+def list_groups(
+    *,
+    actor: Principal,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+    name_contains: str | None = None,
+) -> Page:
+    prefix = check_path_prefix(path_prefix)
+    authorize(actor, "iam:ListGroups", f"arn:aws:iam::{actor.account_id}:group{prefix}")
+    qs = path_startswith(Group.objects.filter(account_id=actor.account_id), prefix)
+    if name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    return paginate(qs, key="name", marker=marker, max_items=max_items)
+
+
+@operation("ListGroupsForUser")
+def list_groups_for_user(
+    *, actor: Principal, user_name: str, marker: str | None = None, max_items: int | None = None
+) -> Page:
+    user = find_user(actor.account_id, user_name)
+    authorize(actor, "iam:ListGroupsForUser", user.arn)
+    return paginate(user.groups.all(), key="name", marker=marker, max_items=max_items)
+
+
+@operation("AddUserToGroup")
+def add_user_to_group(*, actor: Principal, group_name: str, user_name: str) -> None:
+    """AddUserToGroup. Adding an existing member changes nothing."""
+    group = find_group(actor.account_id, group_name)
+    authorize(actor, "iam:AddUserToGroup", group.arn)
+    user = find_user(actor.account_id, user_name, for_update=True)
+    if not GroupMembership.objects.filter(group=group, user=user).exists():
+        if GroupMembership.objects.filter(user=user).count() >= GROUPS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}.")
+        GroupMembership.objects.get_or_create(group=group, user=user)
+    _invalidate(user)
+    record_event(
+        actor, "AddUserToGroup", group.arn, request={"GroupName": group.name, "UserName": user.name}
+    )
+
+
+@operation("RemoveUserFromGroup")
+def remove_user_from_group(*, actor: Principal, group_name: str, user_name: str) -> None:
+    group = find_group(actor.account_id, group_name)
+    authorize(actor, "iam:RemoveUserFromGroup", group.arn)
+    user = find_user(actor.account_id, user_name)
+    deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
+    if not deleted:
+        from accounts.errors import NoSuchEntity
+
+        raise NoSuchEntity(f"The user with name {user.name} cannot be found.")
+    _invalidate(user)
+    record_event(
+        actor,
+        "RemoveUserFromGroup",
+        group.arn,
+        request={"GroupName": group.name, "UserName": user.name},
+    )
+
+
+@operation("UpdateGroup")
+def update_group(
+    *, actor: Principal, name: str, new_name: str | None = None, new_path: str | None = None
+) -> Group:
+    group = find_group(actor.account_id, name)
+    if new_name is not None:
+        check_name(new_name, member="newGroupName", max_length=128)
+    path = check_path(new_path, member="newPath") if new_path is not None else group.path
+    final = new_name or group.name
+    new_arn = iam_arn(actor.account_id, "group", path, final)
+    authorize(actor, "iam:UpdateGroup", group.arn)
+    if new_arn != group.arn:
+        authorize(actor, "iam:UpdateGroup", new_arn)
+    if (
+        final.lower() != group.name.lower()
+        and Group.objects.filter(account_id=actor.account_id, name__iexact=final).exists()
+    ):
+        raise EntityAlreadyExists(f"Group with name {final} already exists.")
+    old = group.arn
+    group.name, group.path, group.arn = final, path, new_arn
+    group.save(update_fields=["name", "path", "arn"])
+    record_event(
+        actor,
+        "UpdateGroup",
+        old,
+        request={"GroupName": name, "NewGroupName": new_name, "NewPath": new_path},
+    )
+    return group
+
+
+@operation("DeleteGroup")
+def delete_group(*, actor: Principal, name: str, force: bool = False) -> None:
+    """DeleteGroup. AWS refuses while it has members or policies; the console's
+    delete (``force=True``) removes them first."""
+    group = find_group(actor.account_id, name)
+    authorize(actor, "iam:DeleteGroup", group.arn)
+    if not force:
+        if group.users.exists():
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        if group.policy_attachments.exists():
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if group.inline_policies.exists():
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+    else:
+        if group.users.exists():
+            authorize(actor, "iam:RemoveUserFromGroup", group.arn)
+        for attachment in group.policy_attachments.select_related("policy"):
+            authorize(
+                actor,
+                "iam:DetachGroupPolicy",
+                group.arn,
+                context={"iam:PolicyARN": attachment.policy.arn},
+            )
+        if group.inline_policies.exists():
+            authorize(actor, "iam:DeleteGroupPolicy", group.arn)
+        members = list(group.users.all())
+        group.policy_attachments.all().delete()
+        group.inline_policies.all().delete()
+        group.users.clear()
+        for user in members:
+            _invalidate(user)
+    group.delete()
+    record_event(actor, "DeleteGroup", group.arn, request={"GroupName": name})
+
+
+def _invalidate(user: IamUser) -> None:
+    from policies.cache import invalidate
+
+    invalidate(user.account_id)

@@ -1,0 +1,273 @@
+"""IAM role operations: CreateRole, GetRole, ListRoles, UpdateRole, UpdateAssumeRolePolicy,
+DeleteRole, tags, and the console's "Revoke active sessions"."""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+
+from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, ValidationError
+from accounts.ids import unique_id
+from accounts.models import Role
+from accounts.operations.common import (
+    ROLES_PER_ACCOUNT,
+    TRUST_POLICY_LIMIT,
+    find_role,
+    iam_arn,
+    path_startswith,
+)
+from accounts.principal import Principal
+from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from policies.authorization import authorize
+from policies.cache import invalidate
+from policies.documents import check_policy_document
+
+MIN_SESSION = 3600
+MAX_SESSION = 43200
+
+
+def _check_duration(value: int | None) -> int:
+    if value is None:
+        return MIN_SESSION
+    if not MIN_SESSION <= int(value) <= MAX_SESSION:
+        raise ValidationError(
+            f"1 validation error detected: Value '{value}' at 'maxSessionDuration' failed to satisfy "
+            f"constraint: Member must have value between {MIN_SESSION} and {MAX_SESSION}"
+        )
+    return int(value)
+
+
+def _check_description(value: str | None) -> str:
+    value = value or ""
+    if len(value) > 1000:
+        raise ValidationError(
+            "1 validation error detected: Value at 'description' failed to satisfy constraint: "
+            "Member must have length less than or equal to 1000"
+        )
+    return value
+
+
+@operation("CreateRole")
+def create_role(
+    *,
+    actor: Principal,
+    name: str,
+    trust_policy: str,
+    path: str | None = None,
+    description: str | None = None,
+    max_session_duration: int | None = None,
+    tags: list[dict[str, str]] | None = None,
+    permissions_boundary: str | None = None,
+) -> Role:
+    check_name(name, member="roleName", max_length=64)
+    path = check_path(path)
+    description = _check_description(description)
+    duration = _check_duration(max_session_duration)
+    tags = check_tags(tags or [])
+    trust_policy = check_policy_document(trust_policy, kind="trust", limit=TRUST_POLICY_LIMIT)
+    arn = iam_arn(actor.account_id, "role", path, name)
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    if tags:
+        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    if permissions_boundary:
+        ctx["iam:PermissionsBoundary"] = permissions_boundary
+    authorize(actor, "iam:CreateRole", arn, context=ctx)
+    if tags:
+        authorize(actor, "iam:TagRole", arn, context=ctx)
+    error = EntityAlreadyExists(f"Role with name {name} already exists.")
+    if Role.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
+        raise error
+    if Role.objects.filter(account_id=actor.account_id).count() >= ROLES_PER_ACCOUNT:
+        raise LimitExceeded(f"Cannot exceed quota for RolesPerAccount: {ROLES_PER_ACCOUNT}.")
+    boundary = None
+    if permissions_boundary:
+        from policies.operations import find_boundary_policy
+
+        boundary = find_boundary_policy(actor, permissions_boundary)
+    role = Role(
+        account_id=actor.account_id,
+        name=name,
+        path=path,
+        arn=arn,
+        unique_id=unique_id("AROA"),
+        trust_policy=trust_policy,
+        description=description,
+        max_session_duration=duration,
+        tags=tags,
+        permissions_boundary=boundary,
+    )
+    save_unique(role, error)
+    record_event(actor, "CreateRole", arn, request={"RoleName": name, "Path": path})
+    return role
+
+
+@operation("GetRole")
+def get_role(*, actor: Principal, name: str) -> Role:
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:GetRole", role.arn)
+    return role
+
+
+@operation("ListRoles")
+def list_roles(
+    *,
+    actor: Principal,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+    name_contains: str | None = None,
+) -> Page:
+    prefix = check_path_prefix(path_prefix)
+    authorize(actor, "iam:ListRoles", f"arn:aws:iam::{actor.account_id}:role{prefix}")
+    qs = path_startswith(Role.objects.filter(account_id=actor.account_id), prefix)
+    if name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    return paginate(qs, key="name", marker=marker, max_items=max_items)
+
+
+@operation("UpdateRole")
+def update_role(
+    *,
+    actor: Principal,
+    name: str,
+    description: str | None = None,
+    max_session_duration: int | None = None,
+) -> Role:
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:UpdateRole", role.arn)
+    if description is not None:
+        role.description = _check_description(description)
+    if max_session_duration is not None:
+        role.max_session_duration = _check_duration(max_session_duration)
+    role.save(update_fields=["description", "max_session_duration"])
+    record_event(actor, "UpdateRole", role.arn, request={"RoleName": name})
+    return role
+
+
+@operation("UpdateRoleDescription")
+def update_role_description(*, actor: Principal, name: str, description: str) -> Role:
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:UpdateRoleDescription", role.arn)
+    role.description = _check_description(description)
+    role.save(update_fields=["description"])
+    record_event(actor, "UpdateRoleDescription", role.arn, request={"RoleName": name})
+    return role
+
+
+@operation("UpdateAssumeRolePolicy")
+def update_assume_role_policy(*, actor: Principal, name: str, document: str) -> Role:
+    role = find_role(actor.account_id, name)
+    document = check_policy_document(document, kind="trust", limit=TRUST_POLICY_LIMIT)
+    authorize(actor, "iam:UpdateAssumeRolePolicy", role.arn)
+    role.trust_policy = document
+    role.save(update_fields=["trust_policy"])
+    record_event(actor, "UpdateAssumeRolePolicy", role.arn, request={"RoleName": name})
+    return role
+
+
+@operation("DeleteRole")
+def delete_role(*, actor: Principal, name: str, force: bool = False) -> None:
+    """DeleteRole. AWS refuses while policies are attached or inline; the console
+    (``force=True``) removes them first."""
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:DeleteRole", role.arn)
+    if not force:
+        if role.policy_attachments.exists():
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if role.inline_policies.exists():
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+    else:
+        for attachment in role.policy_attachments.select_related("policy"):
+            authorize(
+                actor,
+                "iam:DetachRolePolicy",
+                role.arn,
+                context={"iam:PolicyARN": attachment.policy.arn},
+            )
+        if role.inline_policies.exists():
+            authorize(actor, "iam:DeleteRolePolicy", role.arn)
+        role.policy_attachments.all().delete()
+        role.inline_policies.all().delete()
+    role.delete()
+    invalidate(actor.account_id)
+    record_event(actor, "DeleteRole", role.arn, request={"RoleName": name})
+
+
+@operation("TagRole")
+def tag_role(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
+    role = find_role(actor.account_id, name)
+    merged = check_tags(tags, role.tags)
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    authorize(actor, "iam:TagRole", role.arn, context=ctx)
+    role.tags = merged
+    role.save(update_fields=["tags"])
+    invalidate(actor.account_id)
+    record_event(
+        actor, "TagRole", role.arn, request={"RoleName": name, "TagKeys": [t["Key"] for t in tags]}
+    )
+
+
+@operation("UntagRole")
+def untag_role(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:UntagRole", role.arn, context={"aws:TagKeys": list(tag_keys)})
+    lowered = {k.lower() for k in tag_keys}
+    role.tags = [t for t in role.tags if t["Key"].lower() not in lowered]
+    role.save(update_fields=["tags"])
+    invalidate(actor.account_id)
+    record_event(
+        actor, "UntagRole", role.arn, request={"RoleName": name, "TagKeys": list(tag_keys)}
+    )
+
+
+@operation("ListRoleTags")
+def list_role_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:ListRoleTags", role.arn)
+    return list(role.tags)
+
+
+REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"
+
+
+@operation("PutRolePolicy")
+def revoke_role_sessions(*, actor: Principal, name: str) -> Role:
+    """The console's "Revoke active sessions": as AWS does, put the inline policy
+    AWSRevokeOlderSessions denying everything to sessions whose aws:TokenIssueTime
+    is before now. (It is a PutRolePolicy, authorized and audited as one.)"""
+    from policies.models import InlinePolicy
+
+    role = find_role(actor.account_id, name)
+    authorize(actor, "iam:PutRolePolicy", role.arn)
+    now = timezone.now().replace(microsecond=0)
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Action": ["*"],
+                    "Resource": ["*"],
+                    "Condition": {
+                        "DateLessThan": {"aws:TokenIssueTime": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                    },
+                }
+            ],
+        }
+    )
+    InlinePolicy.objects.update_or_create(
+        role=role, name=REVOKE_POLICY_NAME, defaults={"document": document}
+    )
+    role.sessions_revoked_before = now
+    role.save(update_fields=["sessions_revoked_before"])
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        "PutRolePolicy",
+        role.arn,
+        request={"RoleName": name, "PolicyName": REVOKE_POLICY_NAME},
+    )
+    return role

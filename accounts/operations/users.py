@@ -1,0 +1,233 @@
+"""IAM user operations: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, tags."""
+
+from __future__ import annotations
+
+from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from accounts.ids import unique_id
+from accounts.models import ConsoleUser, IamUser
+from accounts.operations.common import (
+    USERS_PER_ACCOUNT,
+    acting_user,
+    find_user,
+    iam_arn,
+    path_startswith,
+)
+from accounts.principal import Principal
+from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from iamconsole.ops import Page, operation, paginate, record_event
+from policies.authorization import authorize
+from policies.cache import invalidate
+
+
+def _tag_context(tags: list[dict[str, str]]) -> dict[str, object]:
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    if tags:
+        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    return ctx
+
+
+@operation("CreateUser")
+def create_user(
+    *,
+    actor: Principal,
+    name: str,
+    path: str | None = None,
+    tags: list[dict[str, str]] | None = None,
+    permissions_boundary: str | None = None,
+) -> IamUser:
+    """CreateUser. Names are unique per account, case-insensitively."""
+    check_name(name, member="userName", max_length=64)
+    path = check_path(path)
+    tags = check_tags(tags or [])
+    arn = iam_arn(actor.account_id, "user", path, name)
+    ctx = _tag_context(tags)
+    if permissions_boundary:
+        ctx["iam:PermissionsBoundary"] = permissions_boundary
+    authorize(actor, "iam:CreateUser", arn, context=ctx)
+    if tags:
+        authorize(actor, "iam:TagUser", arn, context=ctx)
+    if IamUser.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
+        raise EntityAlreadyExists(f"User with name {name} already exists.")
+    if IamUser.objects.filter(account_id=actor.account_id).count() >= USERS_PER_ACCOUNT:
+        raise LimitExceeded(f"Cannot exceed quota for UsersPerAccount: {USERS_PER_ACCOUNT}.")
+    boundary = None
+    if permissions_boundary:
+        from policies.operations import find_boundary_policy
+
+        boundary = find_boundary_policy(actor, permissions_boundary)
+    console = ConsoleUser(
+        username=f"iam:{actor.account_id}:{name.lower()}", account_id=actor.account_id
+    )
+    console.set_unusable_password()
+    error = EntityAlreadyExists(f"User with name {name} already exists.")
+    from iamconsole.ops import save_unique
+
+    save_unique(console, error)
+    user = IamUser(
+        account_id=actor.account_id,
+        name=name,
+        path=path,
+        arn=arn,
+        unique_id=unique_id("AIDA"),
+        tags=tags,
+        console=console,
+        permissions_boundary=boundary,
+    )
+    save_unique(user, error)
+    record_event(actor, "CreateUser", arn, request={"UserName": name, "Path": path})
+    return user
+
+
+def get_user(*, actor: Principal, name: str | None = None) -> IamUser | None:
+    """GetUser. Without a name: the caller (None for root, whose details are the account's)."""
+    return _get_user(actor=actor, name=name)
+
+
+@operation("GetUser")
+def _get_user(*, actor: Principal, name: str | None) -> IamUser | None:
+    user = acting_user(actor, name)
+    authorize(actor, "iam:GetUser", user.arn if user else actor.arn)
+    return user
+
+
+@operation("ListUsers")
+def list_users(
+    *,
+    actor: Principal,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+    name_contains: str | None = None,
+) -> Page:
+    """ListUsers. ``PathPrefix`` is matched literally (``%`` and ``_`` are not wildcards)."""
+    prefix = check_path_prefix(path_prefix)
+    authorize(actor, "iam:ListUsers", f"arn:aws:iam::{actor.account_id}:user{prefix}")
+    qs = path_startswith(IamUser.objects.filter(account_id=actor.account_id), prefix)
+    if name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    return paginate(qs, key="name", marker=marker, max_items=max_items)
+
+
+@operation("UpdateUser")
+def update_user(
+    *, actor: Principal, name: str, new_name: str | None = None, new_path: str | None = None
+) -> IamUser:
+    """UpdateUser: rename or move. Both the old and the new ARN must be allowed."""
+    user = find_user(actor.account_id, name, for_update=True)
+    if new_name is not None:
+        check_name(new_name, member="newUserName", max_length=64)
+    path = check_path(new_path, member="newPath") if new_path is not None else user.path
+    final_name = new_name or user.name
+    new_arn = iam_arn(actor.account_id, "user", path, final_name)
+    authorize(actor, "iam:UpdateUser", user.arn)
+    if new_arn != user.arn:
+        authorize(actor, "iam:UpdateUser", new_arn)
+    if (
+        final_name.lower() != user.name.lower()
+        and IamUser.objects.filter(account_id=actor.account_id, name__iexact=final_name).exists()
+    ):
+        raise EntityAlreadyExists(f"User with name {final_name} already exists.")
+    old_arn = user.arn
+    user.name, user.path, user.arn = final_name, path, new_arn
+    user.save(update_fields=["name", "path", "arn"])
+    ConsoleUser.objects.filter(pk=user.console_id).update(
+        username=f"iam:{actor.account_id}:{final_name.lower()}"
+    )
+    record_event(
+        actor,
+        "UpdateUser",
+        old_arn,
+        request={"UserName": name, "NewUserName": new_name, "NewPath": new_path},
+    )
+    return user
+
+
+@operation("DeleteUser")
+def delete_user(*, actor: Principal, name: str, force: bool = False) -> None:
+    """DeleteUser. AWS refuses while the user has keys, a password, MFA, groups or policies
+    (DeleteConflict); the console's delete (``force=True``) removes those first, each
+    removal authorized as its own action."""
+    user = find_user(actor.account_id, name, for_update=True)
+    authorize(actor, "iam:DeleteUser", user.arn)
+    blockers = {
+        "access keys": user.access_keys.exists(),
+        "login profile": user.console.login_profile_created is not None,
+        "MFA devices": user.mfa_devices.filter(confirmed=True).exists(),
+        "groups": user.groups.exists(),
+        "attached policies": user.policy_attachments.exists(),
+        "inline policies": user.inline_policies.exists(),
+    }
+    if any(blockers.values()) and not force:
+        what = next(k for k, v in blockers.items() if v)
+        raise DeleteConflict(f"Cannot delete entity, must remove {what} first.")
+    if force:
+        _force_cleanup(actor, user, blockers)
+    console_id = user.console_id
+    user.delete()
+    ConsoleUser.objects.filter(pk=console_id).delete()
+    invalidate(actor.account_id)
+    record_event(actor, "DeleteUser", user.arn, request={"UserName": name})
+
+
+def _force_cleanup(actor: Principal, user: IamUser, blockers: dict[str, bool]) -> None:
+    if blockers["access keys"]:
+        authorize(actor, "iam:DeleteAccessKey", user.arn)
+        user.access_keys.all().delete()
+    if blockers["login profile"]:
+        authorize(actor, "iam:DeleteLoginProfile", user.arn)
+    if blockers["MFA devices"]:
+        authorize(actor, "iam:DeactivateMFADevice", user.arn)
+    user.mfa_devices.all().delete()
+    if blockers["groups"]:
+        for group in user.groups.all():
+            authorize(actor, "iam:RemoveUserFromGroup", group.arn)
+        user.groups.clear()
+    if blockers["attached policies"]:
+        for attachment in user.policy_attachments.select_related("policy"):
+            authorize(
+                actor,
+                "iam:DetachUserPolicy",
+                user.arn,
+                context={"iam:PolicyARN": attachment.policy.arn},
+            )
+        user.policy_attachments.all().delete()
+    if blockers["inline policies"]:
+        authorize(actor, "iam:DeleteUserPolicy", user.arn)
+        user.inline_policies.all().delete()
+
+
+@operation("TagUser")
+def tag_user(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
+    user = find_user(actor.account_id, name, for_update=True)
+    merged = check_tags(tags, user.tags)
+    authorize(actor, "iam:TagUser", user.arn, context=_tag_context(tags))
+    user.tags = merged
+    user.save(update_fields=["tags"])
+    invalidate(actor.account_id)  # aws:PrincipalTag values changed
+    record_event(
+        actor, "TagUser", user.arn, request={"UserName": name, "TagKeys": [t["Key"] for t in tags]}
+    )
+
+
+@operation("UntagUser")
+def untag_user(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
+    user = find_user(actor.account_id, name, for_update=True)
+    authorize(actor, "iam:UntagUser", user.arn, context={"aws:TagKeys": list(tag_keys)})
+    lowered = {k.lower() for k in tag_keys}
+    user.tags = [t for t in user.tags if t["Key"].lower() not in lowered]
+    user.save(update_fields=["tags"])
+    invalidate(actor.account_id)
+    record_event(
+        actor, "UntagUser", user.arn, request={"UserName": name, "TagKeys": list(tag_keys)}
+    )
+
+
+@operation("ListUserTags")
+def list_user_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
+    user = find_user(actor.account_id, name)
+    authorize(actor, "iam:ListUserTags", user.arn)
+    return list(user.tags)
+
+
+def user_exists(account_id: str, name: str) -> bool:
+    return IamUser.objects.filter(account_id=account_id, name__iexact=name).exists()

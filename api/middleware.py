@@ -1,0 +1,34 @@
+"""Route AWS Query API requests (POST / with Action=…, or SigV4-signed) to the API.
+
+Browsers' plain GET / still reaches the console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    if request.path != "/":
+        return False
+    if "HTTP_AUTHORIZATION" in request.META and request.META["HTTP_AUTHORIZATION"].startswith(
+        "AWS4-"
+    ):
+        return True
+    if request.method == "GET":
+        return "Action" in request.GET or "X-Amz-Signature" in request.GET
+    return request.method == "POST"
+
+
+class QueryApiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_request(request):
+            from api.views import handle
+
+            return handle(request)
+        return self.get_response(request)

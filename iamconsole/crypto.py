@@ -1,0 +1,55 @@
+"""Encryption at rest for access-key secrets and TOTP seeds.
+
+SigV4 needs the plaintext secret to verify a signature, so secrets cannot be
+hashed; they are sealed with AES-256-GCM. The associated data binds each
+ciphertext to its purpose and row (for example ``access-key:AKIA...``), so a
+ciphertext copied onto another row fails to open instead of yielding a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+_VERSION = b"\x01"
+
+
+class SealError(Exception):
+    """A sealed value could not be opened (wrong key, wrong row, tampered)."""
+
+
+@cache
+def _key(material: str) -> bytes:
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"iamconsole-secrets-v1", info=b"aes-gcm"
+    )
+    return hkdf.derive(material.encode())
+
+
+def _current_key() -> bytes:
+    return _key(settings.IAM_SECRETS_KEY or settings.SECRET_KEY)
+
+
+def seal(plaintext: str, *, context: str) -> bytes:
+    """Encrypt ``plaintext`` bound to ``context`` (purpose and row identity)."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_current_key()).encrypt(nonce, plaintext.encode(), context.encode())
+    return _VERSION + nonce + sealed
+
+
+def unseal(blob: bytes, *, context: str) -> str:
+    """Decrypt a value sealed with the same ``context``; fail closed otherwise."""
+    blob = bytes(blob)
+    if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
+        raise SealError("unknown sealed format")
+    try:
+        plain = AESGCM(_current_key()).decrypt(blob[1:13], blob[13:], context.encode())
+    except InvalidTag as exc:
+        raise SealError("sealed value does not open in this context") from exc
+    return plain.decode()

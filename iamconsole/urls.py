@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("iamconsole.console_urls")),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PoliciesConfig(AppConfig):
+    name = "policies"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from policies.catalog_sync import sync_after_migrate
+
+        post_migrate.connect(sync_after_migrate, sender=self)

@@ -1,0 +1,173 @@
+"""Gather a principal's policies from the database and ask the engine.
+
+The engine (policies/engine) is pure; this module is its Django side: it loads
+the documents that apply to a principal (user inline and attached, group inline
+and attached, permissions boundary; for a role session the role's policies and
+the session policies) and builds the request context AWS would supply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from accounts.errors import AccessDenied
+from accounts.principal import Principal
+
+
+@dataclass(frozen=True)
+class PrincipalPolicies:
+    identity: tuple[str, ...]
+    boundary: str | None
+    session: tuple[str, ...] | None
+    tags: tuple[tuple[str, str], ...]
+
+
+def _managed_docs(attachments: Any) -> list[str]:
+    from policies.models import PolicyVersion
+
+    policy_ids = [a.policy_id for a in attachments]
+    if not policy_ids:
+        return []
+    versions = PolicyVersion.objects.filter(policy_id__in=policy_ids, is_default=True).only(
+        "document"
+    )
+    return [v.document for v in versions]
+
+
+def load_policies(actor: Principal) -> PrincipalPolicies:
+    """The documents that decide ``actor``'s requests (identity, boundary, session)."""
+    from accounts.models import IamUser, Role
+    from policies.models import InlinePolicy, PolicyAttachment, PolicyVersion
+
+    if actor.kind == "user":
+        user = IamUser.objects.filter(pk=actor.user_id).first()
+        if user is None:
+            return PrincipalPolicies((), None, None, ())
+        group_ids = list(user.groups.values_list("pk", flat=True))
+        inline = InlinePolicy.objects.filter(user=user) | InlinePolicy.objects.filter(
+            group_id__in=group_ids
+        )
+        attachments = PolicyAttachment.objects.filter(user=user) | PolicyAttachment.objects.filter(
+            group_id__in=group_ids
+        )
+        identity = [p.document for p in inline] + _managed_docs(attachments)
+        boundary_id = user.permissions_boundary_id
+        tags = tuple((t["Key"], t["Value"]) for t in user.tags)
+        session = None
+    elif actor.kind == "assumed-role":
+        role = Role.objects.filter(pk=actor.role_id).first()
+        if role is None:
+            return PrincipalPolicies((), None, None, ())
+        identity = [p.document for p in InlinePolicy.objects.filter(role=role)] + _managed_docs(
+            PolicyAttachment.objects.filter(role=role)
+        )
+        boundary_id = role.permissions_boundary_id
+        # Session tags override role tags with the same key (AWS session tags doc).
+        merged = {t["Key"]: t["Value"] for t in role.tags}
+        merged.update(dict(actor.session_tags))
+        tags = tuple(merged.items())
+        session = tuple(actor.session_policies) if actor.session_policies else None
+    else:
+        return PrincipalPolicies((), None, None, ())
+    boundary = None
+    if boundary_id:
+        version = PolicyVersion.objects.filter(policy_id=boundary_id, is_default=True).first()
+        boundary = version.document if version else None
+    return PrincipalPolicies(tuple(identity), boundary, session, tags)
+
+
+def request_context(
+    actor: Principal, policies: PrincipalPolicies, extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Global condition keys AWS sets for every request, plus the operation's own."""
+    now = datetime.now(UTC)
+    ctx: dict[str, Any] = {
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:PrincipalArn": actor.arn,
+        "aws:PrincipalAccount": actor.account_id,
+        "aws:userid": actor.unique_id,
+        "aws:SecureTransport": "false",
+        "aws:ViaAWSService": "false",
+        "aws:RequestedRegion": actor.region,
+        "aws:MultiFactorAuthPresent": "true" if actor.mfa_authenticated else "false",
+    }
+    if actor.mfa_authenticated and actor.mfa_auth_time:
+        ctx["aws:MultiFactorAuthAge"] = str(
+            max(0, int((now - actor.mfa_auth_time).total_seconds()))
+        )
+    if actor.kind == "user":
+        ctx["aws:username"] = actor.user_name
+        ctx["aws:PrincipalType"] = "User"
+    elif actor.kind == "assumed-role":
+        ctx["aws:PrincipalType"] = "AssumedRole"
+        if actor.session_issued:
+            ctx["aws:TokenIssueTime"] = actor.session_issued.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if actor.source_identity:
+            ctx["aws:SourceIdentity"] = actor.source_identity
+    if actor.source_ip:
+        ctx["aws:SourceIp"] = actor.source_ip
+    if actor.user_agent:
+        ctx["aws:UserAgent"] = actor.user_agent
+    for key, value in policies.tags:
+        ctx[f"aws:PrincipalTag/{key}"] = value
+    for key, value in actor.extra_context:
+        ctx[key] = value
+    if extra:
+        ctx.update({k: v for k, v in extra.items() if v is not None})
+    return ctx
+
+
+def decide(
+    actor: Principal,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str,
+    context: dict[str, Any] | None = None,
+    resource_policy: str | None = None,
+) -> None:
+    """Raise AccessDenied unless the engine allows; deny by default on any doubt."""
+    from policies import engine
+
+    policies = load_policies(actor)
+    request = engine.Request(
+        principal=actor.arn,
+        action=action,
+        resource=resource,
+        context=request_context(actor, policies, context),
+        resource_account=resource_account,
+    )
+    decision = engine.evaluate(
+        request,
+        identity_policies=list(policies.identity),
+        resource_policy=resource_policy,
+        permissions_boundary=policies.boundary,
+        session_policies=list(policies.session) if policies.session is not None else None,
+    )
+    if decision.effect == "Allow":
+        return
+    raise AccessDenied(
+        denial_text(actor, action, resource, decision), action=action, resource=resource
+    )
+
+
+def denial_text(actor: Principal, action: str, resource: str, decision: Any) -> str:
+    from policies import engine
+
+    message_fn = getattr(engine, "denial_message", None)
+    if message_fn is not None:
+        try:
+            return message_fn(decision, principal=actor.arn, action=action, resource=resource)
+        except TypeError:
+            pass
+    reason = (
+        "with an explicit deny in an identity-based policy"
+        if decision.effect == "ExplicitDeny"
+        else f"because no identity-based policy allows the {action} action"
+    )
+    return (
+        f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource} {reason}"
+    )

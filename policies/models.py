@@ -1,0 +1,157 @@
+"""Policies: managed (AWS and customer), their versions, inline policies, attachments."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.models import Account, Group, IamUser, Role
+
+
+class ManagedPolicy(models.Model):
+    """A managed policy. ``account`` is None for AWS-managed (read-only catalog)."""
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="policies"
+    )
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    policy_id = models.CharField(max_length=32, unique=True)
+    arn = models.CharField(max_length=1200, unique=True)
+    description = models.CharField(max_length=1000, blank=True)
+    created = models.DateTimeField()
+    updated = models.DateTimeField()
+    default_version_id = models.CharField(max_length=16, default="v1")
+    # AWS never reuses a version id: after v1..v5 and deleting v2, the next is v6.
+    next_version = models.PositiveIntegerField(default=2)
+    is_attachable = models.BooleanField(default=True)
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "account",
+                Lower("name"),
+                condition=models.Q(account__isnull=False),
+                name="customer_policy_name_ci_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_aws_managed(self) -> bool:
+        return self.account_id is None
+
+    def default_version(self) -> PolicyVersion:
+        return self.versions.get(version_id=self.default_version_id)
+
+
+class PolicyVersion(models.Model):
+    policy = models.ForeignKey(ManagedPolicy, on_delete=models.CASCADE, related_name="versions")
+    version_id = models.CharField(max_length=16)
+    document = models.TextField()
+    is_default = models.BooleanField(default=False)
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering = ["policy", "created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "version_id"], name="policy_version_unique"),
+        ]
+
+
+class InlinePolicy(models.Model):
+    """A policy embedded in exactly one user, group or role."""
+
+    user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="inline_policies"
+    )
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="inline_policies"
+    )
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.CASCADE, related_name="inline_policies"
+    )
+    name = models.CharField(max_length=128)
+    document = models.TextField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, group__isnull=True, role__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=False, role__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=True, role__isnull=False)
+                ),
+                name="inline_policy_one_owner",
+            ),
+            models.UniqueConstraint(fields=["user", "name"], name="inline_user_name_unique"),
+            models.UniqueConstraint(fields=["group", "name"], name="inline_group_name_unique"),
+            models.UniqueConstraint(fields=["role", "name"], name="inline_role_name_unique"),
+        ]
+
+
+class PolicyAttachment(models.Model):
+    """A managed policy attached to one user, group or role."""
+
+    policy = models.ForeignKey(ManagedPolicy, on_delete=models.PROTECT, related_name="attachments")
+    user = models.ForeignKey(
+        IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_attachments"
+    )
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_attachments"
+    )
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_attachments"
+    )
+    attached = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, group__isnull=True, role__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=False, role__isnull=True)
+                    | models.Q(user__isnull=True, group__isnull=True, role__isnull=False)
+                ),
+                name="attachment_one_entity",
+            ),
+            models.UniqueConstraint(fields=["policy", "user"], name="attach_user_unique"),
+            models.UniqueConstraint(fields=["policy", "group"], name="attach_group_unique"),
+            models.UniqueConstraint(fields=["policy", "role"], name="attach_role_unique"),
+        ]
+
+
+class AuditEvent(models.Model):
+    """One console or API call, allowed or denied (the event history)."""
+
+    account = models.ForeignKey(Account, null=True, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(db_index=True)
+    event_name = models.CharField(max_length=64)  # e.g. CreateUser
+    event_source = models.CharField(max_length=32, default="iam.amazonaws.com")
+    actor_arn = models.CharField(max_length=1200)
+    actor_account = models.CharField(max_length=12, blank=True)
+    access_key_id = models.CharField(max_length=32, blank=True)
+    resource_arn = models.CharField(max_length=1200, blank=True)
+    allowed = models.BooleanField(default=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    via = models.CharField(max_length=16, default="console")  # console | api | cli
+    request = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["account", "-time"], name="event_account_time")]
+
+
+class CatalogState(models.Model):
+    """Which AWS-managed catalog version has been loaded into the database."""
+
+    key = models.CharField(max_length=64, unique=True)
+    value = models.CharField(max_length=256)

@@ -1,0 +1,768 @@
+"""Policy operations: managed policies and versions, attachments, inline policies,
+permissions boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    PolicyNotAttachable,
+    ValidationError,
+)
+from accounts.ids import unique_id
+from accounts.models import Group, IamUser, Role
+from accounts.operations.common import (
+    CUSTOMER_POLICIES_PER_ACCOUNT,
+    INLINE_LIMITS,
+    MANAGED_POLICIES_PER_ENTITY,
+    MANAGED_POLICY_LIMIT,
+    VERSIONS_PER_POLICY,
+    find_group,
+    find_role,
+    find_user,
+    iam_arn,
+    path_startswith,
+)
+from accounts.principal import Principal
+from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from policies.authorization import authorize
+from policies.cache import invalidate
+from policies.documents import check_policy_document, policy_size
+from policies.models import InlinePolicy, ManagedPolicy, PolicyAttachment, PolicyVersion
+
+EntityKind = Literal["user", "group", "role"]
+_POLICY_ARN_PREFIX = "arn:aws:iam::"
+
+
+def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    """A customer-managed policy of the caller's account, or an AWS-managed one."""
+    if not isinstance(arn, str) or not arn.startswith(_POLICY_ARN_PREFIX) or ":policy/" not in arn:
+        raise InvalidInput(f"ARN {arn} is not valid.")
+    policy = (
+        ManagedPolicy.objects.filter(arn=arn)
+        .filter(Q(account_id=actor.account_id) | Q(account__isnull=True))
+        .first()
+    )
+    if policy is None:
+        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+    return policy
+
+
+def find_boundary_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    try:
+        return find_policy(actor, arn)
+    except NoSuchEntity as exc:
+        raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.") from exc
+
+
+def _customer_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    policy = find_policy(actor, arn)
+    if policy.is_aws_managed:
+        # AWS-managed policies are read-only: IAM answers AccessDenied for writes.
+        from accounts.errors import AccessDenied
+
+        raise AccessDenied(
+            f"User: {actor.arn} is not authorized to perform this action on resource: {arn}",
+            resource=arn,
+        )
+    return policy
+
+
+# -- managed policies ------------------------------------------------------------------
+
+
+def _check_policy_description(value: str | None) -> str:
+    value = value or ""
+    if len(value) > 1000:
+        raise ValidationError(
+            "1 validation error detected: Value at 'description' failed to satisfy constraint: "
+            "Member must have length less than or equal to 1000"
+        )
+    return value
+
+
+@operation("CreatePolicy")
+def create_policy(
+    *,
+    actor: Principal,
+    name: str,
+    document: str,
+    path: str | None = None,
+    description: str | None = None,
+    tags: list[dict[str, str]] | None = None,
+) -> ManagedPolicy:
+    check_name(name, member="policyName", max_length=128)
+    path = check_path(path)
+    description = _check_policy_description(description)
+    tags = check_tags(tags or [])
+    document = check_policy_document(document, limit=MANAGED_POLICY_LIMIT)
+    arn = iam_arn(actor.account_id, "policy", path, name)
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    if tags:
+        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    authorize(actor, "iam:CreatePolicy", arn, context=ctx)
+    error = EntityAlreadyExists(
+        f"A policy called {name} already exists. Duplicate names are not allowed."
+    )
+    if ManagedPolicy.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
+        raise error
+    if (
+        ManagedPolicy.objects.filter(account_id=actor.account_id).count()
+        >= CUSTOMER_POLICIES_PER_ACCOUNT
+    ):
+        raise LimitExceeded(
+            f"Cannot exceed quota for PoliciesPerAccount: {CUSTOMER_POLICIES_PER_ACCOUNT}."
+        )
+    now = timezone.now()
+    policy = ManagedPolicy(
+        account_id=actor.account_id,
+        name=name,
+        path=path,
+        arn=arn,
+        policy_id=unique_id("ANPA"),
+        description=description,
+        created=now,
+        updated=now,
+        default_version_id="v1",
+        next_version=2,
+        tags=tags,
+    )
+    save_unique(policy, error)
+    PolicyVersion.objects.create(
+        policy=policy, version_id="v1", document=document, is_default=True, created=now
+    )
+    record_event(actor, "CreatePolicy", arn, request={"PolicyName": name, "Path": path})
+    return policy
+
+
+@operation("GetPolicy")
+def get_policy(*, actor: Principal, arn: str) -> ManagedPolicy:
+    policy = find_policy(actor, arn)
+    authorize(actor, "iam:GetPolicy", arn)
+    return policy
+
+
+@operation("ListPolicies")
+def list_policies(
+    *,
+    actor: Principal,
+    scope: str = "All",
+    only_attached: bool = False,
+    path_prefix: str | None = None,
+    policy_usage_filter: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+    name_contains: str | None = None,
+) -> Page:
+    """ListPolicies with Scope (All | AWS | Local), OnlyAttached, PathPrefix.
+
+    AttachmentCount counts attachments within the caller's account only.
+    """
+    if scope not in {"All", "AWS", "Local"}:
+        raise ValidationError(
+            f"1 validation error detected: Value '{scope}' at 'scope' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [All, AWS, Local]"
+        )
+    prefix = check_path_prefix(path_prefix)
+    authorize(actor, "iam:ListPolicies", f"arn:aws:iam::{actor.account_id}:policy{prefix}")
+    qs = ManagedPolicy.objects.all()
+    if scope == "AWS":
+        qs = qs.filter(account__isnull=True)
+    elif scope == "Local":
+        qs = qs.filter(account_id=actor.account_id)
+    else:
+        qs = qs.filter(Q(account__isnull=True) | Q(account_id=actor.account_id))
+    qs = path_startswith(qs, prefix)
+    in_account = (
+        Q(attachments__user__account_id=actor.account_id)
+        | Q(attachments__group__account_id=actor.account_id)
+        | Q(attachments__role__account_id=actor.account_id)
+    )
+    qs = qs.annotate(attachment_count=Count("attachments", filter=in_account, distinct=True))
+    if policy_usage_filter == "PermissionsBoundary":
+        used = set(
+            IamUser.objects.filter(
+                account_id=actor.account_id, permissions_boundary__isnull=False
+            ).values_list("permissions_boundary_id", flat=True)
+        ) | set(
+            Role.objects.filter(
+                account_id=actor.account_id, permissions_boundary__isnull=False
+            ).values_list("permissions_boundary_id", flat=True)
+        )
+        qs = qs.filter(pk__in=used)
+    if only_attached:
+        qs = qs.filter(attachment_count__gt=0)
+    if name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    return paginate(qs, key="arn", marker=marker, max_items=max_items)
+
+
+@operation("DeletePolicy")
+def delete_policy(*, actor: Principal, arn: str) -> None:
+    """DeletePolicy: refused while attached or while non-default versions exist."""
+    policy = _customer_policy(actor, arn)
+    authorize(actor, "iam:DeletePolicy", arn)
+    if policy.attachments.exists():
+        raise DeleteConflict("Cannot delete a policy attached to entities.")
+    if policy.versions.filter(is_default=False).exists():
+        raise DeleteConflict(
+            "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy."
+        )
+    if (
+        IamUser.objects.filter(permissions_boundary=policy).exists()
+        or Role.objects.filter(permissions_boundary=policy).exists()
+    ):
+        raise DeleteConflict("Cannot delete a policy used as a permissions boundary.")
+    policy.versions.all().delete()
+    policy.delete()
+    record_event(actor, "DeletePolicy", arn, request={"PolicyArn": arn})
+
+
+@operation("CreatePolicyVersion")
+def create_policy_version(
+    *, actor: Principal, arn: str, document: str, set_as_default: bool = False
+) -> PolicyVersion:
+    policy = _customer_policy(actor, arn)
+    document = check_policy_document(document, limit=MANAGED_POLICY_LIMIT)
+    authorize(actor, "iam:CreatePolicyVersion", arn)
+    policy = ManagedPolicy.objects.select_for_update().get(pk=policy.pk)
+    if policy.versions.count() >= VERSIONS_PER_POLICY:
+        raise LimitExceeded(
+            f"A managed policy can have up to {VERSIONS_PER_POLICY} versions. Before you create a new version, "
+            "you must delete an existing version."
+        )
+    now = timezone.now()
+    version_id = f"v{policy.next_version}"
+    policy.next_version += 1
+    if set_as_default:
+        policy.versions.update(is_default=False)
+        policy.default_version_id = version_id
+    policy.updated = now
+    policy.save(update_fields=["next_version", "default_version_id", "updated"])
+    version = PolicyVersion.objects.create(
+        policy=policy,
+        version_id=version_id,
+        document=document,
+        is_default=set_as_default,
+        created=now,
+    )
+    if set_as_default:
+        invalidate(actor.account_id)
+    record_event(
+        actor,
+        "CreatePolicyVersion",
+        arn,
+        request={"PolicyArn": arn, "SetAsDefault": set_as_default},
+    )
+    return version
+
+
+@operation("GetPolicyVersion")
+def get_policy_version(*, actor: Principal, arn: str, version_id: str) -> PolicyVersion:
+    policy = find_policy(actor, arn)
+    authorize(actor, "iam:GetPolicyVersion", arn)
+    version = policy.versions.filter(version_id=version_id).first()
+    if version is None:
+        raise NoSuchEntity(
+            f"Policy {arn} version {version_id} does not exist or is not attachable."
+        )
+    return version
+
+
+@operation("ListPolicyVersions")
+def list_policy_versions(
+    *, actor: Principal, arn: str, marker: str | None = None, max_items: int | None = None
+) -> Page:
+    policy = find_policy(actor, arn)
+    authorize(actor, "iam:ListPolicyVersions", arn)
+    return paginate(policy.versions.all(), key="version_id", marker=marker, max_items=max_items)
+
+
+@operation("DeletePolicyVersion")
+def delete_policy_version(*, actor: Principal, arn: str, version_id: str) -> None:
+    policy = _customer_policy(actor, arn)
+    authorize(actor, "iam:DeletePolicyVersion", arn)
+    version = policy.versions.filter(version_id=version_id).first()
+    if version is None:
+        raise NoSuchEntity(
+            f"Policy {arn} version {version_id} does not exist or is not attachable."
+        )
+    if version.is_default:
+        raise DeleteConflict("Cannot delete the default version of a policy.")
+    version.delete()
+    record_event(
+        actor, "DeletePolicyVersion", arn, request={"PolicyArn": arn, "VersionId": version_id}
+    )
+
+
+@operation("SetDefaultPolicyVersion")
+def set_default_policy_version(*, actor: Principal, arn: str, version_id: str) -> None:
+    policy = _customer_policy(actor, arn)
+    authorize(actor, "iam:SetDefaultPolicyVersion", arn)
+    policy = ManagedPolicy.objects.select_for_update().get(pk=policy.pk)
+    version = policy.versions.filter(version_id=version_id).first()
+    if version is None:
+        raise NoSuchEntity(
+            f"Policy {arn} version {version_id} does not exist or is not attachable."
+        )
+    policy.versions.exclude(pk=version.pk).update(is_default=False)
+    PolicyVersion.objects.filter(pk=version.pk).update(is_default=True)
+    policy.default_version_id = version_id
+    policy.updated = timezone.now()
+    policy.save(update_fields=["default_version_id", "updated"])
+    invalidate(actor.account_id)
+    record_event(
+        actor, "SetDefaultPolicyVersion", arn, request={"PolicyArn": arn, "VersionId": version_id}
+    )
+
+
+@operation("TagPolicy")
+def tag_policy(*, actor: Principal, arn: str, tags: list[dict[str, str]]) -> None:
+    policy = _customer_policy(actor, arn)
+    merged = check_tags(tags, policy.tags)
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    authorize(actor, "iam:TagPolicy", arn, context=ctx)
+    policy.tags = merged
+    policy.save(update_fields=["tags"])
+    record_event(
+        actor, "TagPolicy", arn, request={"PolicyArn": arn, "TagKeys": [t["Key"] for t in tags]}
+    )
+
+
+@operation("UntagPolicy")
+def untag_policy(*, actor: Principal, arn: str, tag_keys: list[str]) -> None:
+    policy = _customer_policy(actor, arn)
+    authorize(actor, "iam:UntagPolicy", arn, context={"aws:TagKeys": list(tag_keys)})
+    lowered = {k.lower() for k in tag_keys}
+    policy.tags = [t for t in policy.tags if t["Key"].lower() not in lowered]
+    policy.save(update_fields=["tags"])
+    record_event(actor, "UntagPolicy", arn, request={"PolicyArn": arn, "TagKeys": list(tag_keys)})
+
+
+@operation("ListPolicyTags")
+def list_policy_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
+    policy = find_policy(actor, arn)
+    authorize(actor, "iam:ListPolicyTags", arn)
+    return list(policy.tags)
+
+
+# -- attachments --------------------------------------------------------------------------
+
+
+def _entity(actor: Principal, kind: EntityKind, name: str) -> IamUser | Group | Role:
+    if kind == "user":
+        return find_user(actor.account_id, name)
+    if kind == "group":
+        return find_group(actor.account_id, name)
+    return find_role(actor.account_id, name)
+
+
+_ACTION_NOUN = {"user": "User", "group": "Group", "role": "Role"}
+
+
+def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
+    entity = _entity(actor, kind, name)
+    policy = find_policy(actor, arn)
+    authorize(
+        actor, f"iam:Attach{_ACTION_NOUN[kind]}Policy", entity.arn, context={"iam:PolicyARN": arn}
+    )
+    if not policy.is_attachable:
+        raise PolicyNotAttachable(f"Policy {arn} is not attachable.")
+    # Lock the entity row so racing attachments cannot exceed the quota.
+    type(entity).objects.select_for_update().filter(pk=entity.pk).first()
+    existing = PolicyAttachment.objects.filter(**{kind: entity})
+    if existing.filter(policy=policy).exists():
+        return  # attaching twice changes nothing, as in IAM
+    if existing.count() >= MANAGED_POLICIES_PER_ENTITY:
+        raise LimitExceeded(
+            f"Cannot exceed quota for PoliciesPer{_ACTION_NOUN[kind]}: {MANAGED_POLICIES_PER_ENTITY}"
+        )
+    save_unique(
+        PolicyAttachment(policy=policy, **{kind: entity}), LimitExceeded("Concurrent attachment.")
+    )
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Attach{_ACTION_NOUN[kind]}Policy",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name, "PolicyArn": arn},
+    )
+
+
+def _detach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
+    entity = _entity(actor, kind, name)
+    policy = find_policy(actor, arn)
+    authorize(
+        actor, f"iam:Detach{_ACTION_NOUN[kind]}Policy", entity.arn, context={"iam:PolicyARN": arn}
+    )
+    deleted, _ = PolicyAttachment.objects.filter(policy=policy, **{kind: entity}).delete()
+    if not deleted:
+        raise NoSuchEntity(f"Policy {arn} was not found.")
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Detach{_ACTION_NOUN[kind]}Policy",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name, "PolicyArn": arn},
+    )
+
+
+@operation("AttachUserPolicy")
+def attach_user_policy(*, actor: Principal, user_name: str, policy_arn: str) -> None:
+    _attach(actor, "user", user_name, policy_arn)
+
+
+@operation("AttachGroupPolicy")
+def attach_group_policy(*, actor: Principal, group_name: str, policy_arn: str) -> None:
+    _attach(actor, "group", group_name, policy_arn)
+
+
+@operation("AttachRolePolicy")
+def attach_role_policy(*, actor: Principal, role_name: str, policy_arn: str) -> None:
+    _attach(actor, "role", role_name, policy_arn)
+
+
+@operation("DetachUserPolicy")
+def detach_user_policy(*, actor: Principal, user_name: str, policy_arn: str) -> None:
+    _detach(actor, "user", user_name, policy_arn)
+
+
+@operation("DetachGroupPolicy")
+def detach_group_policy(*, actor: Principal, group_name: str, policy_arn: str) -> None:
+    _detach(actor, "group", group_name, policy_arn)
+
+
+@operation("DetachRolePolicy")
+def detach_role_policy(*, actor: Principal, role_name: str, policy_arn: str) -> None:
+    _detach(actor, "role", role_name, policy_arn)
+
+
+def _list_attached(
+    actor: Principal,
+    kind: EntityKind,
+    name: str,
+    path_prefix: str | None,
+    marker: str | None,
+    max_items: int | None,
+) -> Page:
+    entity = _entity(actor, kind, name)
+    prefix = check_path_prefix(path_prefix)
+    authorize(actor, f"iam:ListAttached{_ACTION_NOUN[kind]}Policies", entity.arn)
+    qs = path_startswith(
+        ManagedPolicy.objects.filter(
+            attachments__in=PolicyAttachment.objects.filter(**{kind: entity})
+        ),
+        prefix,
+    )
+    return paginate(qs, key="arn", marker=marker, max_items=max_items)
+
+
+@operation("ListAttachedUserPolicies")
+def list_attached_user_policies(
+    *,
+    actor: Principal,
+    user_name: str,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page:
+    return _list_attached(actor, "user", user_name, path_prefix, marker, max_items)
+
+
+@operation("ListAttachedGroupPolicies")
+def list_attached_group_policies(
+    *,
+    actor: Principal,
+    group_name: str,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page:
+    return _list_attached(actor, "group", group_name, path_prefix, marker, max_items)
+
+
+@operation("ListAttachedRolePolicies")
+def list_attached_role_policies(
+    *,
+    actor: Principal,
+    role_name: str,
+    path_prefix: str | None = None,
+    marker: str | None = None,
+    max_items: int | None = None,
+) -> Page:
+    return _list_attached(actor, "role", role_name, path_prefix, marker, max_items)
+
+
+@dataclass(frozen=True)
+class PolicyEntities:
+    users: list[IamUser]
+    groups: list[Group]
+    roles: list[Role]
+    is_truncated: bool = False
+
+
+@operation("ListEntitiesForPolicy")
+def list_entities_for_policy(
+    *,
+    actor: Principal,
+    arn: str,
+    entity_filter: str | None = None,
+    path_prefix: str | None = None,
+    usage: str | None = None,
+) -> PolicyEntities:
+    policy = find_policy(actor, arn)
+    authorize(actor, "iam:ListEntitiesForPolicy", arn)
+    prefix = check_path_prefix(path_prefix)
+    if usage == "PermissionsBoundary":
+        users = list(
+            path_startswith(
+                IamUser.objects.filter(account_id=actor.account_id, permissions_boundary=policy),
+                prefix,
+            )
+        )
+        roles = list(
+            path_startswith(
+                Role.objects.filter(account_id=actor.account_id, permissions_boundary=policy),
+                prefix,
+            )
+        )
+        return PolicyEntities(
+            users=users if entity_filter in (None, "User") else [],
+            groups=[],
+            roles=roles if entity_filter in (None, "Role") else [],
+        )
+    attached = PolicyAttachment.objects.filter(policy=policy)
+    users = list(
+        path_startswith(
+            IamUser.objects.filter(account_id=actor.account_id, policy_attachments__in=attached),
+            prefix,
+        )
+    )
+    groups = list(
+        path_startswith(
+            Group.objects.filter(account_id=actor.account_id, policy_attachments__in=attached),
+            prefix,
+        )
+    )
+    roles = list(
+        path_startswith(
+            Role.objects.filter(account_id=actor.account_id, policy_attachments__in=attached),
+            prefix,
+        )
+    )
+    return PolicyEntities(
+        users=users if entity_filter in (None, "User") else [],
+        groups=groups if entity_filter in (None, "Group") else [],
+        roles=roles if entity_filter in (None, "Role") else [],
+    )
+
+
+# -- inline policies ---------------------------------------------------------------------
+
+
+def _put_inline(
+    actor: Principal, kind: EntityKind, name: str, policy_name: str, document: str
+) -> None:
+    entity = _entity(actor, kind, name)
+    check_name(policy_name, member="policyName", max_length=128)
+    document = check_policy_document(document)
+    authorize(actor, f"iam:Put{_ACTION_NOUN[kind]}Policy", entity.arn)
+    type(entity).objects.select_for_update().filter(pk=entity.pk).first()
+    others = InlinePolicy.objects.filter(**{kind: entity}).exclude(name=policy_name)
+    total = policy_size(document) + sum(policy_size(p.document) for p in others)
+    limit = INLINE_LIMITS[kind]
+    if total > limit:
+        raise LimitExceeded(
+            f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}"
+        )
+    InlinePolicy.objects.update_or_create(
+        **{kind: entity}, name=policy_name, defaults={"document": document}
+    )
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Put{_ACTION_NOUN[kind]}Policy",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name, "PolicyName": policy_name},
+    )
+
+
+def _get_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str) -> InlinePolicy:
+    entity = _entity(actor, kind, name)
+    authorize(actor, f"iam:Get{_ACTION_NOUN[kind]}Policy", entity.arn)
+    policy = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).first()
+    if policy is None:
+        raise NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found.")
+    return policy
+
+
+def _delete_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str) -> None:
+    entity = _entity(actor, kind, name)
+    authorize(actor, f"iam:Delete{_ACTION_NOUN[kind]}Policy", entity.arn)
+    deleted, _ = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).delete()
+    if not deleted:
+        raise NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found.")
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Delete{_ACTION_NOUN[kind]}Policy",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name, "PolicyName": policy_name},
+    )
+
+
+def _list_inline(
+    actor: Principal, kind: EntityKind, name: str, marker: str | None, max_items: int | None
+) -> Page:
+    entity = _entity(actor, kind, name)
+    authorize(actor, f"iam:List{_ACTION_NOUN[kind]}Policies", entity.arn)
+    return paginate(
+        InlinePolicy.objects.filter(**{kind: entity}),
+        key="name",
+        marker=marker,
+        max_items=max_items,
+    )
+
+
+@operation("PutUserPolicy")
+def put_user_policy(*, actor: Principal, user_name: str, policy_name: str, document: str) -> None:
+    _put_inline(actor, "user", user_name, policy_name, document)
+
+
+@operation("PutGroupPolicy")
+def put_group_policy(*, actor: Principal, group_name: str, policy_name: str, document: str) -> None:
+    _put_inline(actor, "group", group_name, policy_name, document)
+
+
+@operation("PutRolePolicy")
+def put_role_policy(*, actor: Principal, role_name: str, policy_name: str, document: str) -> None:
+    _put_inline(actor, "role", role_name, policy_name, document)
+
+
+@operation("GetUserPolicy")
+def get_user_policy(*, actor: Principal, user_name: str, policy_name: str) -> InlinePolicy:
+    return _get_inline(actor, "user", user_name, policy_name)
+
+
+@operation("GetGroupPolicy")
+def get_group_policy(*, actor: Principal, group_name: str, policy_name: str) -> InlinePolicy:
+    return _get_inline(actor, "group", group_name, policy_name)
+
+
+@operation("GetRolePolicy")
+def get_role_policy(*, actor: Principal, role_name: str, policy_name: str) -> InlinePolicy:
+    return _get_inline(actor, "role", role_name, policy_name)
+
+
+@operation("DeleteUserPolicy")
+def delete_user_policy(*, actor: Principal, user_name: str, policy_name: str) -> None:
+    _delete_inline(actor, "user", user_name, policy_name)
+
+
+@operation("DeleteGroupPolicy")
+def delete_group_policy(*, actor: Principal, group_name: str, policy_name: str) -> None:
+    _delete_inline(actor, "group", group_name, policy_name)
+
+
+@operation("DeleteRolePolicy")
+def delete_role_policy(*, actor: Principal, role_name: str, policy_name: str) -> None:
+    _delete_inline(actor, "role", role_name, policy_name)
+
+
+@operation("ListUserPolicies")
+def list_user_policies(
+    *, actor: Principal, user_name: str, marker: str | None = None, max_items: int | None = None
+) -> Page:
+    return _list_inline(actor, "user", user_name, marker, max_items)
+
+
+@operation("ListGroupPolicies")
+def list_group_policies(
+    *, actor: Principal, group_name: str, marker: str | None = None, max_items: int | None = None
+) -> Page:
+    return _list_inline(actor, "group", group_name, marker, max_items)
+
+
+@operation("ListRolePolicies")
+def list_role_policies(
+    *, actor: Principal, role_name: str, marker: str | None = None, max_items: int | None = None
+) -> Page:
+    return _list_inline(actor, "role", role_name, marker, max_items)
+
+
+# -- permissions boundaries -----------------------------------------------------------------
+
+
+def _put_boundary(actor: Principal, kind: Literal["user", "role"], name: str, arn: str) -> None:
+    entity = _entity(actor, kind, name)
+    policy = find_boundary_policy(actor, arn)
+    authorize(
+        actor,
+        f"iam:Put{_ACTION_NOUN[kind]}PermissionsBoundary",
+        entity.arn,
+        context={"iam:PermissionsBoundary": arn},
+    )
+    entity.permissions_boundary = policy
+    entity.save(update_fields=["permissions_boundary"])
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Put{_ACTION_NOUN[kind]}PermissionsBoundary",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name, "PermissionsBoundary": arn},
+    )
+
+
+def _delete_boundary(actor: Principal, kind: Literal["user", "role"], name: str) -> None:
+    entity = _entity(actor, kind, name)
+    current = entity.permissions_boundary.arn if entity.permissions_boundary else None
+    authorize(
+        actor,
+        f"iam:Delete{_ACTION_NOUN[kind]}PermissionsBoundary",
+        entity.arn,
+        context={"iam:PermissionsBoundary": current},
+    )
+    if current is None:
+        raise NoSuchEntity(
+            f"The {kind} with name {entity.name} does not have a permissions boundary."
+        )
+    entity.permissions_boundary = None
+    entity.save(update_fields=["permissions_boundary"])
+    invalidate(actor.account_id)
+    record_event(
+        actor,
+        f"Delete{_ACTION_NOUN[kind]}PermissionsBoundary",
+        entity.arn,
+        request={f"{_ACTION_NOUN[kind]}Name": name},
+    )
+
+
+@operation("PutUserPermissionsBoundary")
+def put_user_permissions_boundary(*, actor: Principal, user_name: str, policy_arn: str) -> None:
+    _put_boundary(actor, "user", user_name, policy_arn)
+
+
+@operation("PutRolePermissionsBoundary")
+def put_role_permissions_boundary(*, actor: Principal, role_name: str, policy_arn: str) -> None:
+    _put_boundary(actor, "role", role_name, policy_arn)
+
+
+@operation("DeleteUserPermissionsBoundary")
+def delete_user_permissions_boundary(*, actor: Principal, user_name: str) -> None:
+    _delete_boundary(actor, "user", user_name)
+
+
+@operation("DeleteRolePermissionsBoundary")
+def delete_role_permissions_boundary(*, actor: Principal, role_name: str) -> None:
+    _delete_boundary(actor, "role", role_name)

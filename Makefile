@@ -1,0 +1,51 @@
+# IAM Console: `make run` serves the console, `make test` runs the whole suite
+# on SQLite and on PostgreSQL. Both work on a fresh machine with Python 3.11.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres deps dev-deps system-deps lint security-report bench clean
+
+$(VENV)/.runtime: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@
+
+deps: $(VENV)/.runtime
+dev-deps: $(VENV)/.dev
+
+run: deps
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Debian's chromium (browser tests) and postgresql (second database backend).
+system-deps:
+	@scripts/install-system-deps.sh
+
+test: dev-deps system-deps
+	@scripts/run-tests.sh $(PYTEST_ARGS)
+
+test-sqlite: dev-deps
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+test-postgres: dev-deps system-deps
+	@scripts/run-tests.sh --postgres-only $(PYTEST_ARGS)
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf var/test-* .pytest_cache

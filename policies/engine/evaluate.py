@@ -1,0 +1,515 @@
+"""The decision: AWS "Policy evaluation logic", step by step.
+
+AWS docs followed here: "Policy evaluation logic", "Policy evaluation for requests
+within a single account", "Cross-account policy evaluation logic", "Service control
+policies", "Resource control policies", "Permissions boundaries" and "Session
+policies".
+
+1. sts:GetCallerIdentity is always allowed (it needs no permission and cannot be denied).
+2. An explicit Deny in any applicable policy wins: SCP, RCP, VPC endpoint, resource-based,
+   identity-based, permissions boundary, session.
+3. Every SCP level (root first) must allow (principals of the organization only: never
+   anonymous callers or service principals); every RCP level must allow (resources of
+   the services RCPs cover); a VPC endpoint policy must allow.
+4. Same account: a resource-based policy naming the caller itself (IAM user, role session,
+   "*") grants on its own; naming the role (for its sessions) still needs the permissions
+   boundary and session policies; naming the account delegates to identity policies.
+   Otherwise identity-based allow AND boundary (if any) AND session policies (if any).
+   KMS key policies and role trust policies must allow even within the account.
+5. Cross account: the identity side (identity AND boundary AND session) AND the resource-
+   based policy must both allow.
+6. Resources AWS itself owns (AWS managed policies, aws-reserved roles, AWS managed KMS
+   aliases) only take read and list actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from . import catalog
+from .compiled import (
+    CompiledPolicy,
+    CompiledStatement,
+    PolicySet,
+    RequestView,
+    policy_set,
+)
+from .principals import ACCOUNT, DIRECT, ROLE, PrincipalInfo, principal_info
+
+ALLOW = "Allow"
+EXPLICIT_DENY = "ExplicitDeny"
+IMPLICIT_DENY = "ImplicitDeny"
+
+IDENTITY = "identity"
+RESOURCE = "resource"
+BOUNDARY = "permissions_boundary"
+SESSION = "session"
+SCP = "scp"
+RCP = "rcp"
+ENDPOINT = "vpc_endpoint"
+
+# Policy kinds whose statements must name a principal (AWS: resource-based policies).
+_PRINCIPAL_REQUIRED = {RESOURCE: True, RCP: False, ENDPOINT: False}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One authorization request.
+
+    principal: an ARN (IAM user, role, assumed-role session, root, federated user), a
+    service principal such as "lambda.amazonaws.com", or None for an anonymous caller.
+    context: condition keys to a string or a list of strings.
+    resource_account: owner of the resource, when known (decides same- vs cross-account);
+    otherwise the resource ARN's account, or the caller's own account.
+    """
+
+    principal: str | None
+    action: str
+    resource: str
+    context: Mapping[str, object] = field(default_factory=dict)
+    resource_account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedStatement:
+    """A statement that took part in the decision."""
+
+    policy_type: str
+    policy: str  # label, e.g. "identity[2]" or a name given to compile_policy
+    sid: str | None
+    index: int  # position of the statement in its policy
+    effect: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTrace:
+    """Why one statement did or did not match (for the simulator)."""
+
+    policy_type: str
+    policy: str
+    sid: str | None
+    index: int
+    effect: str
+    matched: bool
+    element: str | None  # the first element that did not match
+    reason: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    decision: str
+    reason: str
+    traces: tuple[StatementTrace, ...]
+
+    def as_dicts(self) -> list[dict[str, object]]:
+        from dataclasses import asdict
+
+        return [asdict(t) for t in self.traces]
+
+    def text(self) -> str:
+        lines = [f"Decision: {self.decision} ({self.reason})"]
+        for t in self.traces:
+            sid = f" {t.sid!r}" if t.sid else ""
+            mark = "MATCH" if t.matched else "no match"
+            lines.append(
+                f"  {t.policy} statement {t.index}{sid} {t.effect}: {mark}"
+                + ("" if t.matched else f" - {t.element}: {t.reason}")
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome. `effect` is Allow, ExplicitDeny or ImplicitDeny.
+
+    `reason` names the policy type that decided (for denials: which one denied or did not
+    allow), used by `denial_message`.
+    """
+
+    effect: str
+    statements: tuple[MatchedStatement, ...]
+    reason: str
+    request: Request
+    _inputs: _Inputs | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect == ALLOW
+
+    def explain(self) -> Explanation:
+        """Per policy and statement: matched, or which element did not match and why."""
+        traces: list[StatementTrace] = []
+        if self._inputs is not None:
+            view = _view(self.request)
+            for kind, label, ps in self._inputs.sets:
+                traces.extend(_trace_set(kind, label, ps, view))
+        return Explanation(self.effect, self.reason, tuple(traces))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    sets: tuple[tuple[str, str, PolicySet], ...]  # (kind, label prefix, set)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _derived_keys(p: PrincipalInfo) -> dict[str, object]:
+    """Global condition keys AWS fills in from the caller (context may override)."""
+    if p.anonymous:
+        return {}
+    out: dict[str, object] = {}
+    if p.account:
+        out["aws:PrincipalAccount"] = p.account
+    if p.kind == "user":
+        out["aws:username"] = p.name
+        out["aws:PrincipalType"] = "User"
+        out["aws:PrincipalArn"] = p.arn
+    elif p.kind == "assumed-role":
+        out["aws:PrincipalType"] = "AssumedRole"
+        # AWS: for a role session aws:PrincipalArn is the role's ARN.
+        out["aws:PrincipalArn"] = f"arn:{p.partition}:iam::{p.account}:role/{p.name}"
+    elif p.kind == "role":
+        out["aws:PrincipalArn"] = p.arn
+    elif p.kind == "root":
+        out["aws:PrincipalType"] = "Account"
+        out["aws:PrincipalArn"] = p.arn
+    elif p.kind == "federated-user":
+        out["aws:PrincipalType"] = "FederatedUser"
+        out["aws:PrincipalArn"] = p.arn
+    elif p.kind == "service":
+        out["aws:PrincipalServiceName"] = p.arn
+    return out
+
+
+def _view(request: Request) -> RequestView:
+    p = principal_info(request.principal)
+    return RequestView(p, request.action, request.resource, request.context, _derived_keys(p))
+
+
+def _match(
+    cs: CompiledStatement, view: RequestView, principal_required: bool | None
+) -> str | None:
+    """DIRECT/ROLE/ACCOUNT when the statement applies; None otherwise."""
+    if not cs.action_matches(view):
+        return None
+    if not cs.resource_matches(view):
+        return None
+    kind = DIRECT
+    if principal_required is not None:
+        kind = cs.principal_match(view, principal_required)
+        if kind is None:
+            return None
+    if cs.conditions and not cs.conditions_match(view):
+        return None
+    return kind
+
+
+class _Result:
+    __slots__ = ("allows", "denies")
+
+    def __init__(self) -> None:
+        self.allows: list[tuple[CompiledStatement, str]] = []
+        self.denies: list[CompiledStatement] = []
+
+
+def _run(ps: PolicySet, view: RequestView, principal_required: bool | None) -> _Result:
+    res = _Result()
+    for cs in ps.candidates(view.action_lower):
+        m = _match(cs, view, principal_required)
+        if m is None:
+            continue
+        if cs.is_deny:
+            res.denies.append(cs)
+        else:
+            res.allows.append((cs, m))
+    return res
+
+
+def _levels(levels: object) -> list[tuple[list[object], bool]]:
+    """SCP/RCP levels: each a list of documents, or {"policies": [...], "implicit_*": bool}.
+
+    A level marked implicit_RCPFullAccess / implicit_FullAWSAccess carries AWS's default
+    allow-everything policy (RCPFullAccess is attached everywhere by AWS).
+    """
+    out: list[tuple[list[object], bool]] = []
+    for level in levels or ():  # type: ignore[attr-defined]
+        if isinstance(level, Mapping) and "Statement" not in level:
+            implicit = any(k.startswith("implicit") and bool(v) for k, v in level.items())
+            out.append((list(level.get("policies", ()) or ()), implicit))
+        elif isinstance(level, Mapping | str | CompiledPolicy):
+            out.append(([level], False))
+        else:
+            out.append((list(level), False))
+    return out
+
+
+def _resource_account(request: Request, p: PrincipalInfo) -> str | None:
+    if request.resource_account:
+        return request.resource_account
+    parts = request.resource.split(":", 5)
+    if len(parts) == 6 and parts[4] and parts[4] != "aws":
+        return parts[4]
+    return p.account
+
+
+def _requires_resource_policy(action_lower: str, resource: str) -> bool:
+    """AWS: KMS key policies and role trust policies must allow even in the same account."""
+    if action_lower.startswith("sts:assumerole"):
+        return True
+    if action_lower.startswith("kms:"):
+        parts = resource.split(":", 5)
+        return len(parts) == 6 and parts[5].startswith("key/")
+    return False
+
+
+def _aws_owned_readonly(action: str, resource: str) -> bool:
+    """Resources AWS owns take only List and Read actions.
+
+    AWS managed policies (arn:aws:iam::aws:policy/...), roles under the reserved path
+    /aws-reserved/ and AWS managed KMS aliases (alias/aws/...) cannot be changed by
+    customers whatever their policies say.
+    """
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return False
+    service, account, res = parts[2], parts[4], parts[5]
+    owned = (
+        (service == "iam" and account == "aws" and res.startswith("policy/"))
+        or (service == "iam" and res.startswith("role/aws-reserved/"))
+        or (service == "kms" and res.startswith("alias/aws/"))
+    )
+    if not owned:
+        return False
+    info = catalog.action(action)
+    return info is None or info.access_level not in ("List", "Read")
+
+
+def _label(kind: str, ps: PolicySet, cs: CompiledStatement) -> tuple[str, int]:
+    i = ps.policy_of(cs)
+    cp = ps.policies[i]
+    return (cp.label or f"{kind}[{i}]"), i
+
+
+def _record(kind: str, ps: PolicySet, cs: CompiledStatement) -> MatchedStatement:
+    label, _ = _label(kind, ps, cs)
+    st = cs.statement
+    return MatchedStatement(kind, label, st.sid, st.index, st.effect)
+
+
+# ------------------------------------------------------------------ evaluate
+
+
+def evaluate(
+    request: Request,
+    *,
+    identity_policies: Iterable[object] | PolicySet = (),
+    resource_policy: object | None = None,
+    permissions_boundary: object | None = None,
+    session_policies: Sequence[object] | PolicySet | None = None,
+    scps: Sequence[object] | None = None,
+    rcps: Sequence[object] | None = None,
+    endpoint_policies: Sequence[object] | PolicySet | None = None,
+) -> Decision:
+    """Decide one request as AWS does. Documents may be dicts, JSON text or compiled."""
+    view = _view(request)
+    p = view.principal
+    act = view.action_lower
+
+    sets: list[tuple[str, str, PolicySet]] = []
+    if act == "sts:getcalleridentity":
+        # AWS: "No permissions are required to perform this operation" and an explicit
+        # deny of sts:GetCallerIdentity does not stop it.
+        return Decision(ALLOW, (), "always-allowed", request, _Inputs(()))
+
+    anonymous = p.anonymous
+    service_principal = p.kind == "service"
+    org_member = not anonymous and not service_principal
+
+    identity = policy_set(identity_policies) if org_member else policy_set(())
+    sets.append((IDENTITY, IDENTITY, identity))
+    resource = policy_set([resource_policy] if resource_policy is not None else ())
+    if resource_policy is not None:
+        sets.append((RESOURCE, RESOURCE, resource))
+    boundary = None
+    if permissions_boundary is not None and org_member:
+        boundary = policy_set([permissions_boundary])
+        sets.append((BOUNDARY, BOUNDARY, boundary))
+    session = None
+    if session_policies is not None and org_member:
+        session = policy_set(session_policies)
+        sets.append((SESSION, SESSION, session))
+    endpoint = None
+    if endpoint_policies is not None:
+        endpoint = policy_set(endpoint_policies)
+        sets.append((ENDPOINT, ENDPOINT, endpoint))
+    scp_levels: list[tuple[PolicySet, bool]] = []
+    if scps and org_member:
+        for n, (docs, implicit) in enumerate(_levels(scps)):
+            ps = policy_set(docs)
+            scp_levels.append((ps, implicit))
+            sets.append((SCP, f"scp-level[{n}]", ps))
+    rcp_levels: list[tuple[PolicySet, bool]] = []
+    if rcps and act.partition(":")[0] in catalog.rcp_supported_services():
+        for n, (docs, implicit) in enumerate(_levels(rcps)):
+            ps = policy_set(docs)
+            rcp_levels.append((ps, implicit))
+            sets.append((RCP, f"rcp-level[{n}]", ps))
+    inputs = _Inputs(tuple(sets))
+
+    # Evaluate every applicable policy once.
+    r_identity = _run(identity, view, None)
+    r_resource = _run(resource, view, True)
+    r_boundary = _run(boundary, view, None) if boundary is not None else None
+    r_session = _run(session, view, None) if session is not None else None
+    r_endpoint = _run(endpoint, view, False) if endpoint is not None else None
+    r_scps = [(ps, _run(ps, view, None), implicit) for ps, implicit in scp_levels]
+    r_rcps = [(ps, _run(ps, view, False), implicit) for ps, implicit in rcp_levels]
+
+    # 2. Explicit deny anywhere wins.
+    denies: list[MatchedStatement] = []
+    deny_kind = None
+    for kind, ps, res in (
+        (SCP, None, None),
+        (RCP, None, None),
+        (ENDPOINT, endpoint, r_endpoint),
+        (RESOURCE, resource, r_resource),
+        (IDENTITY, identity, r_identity),
+        (BOUNDARY, boundary, r_boundary),
+        (SESSION, session, r_session),
+    ):
+        if kind == SCP:
+            for sps, sres, _ in r_scps:
+                for cs in sres.denies:
+                    denies.append(_record(kind, sps, cs))
+                    deny_kind = deny_kind or kind
+            continue
+        if kind == RCP:
+            for rps, rres, _ in r_rcps:
+                for cs in rres.denies:
+                    denies.append(_record(kind, rps, cs))
+                    deny_kind = deny_kind or kind
+            continue
+        if res is not None and ps is not None:
+            for cs in res.denies:
+                denies.append(_record(kind, ps, cs))
+                deny_kind = deny_kind or kind
+    if denies:
+        return Decision(EXPLICIT_DENY, tuple(denies), deny_kind or IDENTITY, request, inputs)
+
+    # 3. Organization guardrails and the endpoint must allow.
+    for _ps, res, implicit in r_scps:
+        if not implicit and not res.allows:
+            return Decision(IMPLICIT_DENY, (), SCP, request, inputs)
+    for _ps, res, implicit in r_rcps:
+        if not implicit and not res.allows:
+            return Decision(IMPLICIT_DENY, (), RCP, request, inputs)
+    if r_endpoint is not None and not r_endpoint.allows:
+        return Decision(IMPLICIT_DENY, (), ENDPOINT, request, inputs)
+
+    # 4/5. Identity side and resource side.
+    rp_kinds = {m for _, m in r_resource.allows}
+    boundary_ok = r_boundary is None or bool(r_boundary.allows)
+    session_ok = r_session is None or bool(r_session.allows)
+    # AWS: the root user has full access to its own account's resources.
+    identity_allows = bool(r_identity.allows) or p.kind == "root"
+
+    granted: list[tuple[str, PolicySet, CompiledStatement]] = []
+    reason = IDENTITY
+    allowed = False
+    if anonymous or service_principal:
+        allowed = bool(r_resource.allows)
+        reason = RESOURCE
+        if allowed:
+            granted += [(RESOURCE, resource, cs) for cs, _ in r_resource.allows]
+    else:
+        same_account = _resource_account(request, p) == p.account
+        identity_side = identity_allows and boundary_ok and session_ok
+        if same_account:
+            direct = DIRECT in rp_kinds and session_ok
+            via_role = ROLE in rp_kinds and boundary_ok and session_ok
+            if _requires_resource_policy(act, request.resource):
+                rp_any = bool(rp_kinds & {DIRECT, ROLE, ACCOUNT})
+                allowed = direct or via_role or (rp_any and identity_side)
+                reason = RESOURCE if not rp_kinds else IDENTITY
+            else:
+                allowed = direct or via_role or identity_side
+        else:
+            allowed = identity_side and bool(rp_kinds)
+            if identity_side and not rp_kinds:
+                reason = RESOURCE
+        if allowed:
+            granted += [(IDENTITY, identity, cs) for cs, _ in r_identity.allows]
+            granted += [(RESOURCE, resource, cs) for cs, _ in r_resource.allows]
+        elif reason == IDENTITY:
+            if identity_allows and not boundary_ok:
+                reason = BOUNDARY
+            elif identity_allows and not session_ok:
+                reason = SESSION
+            elif (DIRECT in rp_kinds or ROLE in rp_kinds) and not session_ok:
+                reason = SESSION
+            elif ROLE in rp_kinds and not boundary_ok:
+                reason = BOUNDARY
+
+    if allowed and _aws_owned_readonly(view.action, request.resource):
+        return Decision(IMPLICIT_DENY, (), "aws-owned-resource", request, inputs)
+    if not allowed:
+        return Decision(IMPLICIT_DENY, (), reason, request, inputs)
+    return Decision(
+        ALLOW,
+        tuple(_record(kind, ps, cs) for kind, ps, cs in granted),
+        "allowed",
+        request,
+        inputs,
+    )
+
+
+# ------------------------------------------------------------------ explain
+
+
+def _trace_set(kind: str, prefix: str, ps: PolicySet, view: RequestView) -> list[StatementTrace]:
+    out = []
+    required = {RESOURCE: True, RCP: False, ENDPOINT: False}.get(kind)
+    for i, cp in enumerate(ps.policies):
+        label = cp.label or (f"{prefix}[{i}]" if not prefix.endswith("]") else f"{prefix}[{i}]")
+        for cs in cp.statements:
+            st = cs.statement
+            element, why = None, ""
+            if not cs.action_matches(view):
+                element = "NotAction" if st.not_action else "Action"
+                why = (
+                    f"{view.action} is listed in NotAction"
+                    if st.not_action
+                    else f"{view.action} is not among {list(st.actions or ())}"
+                )
+            elif not cs.resource_matches(view):
+                element = "NotResource" if st.not_resource else "Resource"
+                why = (
+                    f"{view.resource} is listed in NotResource"
+                    if st.not_resource
+                    else f"{view.resource} does not match {list(st.resources or ())}"
+                )
+            elif required is not None and cs.principal_match(view, required) is None:
+                element = "NotPrincipal" if st.not_principal else "Principal"
+                who = view.principal.arn or "anonymous"
+                why = (
+                    "the statement names no principal"
+                    if st.principal is None and required
+                    else f"{who} is not covered"
+                )
+            else:
+                failing = cs.first_failing_condition(view)
+                if failing is not None:
+                    element = "Condition"
+                    value = view.lookup(failing.key_lower)
+                    why = f"{failing.describe()} is false for request value {value!r}"
+            out.append(
+                StatementTrace(
+                    kind, label, st.sid, st.index, st.effect, element is None, element, why
+                )
+            )
+    return out

@@ -19,6 +19,7 @@ from .evaluate import (
     Request,
     StatementTrace,
     evaluate,
+    principal_context,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "evaluate",
     "parse_policy",
     "policy_set",
+    "principal_context",
 ]

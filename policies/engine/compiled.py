@@ -46,6 +46,7 @@ class RequestView:
         "_context",
         "_lower",
         "_derived",
+        "has_boundary",
     )
 
     def __init__(
@@ -66,6 +67,7 @@ class RequestView:
         self._context = context
         self._lower: dict[str, object] | None = None
         self._derived = derived
+        self.has_boundary = False
 
     def lookup(self, key: str) -> str | list[str] | None:
         """Context keys are case-insensitive (AWS: condition keys)."""
@@ -167,6 +169,10 @@ class CompiledStatement:
             # AWS: a resource-based policy statement without Principal applies to no one.
             return None if required else DIRECT
         if st.not_principal:
+            # AWS ("NotPrincipal"): a Deny with NotPrincipal always denies principals that
+            # have a permissions boundary, whatever NotPrincipal lists.
+            if req.has_boundary and self.is_deny:
+                return DIRECT
             return None if excluded_by_not_principal(spec, req.principal) else DIRECT
         return match_principal(spec, req.principal)
 

@@ -70,6 +70,20 @@ class Request:
     context: Mapping[str, object] = field(default_factory=dict)
     resource_account: str | None = None
 
+    @classmethod
+    def build(
+        cls,
+        principal: str | None,
+        action: str,
+        resource: str,
+        context: Mapping[str, object] | None = None,
+        resource_account: str | None = None,
+    ) -> Request:
+        """A request whose context also holds the keys AWS derives from the principal."""
+        merged = dict(principal_context(principal))
+        merged.update(context or {})
+        return cls(principal, action, resource, merged, resource_account)
+
 
 @dataclass(frozen=True, slots=True)
 class MatchedStatement:
@@ -144,7 +158,8 @@ class Decision:
         """Per policy and statement: matched, or which element did not match and why."""
         traces: list[StatementTrace] = []
         if self._inputs is not None:
-            view = _view(self.request)
+            has_boundary = any(kind == BOUNDARY for kind, _, _ in self._inputs.sets)
+            view = _view(self.request, has_boundary)
             for kind, label, ps in self._inputs.sets:
                 traces.extend(_trace_set(kind, label, ps, view))
         return Explanation(self.effect, self.reason, tuple(traces))
@@ -186,9 +201,21 @@ def _derived_keys(p: PrincipalInfo) -> dict[str, object]:
     return out
 
 
-def _view(request: Request) -> RequestView:
+def principal_context(principal: str | None) -> dict[str, object]:
+    """The global condition keys AWS sets from the caller's ARN.
+
+    aws:username (IAM users), aws:PrincipalArn (a session's role ARN), aws:PrincipalAccount,
+    aws:PrincipalType. The engine reads only the request context, like aws:CurrentTime, so
+    callers merge these in (Request.build does): keys the caller leaves out are absent.
+    """
+    return _derived_keys(principal_info(principal))
+
+
+def _view(request: Request, has_boundary: bool = False) -> RequestView:
     p = principal_info(request.principal)
-    return RequestView(p, request.action, request.resource, request.context, _derived_keys(p))
+    view = RequestView(p, request.action, request.resource, request.context, {})
+    view.has_boundary = has_boundary
+    return view
 
 
 def _match(
@@ -258,7 +285,13 @@ def _resource_account(request: Request, p: PrincipalInfo) -> str | None:
 
 
 def _requires_resource_policy(action_lower: str, resource: str) -> bool:
-    """AWS: KMS key policies and role trust policies must allow even in the same account."""
+    """AWS: KMS key policies and role trust policies must allow even in the same account.
+
+    Not when the request names no particular resource ("*", a pattern): there is then no
+    one key policy or trust policy to consult (simulator questions).
+    """
+    if "*" in resource or "?" in resource:
+        return False
     if action_lower.startswith("sts:assumerole"):
         return True
     if action_lower.startswith("kms:"):
@@ -316,7 +349,7 @@ def evaluate(
     endpoint_policies: Sequence[object] | PolicySet | None = None,
 ) -> Decision:
     """Decide one request as AWS does. Documents may be dicts, JSON text or compiled."""
-    view = _view(request)
+    view = _view(request, permissions_boundary is not None)
     p = view.principal
     act = view.action_lower
 

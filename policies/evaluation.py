@@ -8,12 +8,15 @@ the session policies) and builds the request context AWS would supply.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from accounts.errors import AccessDenied
 from accounts.principal import Principal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,32 @@ def decide(
     resource_policy: str | None = None,
 ) -> None:
     """Raise AccessDenied unless the engine allows; deny by default on any doubt."""
+    try:
+        decision = _evaluate(actor, action, resource, resource_account, context, resource_policy)
+    except AccessDenied:
+        raise
+    except Exception:  # fail closed: an engine error never grants access
+        log.exception("policy evaluation failed for %s %s", action, resource)
+        raise AccessDenied(
+            f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource}",
+            action=action,
+            resource=resource,
+        ) from None
+    if decision.effect == "Allow":
+        return
+    raise AccessDenied(
+        denial_text(actor, action, resource, decision), action=action, resource=resource
+    )
+
+
+def _evaluate(
+    actor: Principal,
+    action: str,
+    resource: str,
+    resource_account: str,
+    context: dict[str, Any] | None,
+    resource_policy: str | None,
+) -> Any:
     from policies import engine
 
     policies = load_policies(actor)
@@ -140,17 +169,12 @@ def decide(
         context=request_context(actor, policies, context),
         resource_account=resource_account,
     )
-    decision = engine.evaluate(
+    return engine.evaluate(
         request,
         identity_policies=list(policies.identity),
         resource_policy=resource_policy,
         permissions_boundary=policies.boundary,
         session_policies=list(policies.session) if policies.session is not None else None,
-    )
-    if decision.effect == "Allow":
-        return
-    raise AccessDenied(
-        denial_text(actor, action, resource, decision), action=action, resource=resource
     )
 
 

@@ -95,6 +95,8 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     if isinstance(value, list):
         out = []
         for v in value:
+            if v is None and where == "Resource":
+                continue  # IAM ignores null entries in a Resource list
             if not isinstance(v, str):
                 raise PolicyError(f"{where} values must be strings")
             out.append(v)

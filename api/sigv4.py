@@ -607,6 +607,22 @@ def verify_request(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    try:
+        return _verify(request, now, lookup_secret, services, regions)
+    except UnicodeError as exc:
+        # Lone surrogates and the like: nothing a real client can have signed.
+        raise _incomplete(
+            "The request contains characters that cannot be encoded as UTF-8."
+        ) from exc
+
+
+def _verify(
+    request: HttpRequest,
+    now: datetime,
+    lookup_secret: SecretLookup,
+    services: Collection[str] | None,
+    regions: Collection[str] | None,
+) -> VerifiedRequest:
     authorization = request.header("authorization")
     query_params = _single_query_params(request.query)
     has_query_auth = "X-Amz-Algorithm" in query_params or "X-Amz-Signature" in query_params

@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -753,3 +754,18 @@ def test_random_presigned_query_is_refused_cleanly(query, algorithm):
     with pytest.raises(SigV4Error) as err:
         verify_request(request, now=NOW, lookup_secret=lookup)
     assert err.value.code in SCOPE_CODES | {"AccessDenied"}
+
+
+def test_unencodable_characters_are_refused_cleanly():
+    request = sign(BASE_HEADERS, signed=["host", "x-amz-date"])
+    broken = _with_header(request, "host", "iam.amazonaws.com\ud800")
+    assert _error(broken).code == "IncompleteSignature"
+    assert _error(HttpRequest("POST", "/\udc80", "", request.headers, request.body)).code in {
+        "IncompleteSignature"
+    }
+
+
+def test_sigv4_and_protocol_never_import_django():
+    code = "import sys, api.sigv4, api.protocol; assert not any(m.startswith('django') for m in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

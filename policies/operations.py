@@ -26,11 +26,13 @@ from accounts.operations.common import (
     MANAGED_POLICIES_PER_ENTITY,
     MANAGED_POLICY_LIMIT,
     VERSIONS_PER_POLICY,
+    change_tags,
     find_group,
     find_role,
     find_user,
     iam_arn,
     path_startswith,
+    tag_context,
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_path_prefix, check_tags
@@ -107,9 +109,7 @@ def create_policy(
     tags = check_tags(tags or [])
     document = check_policy_document(document, limit=MANAGED_POLICY_LIMIT)
     arn = iam_arn(actor.account_id, "policy", path, name)
-    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
-    if tags:
-        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    ctx = tag_context(tags)
     authorize(actor, "iam:CreatePolicy", arn, context=ctx)
     error = EntityAlreadyExists(
         f"A policy called {name} already exists. Duplicate names are not allowed."
@@ -329,25 +329,13 @@ def set_default_policy_version(*, actor: Principal, arn: str, version_id: str) -
 @operation("TagPolicy")
 def tag_policy(*, actor: Principal, arn: str, tags: list[dict[str, str]]) -> None:
     policy = _customer_policy(actor, arn)
-    merged = check_tags(tags, policy.tags)
-    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
-    ctx["aws:TagKeys"] = [t["Key"] for t in tags]
-    authorize(actor, "iam:TagPolicy", arn, context=ctx)
-    policy.tags = merged
-    policy.save(update_fields=["tags"])
-    record_event(
-        actor, "TagPolicy", arn, request={"PolicyArn": arn, "TagKeys": [t["Key"] for t in tags]}
-    )
+    change_tags(actor, policy, event="TagPolicy", add=tags, request={"PolicyArn": arn})
 
 
 @operation("UntagPolicy")
 def untag_policy(*, actor: Principal, arn: str, tag_keys: list[str]) -> None:
     policy = _customer_policy(actor, arn)
-    authorize(actor, "iam:UntagPolicy", arn, context={"aws:TagKeys": list(tag_keys)})
-    lowered = {k.lower() for k in tag_keys}
-    policy.tags = [t for t in policy.tags if t["Key"].lower() not in lowered]
-    policy.save(update_fields=["tags"])
-    record_event(actor, "UntagPolicy", arn, request={"PolicyArn": arn, "TagKeys": list(tag_keys)})
+    change_tags(actor, policy, event="UntagPolicy", remove=tag_keys, request={"PolicyArn": arn})
 
 
 @operation("ListPolicyTags")

@@ -95,3 +95,73 @@ def path_startswith(queryset: Any, prefix: str) -> Any:
     if prefix == "/":
         return queryset
     return queryset.annotate(_path_head=Substr("path", 1, len(prefix))).filter(_path_head=prefix)
+
+
+def list_in_account(
+    actor: Principal,
+    model: Any,
+    kind: str,
+    *,
+    path_prefix: str | None,
+    marker: str | None,
+    max_items: int | None,
+    name_contains: str | None = None,
+) -> Any:
+    """ListUsers / ListGroups / ListRoles: authorized on ``arn:…:KIND/PREFIX``.
+
+    ``PathPrefix`` is matched literally and case-sensitively.
+    """
+    from accounts.validation import check_path_prefix
+    from iamconsole.ops import paginate
+    from policies.authorization import authorize
+
+    prefix = check_path_prefix(path_prefix)
+    authorize(
+        actor, f"iam:List{kind.capitalize()}s", f"arn:aws:iam::{actor.account_id}:{kind}{prefix}"
+    )
+    qs = path_startswith(model.objects.filter(account_id=actor.account_id), prefix)
+    if name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    return paginate(qs, key="name", marker=marker, max_items=max_items)
+
+
+def tag_context(tags: list[dict[str, str]]) -> dict[str, object]:
+    """aws:RequestTag/KEY and aws:TagKeys for a request that carries tags."""
+    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
+    if tags:
+        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    return ctx
+
+
+def change_tags(
+    actor: Principal,
+    obj: Any,
+    *,
+    event: str,
+    add: list[dict[str, str]] | None = None,
+    remove: list[str] | None = None,
+    request: dict[str, Any],
+) -> None:
+    """TagX / UntagX on a user, role or policy: authorize, merge, save, audit.
+
+    Principal tags feed aws:PrincipalTag, so cached decisions are invalidated.
+    """
+    from accounts.validation import check_tags
+    from iamconsole.ops import record_event
+    from policies.authorization import authorize
+    from policies.cache import invalidate
+
+    if add is not None:
+        merged = check_tags(add, obj.tags)
+        authorize(actor, f"iam:{event}", obj.arn, context=tag_context(add))
+        request = {**request, "TagKeys": [t["Key"] for t in add]}
+    else:
+        keys = list(remove or [])
+        authorize(actor, f"iam:{event}", obj.arn, context={"aws:TagKeys": keys})
+        lowered = {k.lower() for k in keys}
+        merged = [t for t in obj.tags if t["Key"].lower() not in lowered]
+        request = {**request, "TagKeys": keys}
+    obj.tags = merged
+    obj.save(update_fields=["tags"])
+    invalidate(actor.account_id)
+    record_event(actor, event, obj.arn, request=request)

@@ -13,10 +13,10 @@ from accounts.operations.common import (
     find_group,
     find_user,
     iam_arn,
-    path_startswith,
+    list_in_account,
 )
 from accounts.principal import Principal
-from accounts.validation import check_name, check_path, check_path_prefix
+from accounts.validation import check_name, check_path
 from iamconsole.ops import Page, operation, paginate, record_event, save_unique
 from policies.authorization import authorize
 
@@ -65,12 +65,15 @@ def list_groups(
     max_items: int | None = None,
     name_contains: str | None = None,
 ) -> Page:
-    prefix = check_path_prefix(path_prefix)
-    authorize(actor, "iam:ListGroups", f"arn:aws:iam::{actor.account_id}:group{prefix}")
-    qs = path_startswith(Group.objects.filter(account_id=actor.account_id), prefix)
-    if name_contains:
-        qs = qs.filter(name__icontains=name_contains)
-    return paginate(qs, key="name", marker=marker, max_items=max_items)
+    return list_in_account(
+        actor,
+        Group,
+        "group",
+        path_prefix=path_prefix,
+        marker=marker,
+        max_items=max_items,
+        name_contains=name_contains,
+    )
 
 
 @operation("ListGroupsForUser")

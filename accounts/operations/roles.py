@@ -13,13 +13,15 @@ from accounts.models import Role
 from accounts.operations.common import (
     ROLES_PER_ACCOUNT,
     TRUST_POLICY_LIMIT,
+    change_tags,
     find_role,
     iam_arn,
-    path_startswith,
+    list_in_account,
+    tag_context,
 )
 from accounts.principal import Principal
-from accounts.validation import check_name, check_path, check_path_prefix, check_tags
-from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from accounts.validation import check_name, check_path, check_tags
+from iamconsole.ops import Page, operation, record_event, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.documents import check_policy_document
@@ -68,9 +70,7 @@ def create_role(
     tags = check_tags(tags or [])
     trust_policy = check_policy_document(trust_policy, kind="trust", limit=TRUST_POLICY_LIMIT)
     arn = iam_arn(actor.account_id, "role", path, name)
-    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
-    if tags:
-        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
+    ctx = tag_context(tags)
     if permissions_boundary:
         ctx["iam:PermissionsBoundary"] = permissions_boundary
     authorize(actor, "iam:CreateRole", arn, context=ctx)
@@ -119,12 +119,15 @@ def list_roles(
     max_items: int | None = None,
     name_contains: str | None = None,
 ) -> Page:
-    prefix = check_path_prefix(path_prefix)
-    authorize(actor, "iam:ListRoles", f"arn:aws:iam::{actor.account_id}:role{prefix}")
-    qs = path_startswith(Role.objects.filter(account_id=actor.account_id), prefix)
-    if name_contains:
-        qs = qs.filter(name__icontains=name_contains)
-    return paginate(qs, key="name", marker=marker, max_items=max_items)
+    return list_in_account(
+        actor,
+        Role,
+        "role",
+        path_prefix=path_prefix,
+        marker=marker,
+        max_items=max_items,
+        name_contains=name_contains,
+    )
 
 
 @operation("UpdateRole")
@@ -198,29 +201,13 @@ def delete_role(*, actor: Principal, name: str, force: bool = False) -> None:
 @operation("TagRole")
 def tag_role(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
     role = find_role(actor.account_id, name)
-    merged = check_tags(tags, role.tags)
-    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
-    ctx["aws:TagKeys"] = [t["Key"] for t in tags]
-    authorize(actor, "iam:TagRole", role.arn, context=ctx)
-    role.tags = merged
-    role.save(update_fields=["tags"])
-    invalidate(actor.account_id)
-    record_event(
-        actor, "TagRole", role.arn, request={"RoleName": name, "TagKeys": [t["Key"] for t in tags]}
-    )
+    change_tags(actor, role, event="TagRole", add=tags, request={"RoleName": name})
 
 
 @operation("UntagRole")
 def untag_role(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
     role = find_role(actor.account_id, name)
-    authorize(actor, "iam:UntagRole", role.arn, context={"aws:TagKeys": list(tag_keys)})
-    lowered = {k.lower() for k in tag_keys}
-    role.tags = [t for t in role.tags if t["Key"].lower() not in lowered]
-    role.save(update_fields=["tags"])
-    invalidate(actor.account_id)
-    record_event(
-        actor, "UntagRole", role.arn, request={"RoleName": name, "TagKeys": list(tag_keys)}
-    )
+    change_tags(actor, role, event="UntagRole", remove=tag_keys, request={"RoleName": name})
 
 
 @operation("ListRoleTags")

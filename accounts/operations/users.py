@@ -8,22 +8,17 @@ from accounts.models import ConsoleUser, IamUser
 from accounts.operations.common import (
     USERS_PER_ACCOUNT,
     acting_user,
+    change_tags,
     find_user,
     iam_arn,
-    path_startswith,
+    list_in_account,
+    tag_context,
 )
 from accounts.principal import Principal
-from accounts.validation import check_name, check_path, check_path_prefix, check_tags
-from iamconsole.ops import Page, operation, paginate, record_event
+from accounts.validation import check_name, check_path, check_tags
+from iamconsole.ops import Page, operation, record_event
 from policies.authorization import authorize
 from policies.cache import invalidate
-
-
-def _tag_context(tags: list[dict[str, str]]) -> dict[str, object]:
-    ctx: dict[str, object] = {f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags}
-    if tags:
-        ctx["aws:TagKeys"] = [t["Key"] for t in tags]
-    return ctx
 
 
 @operation("CreateUser")
@@ -40,7 +35,7 @@ def create_user(
     path = check_path(path)
     tags = check_tags(tags or [])
     arn = iam_arn(actor.account_id, "user", path, name)
-    ctx = _tag_context(tags)
+    ctx = tag_context(tags)
     if permissions_boundary:
         ctx["iam:PermissionsBoundary"] = permissions_boundary
     authorize(actor, "iam:CreateUser", arn, context=ctx)
@@ -100,12 +95,15 @@ def list_users(
     name_contains: str | None = None,
 ) -> Page:
     """ListUsers. ``PathPrefix`` is matched literally (``%`` and ``_`` are not wildcards)."""
-    prefix = check_path_prefix(path_prefix)
-    authorize(actor, "iam:ListUsers", f"arn:aws:iam::{actor.account_id}:user{prefix}")
-    qs = path_startswith(IamUser.objects.filter(account_id=actor.account_id), prefix)
-    if name_contains:
-        qs = qs.filter(name__icontains=name_contains)
-    return paginate(qs, key="name", marker=marker, max_items=max_items)
+    return list_in_account(
+        actor,
+        IamUser,
+        "user",
+        path_prefix=path_prefix,
+        marker=marker,
+        max_items=max_items,
+        name_contains=name_contains,
+    )
 
 
 @operation("UpdateUser")
@@ -199,27 +197,13 @@ def _force_cleanup(actor: Principal, user: IamUser, blockers: dict[str, bool]) -
 @operation("TagUser")
 def tag_user(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
     user = find_user(actor.account_id, name, for_update=True)
-    merged = check_tags(tags, user.tags)
-    authorize(actor, "iam:TagUser", user.arn, context=_tag_context(tags))
-    user.tags = merged
-    user.save(update_fields=["tags"])
-    invalidate(actor.account_id)  # aws:PrincipalTag values changed
-    record_event(
-        actor, "TagUser", user.arn, request={"UserName": name, "TagKeys": [t["Key"] for t in tags]}
-    )
+    change_tags(actor, user, event="TagUser", add=tags, request={"UserName": name})
 
 
 @operation("UntagUser")
 def untag_user(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
     user = find_user(actor.account_id, name, for_update=True)
-    authorize(actor, "iam:UntagUser", user.arn, context={"aws:TagKeys": list(tag_keys)})
-    lowered = {k.lower() for k in tag_keys}
-    user.tags = [t for t in user.tags if t["Key"].lower() not in lowered]
-    user.save(update_fields=["tags"])
-    invalidate(actor.account_id)
-    record_event(
-        actor, "UntagUser", user.arn, request={"UserName": name, "TagKeys": list(tag_keys)}
-    )
+    change_tags(actor, user, event="UntagUser", remove=tag_keys, request={"UserName": name})
 
 
 @operation("ListUserTags")

@@ -27,7 +27,11 @@ class Command(BaseCommand):
             created = sign_up(email=DEMO_EMAIL, password=DEMO_PASSWORD, alias="demo")
             root = root_principal(created.account.id, via="cli")
             create_user(actor=root, name="alice")
-            attach_user_policy(actor=root, user_name="alice", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+            attach_user_policy(
+                actor=root,
+                user_name="alice",
+                policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+            )
             state = "created"
         else:
             state = "kept"

@@ -7,6 +7,7 @@ Pure Python, no Django. Public API::
 
 from __future__ import annotations
 
+from .catalog import summarize
 from .compiled import CompiledPolicy, PolicySet, clear_cache, compile_policy, policy_set
 from .document import Policy, PolicyError, parse_policy
 from .evaluate import (
@@ -21,8 +22,26 @@ from .evaluate import (
     evaluate,
     principal_context,
 )
+from .malformed import (
+    MalformedPolicyDocument,
+    check_malformed,
+    check_size,
+    ensure_well_formed,
+    policy_size,
+)
+from .messages import denial_message
+from .validate import Finding, validate
 
 __all__ = [
+    "Finding",
+    "MalformedPolicyDocument",
+    "check_malformed",
+    "check_size",
+    "denial_message",
+    "ensure_well_formed",
+    "policy_size",
+    "summarize",
+    "validate",
     "ALLOW",
     "EXPLICIT_DENY",
     "IMPLICIT_DENY",

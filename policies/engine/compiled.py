@@ -61,9 +61,7 @@ class RequestView:
         self.action = action
         self.action_lower = action.lower()
         self.resource = resource
-        self.resource_pattern = is_pattern(resource) and not _wildcard_only_star(
-            action, resource
-        )
+        self.resource_pattern = is_pattern(resource) and not _wildcard_only_star(action, resource)
         self._context = context
         self._lower: dict[str, object] | None = None
         self._derived = derived

@@ -126,7 +126,7 @@ def parse_principal(value: object) -> PrincipalSpec:
         # as several tools write "Principal": "arn:aws:iam::...:role/x".
         return PrincipalSpec(False, (("AWS", (value,)),))
     if not isinstance(value, Mapping):
-        raise PolicyError("Principal must be \"*\" or an object")
+        raise PolicyError('Principal must be "*" or an object')
     entries = []
     wildcard = False
     for kind, raw in value.items():

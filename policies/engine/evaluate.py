@@ -218,9 +218,7 @@ def _view(request: Request, has_boundary: bool = False) -> RequestView:
     return view
 
 
-def _match(
-    cs: CompiledStatement, view: RequestView, principal_required: bool | None
-) -> str | None:
+def _match(cs: CompiledStatement, view: RequestView, principal_required: bool | None) -> str | None:
     """DIRECT/ROLE/ACCOUNT when the statement applies; None otherwise."""
     if not cs.action_matches(view):
         return None

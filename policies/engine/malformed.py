@@ -47,7 +47,9 @@ SIZE_LIMITS: Mapping[str, int] = {
     "SESSION_POLICY": 2048,
 }
 
-PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
+PARTITIONS = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+)
 
 _REGION_MESSAGES = {
     "iam": "IAM resource {resource} cannot contain region information.",
@@ -68,7 +70,9 @@ _IAM_PATHS = (
     "report/",
     "access-report/",
 )
-_IAM_PATH_MESSAGE = 'IAM resource path must either be "*" or start with ' + ", ".join(_IAM_PATHS) + "."
+_IAM_PATH_MESSAGE = (
+    'IAM resource path must either be "*" or start with ' + ", ".join(_IAM_PATHS) + "."
+)
 _VENDOR_RE = re.compile(r"[^a-zA-Z0-9\-.]")
 
 
@@ -91,8 +95,7 @@ def _need(cond: bool) -> None:
 
 def _strs(value: object, nulls: bool = False) -> bool:
     return isinstance(value, str) or (
-        isinstance(value, list)
-        and all(isinstance(v, str) or (nulls and v is None) for v in value)
+        isinstance(value, list) and all(isinstance(v, str) or (nulls and v is None) for v in value)
     )
 
 
@@ -271,7 +274,9 @@ def _listify(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
 
 
-def check_malformed(document_text: str | Mapping[str, object], policy_type: str = "IDENTITY_POLICY") -> str | None:
+def check_malformed(
+    document_text: str | Mapping[str, object], policy_type: str = "IDENTITY_POLICY"
+) -> str | None:
     """IAM's MalformedPolicyDocument message for this document, or None when accepted.
 
     policy_type: IDENTITY_POLICY (also USER_INLINE, GROUP_INLINE, ROLE_INLINE, MANAGED,
@@ -313,7 +318,11 @@ def check_malformed(document_text: str | Mapping[str, object], policy_type: str 
                 if key not in st:
                     continue
                 value = st[key]
-                items = [value] if isinstance(value, str) else sorted((v for v in value if v is not None), reverse=True)  # type: ignore[arg-type]
+                items = (
+                    [value]
+                    if isinstance(value, str)
+                    else sorted((v for v in value if v is not None), reverse=True)
+                )  # type: ignore[arg-type]
                 for r in items:
                     if r is None:
                         continue

@@ -179,19 +179,8 @@ def _evaluate(
 
 
 def denial_text(actor: Principal, action: str, resource: str, decision: Any) -> str:
+    """AWS's AccessDenied text, naming the kind of policy that decided (engine.messages)."""
     from policies import engine
 
-    message_fn = getattr(engine, "denial_message", None)
-    if message_fn is not None:
-        try:
-            return message_fn(decision, principal=actor.arn, action=action, resource=resource)
-        except TypeError:
-            pass
-    reason = (
-        "with an explicit deny in an identity-based policy"
-        if decision.effect == "ExplicitDeny"
-        else f"because no identity-based policy allows the {action} action"
-    )
-    return (
-        f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource} {reason}"
-    )
+    message = engine.denial_message(decision)
+    return message or f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource}"

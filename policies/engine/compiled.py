@@ -75,8 +75,8 @@ class RequestView:
                 low[k.lower()] = v
             self._lower = low
         value = self._lower.get(key.lower())
-        if value is None:
-            return None
+        if value is None or type(value) is str:
+            return value  # type: ignore[return-value]
         if isinstance(value, list | tuple):
             return [_text(v) for v in value]
         return _text(value)
@@ -123,8 +123,12 @@ class CompiledStatement:
     # --- element tests (each returns True when the element matches)
 
     def action_matches(self, req: RequestView) -> bool:
-        action = req.action_lower
-        hit = any(m(action) for m in self.action_matchers)
+        return self.action_matches_name(req.action_lower)
+
+    def action_matches_name(self, action_lower: str) -> bool:
+        if self.statement.actions is None:
+            return False  # AWS: a statement without Action/NotAction grants nothing
+        hit = any(m(action_lower) for m in self.action_matchers)
         return hit != self.statement.not_action
 
     def resource_matches(self, req: RequestView) -> bool:
@@ -207,7 +211,9 @@ class CompiledPolicy:
     text_length: int = 0
     _index: ActionIndex = field(default=None, repr=False)  # type: ignore[assignment]
 
-    def candidates(self, action_lower: str) -> tuple[CompiledStatement, ...]:
+    def candidates(
+        self, action_lower: str
+    ) -> tuple[tuple[CompiledStatement, ...], tuple[CompiledStatement, ...]]:
         return self._index.lookup(action_lower)
 
 
@@ -247,7 +253,14 @@ class ActionIndex:
                 else:
                     self._exact.setdefault(key[1], []).append((order, cs))
 
-    def lookup(self, action_lower: str) -> tuple[CompiledStatement, ...]:
+    def lookup(
+        self, action_lower: str
+    ) -> tuple[tuple[CompiledStatement, ...], tuple[CompiledStatement, ...]]:
+        """(denies, allows) whose Action/NotAction matches this action, in policy order.
+
+        Action matching depends on the action alone, so it is done once per action here
+        and cached; requests then only test resources, principals and conditions.
+        """
         hit = self._cache.get(action_lower)
         if hit is not None:
             return hit
@@ -260,7 +273,12 @@ class ActionIndex:
         ):
             for order, cs in bucket:
                 found[order] = cs
-        result = tuple(found[k] for k in sorted(found))
+        ordered = [found[k] for k in sorted(found)]
+        ordered = [cs for cs in ordered if cs.action_matches_name(action_lower)]
+        result = (
+            tuple(cs for cs in ordered if cs.is_deny),
+            tuple(cs for cs in ordered if not cs.is_deny),
+        )
         with self._lock:
             if len(self._cache) > 4096:
                 self._cache.clear()
@@ -332,8 +350,11 @@ class PolicySet:
     policies: tuple[CompiledPolicy, ...]
     _index: ActionIndex = field(default=None, repr=False)  # type: ignore[assignment]
     _owner: dict[int, int] = field(default_factory=dict, repr=False)
+    _records: dict[tuple[str, int], object] = field(default_factory=dict, repr=False)
 
-    def candidates(self, action_lower: str) -> tuple[CompiledStatement, ...]:
+    def candidates(
+        self, action_lower: str
+    ) -> tuple[tuple[CompiledStatement, ...], tuple[CompiledStatement, ...]]:
         return self._index.lookup(action_lower)
 
     def policy_of(self, cs: CompiledStatement) -> int:

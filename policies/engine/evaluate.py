@@ -35,7 +35,7 @@ from .compiled import (
     RequestView,
     policy_set,
 )
-from .principals import ACCOUNT, DIRECT, ROLE, PrincipalInfo, principal_info
+from .principals import DIRECT, ROLE, PrincipalInfo, principal_info
 
 ALLOW = "Allow"
 EXPLICIT_DENY = "ExplicitDeny"
@@ -167,7 +167,33 @@ class Decision:
 
 @dataclass(frozen=True)
 class _Inputs:
-    sets: tuple[tuple[str, str, PolicySet], ...]  # (kind, label prefix, set)
+    """What a decision was made from, kept so explain() can trace every statement."""
+
+    parts: tuple[object, ...]
+
+    @classmethod
+    def lazy(cls, *parts: object) -> _Inputs:
+        return cls(parts)
+
+    @property
+    def sets(self) -> tuple[tuple[str, str, PolicySet], ...]:
+        if not self.parts:
+            return ()
+        identity, resource, boundary, session, endpoint, scps, rcps = self.parts
+        out: list[tuple[str, str, PolicySet]] = [(IDENTITY, IDENTITY, identity)]  # type: ignore[list-item]
+        for kind, ps in (
+            (RESOURCE, resource),
+            (BOUNDARY, boundary),
+            (SESSION, session),
+            (ENDPOINT, endpoint),
+        ):
+            if ps is not None:
+                out.append((kind, kind, ps))  # type: ignore[arg-type]
+        for n, (ps, _) in enumerate(scps):  # type: ignore[attr-defined]
+            out.append((SCP, f"scp-level[{n}]", ps))
+        for n, (ps, _) in enumerate(rcps):  # type: ignore[attr-defined]
+            out.append((RCP, f"rcp-level[{n}]", ps))
+        return tuple(out)
 
 
 # ------------------------------------------------------------------ helpers
@@ -219,9 +245,7 @@ def _view(request: Request, has_boundary: bool = False) -> RequestView:
 
 
 def _match(cs: CompiledStatement, view: RequestView, principal_required: bool | None) -> str | None:
-    """DIRECT/ROLE/ACCOUNT when the statement applies; None otherwise."""
-    if not cs.action_matches(view):
-        return None
+    """DIRECT/ROLE/ACCOUNT when the statement applies (its action already matched)."""
     if not cs.resource_matches(view):
         return None
     kind = DIRECT
@@ -242,16 +266,28 @@ class _Result:
         self.denies: list[CompiledStatement] = []
 
 
+_EMPTY = _Result()
+
+
 def _run(ps: PolicySet, view: RequestView, principal_required: bool | None) -> _Result:
+    """Every matching Deny, and the matching Allows up to the first DIRECT one.
+
+    Once an Allow that matched the caller directly is found, later Allows cannot change
+    the decision, so they are not evaluated (Decision.statements then names that one).
+    """
+    denies, allows = ps.candidates(view.action_lower)
+    if not denies and not allows:
+        return _EMPTY
     res = _Result()
-    for cs in ps.candidates(view.action_lower):
-        m = _match(cs, view, principal_required)
-        if m is None:
-            continue
-        if cs.is_deny:
+    for cs in denies:
+        if _match(cs, view, principal_required) is not None:
             res.denies.append(cs)
-        else:
+    for cs in allows:
+        m = _match(cs, view, principal_required)
+        if m is not None:
             res.allows.append((cs, m))
+            if m == DIRECT:
+                break
     return res
 
 
@@ -305,6 +341,12 @@ def _aws_owned_readonly(action: str, resource: str) -> bool:
     /aws-reserved/ and AWS managed KMS aliases (alias/aws/...) cannot be changed by
     customers whatever their policies say.
     """
+    if (
+        ":aws:policy/" not in resource
+        and "/aws-reserved/" not in resource
+        and "alias/aws/" not in resource
+    ):
+        return False
     parts = resource.split(":", 5)
     if len(parts) != 6:
         return False
@@ -327,9 +369,14 @@ def _label(kind: str, ps: PolicySet, cs: CompiledStatement) -> tuple[str, int]:
 
 
 def _record(kind: str, ps: PolicySet, cs: CompiledStatement) -> MatchedStatement:
-    label, _ = _label(kind, ps, cs)
-    st = cs.statement
-    return MatchedStatement(kind, label, st.sid, st.index, st.effect)
+    key = (kind, id(cs))
+    hit = ps._records.get(key)
+    if hit is None:
+        label, _ = _label(kind, ps, cs)
+        st = cs.statement
+        hit = MatchedStatement(kind, label, st.sid, st.index, st.effect)
+        ps._records[key] = hit
+    return hit
 
 
 # ------------------------------------------------------------------ evaluate
@@ -347,11 +394,9 @@ def evaluate(
     endpoint_policies: Sequence[object] | PolicySet | None = None,
 ) -> Decision:
     """Decide one request as AWS does. Documents may be dicts, JSON text or compiled."""
-    view = _view(request, permissions_boundary is not None)
-    p = view.principal
+    p = principal_info(request.principal)
+    view = RequestView(p, request.action, request.resource, request.context, _NO_KEYS)
     act = view.action_lower
-
-    sets: list[tuple[str, str, PolicySet]] = []
     if act == "sts:getcalleridentity":
         # AWS: "No permissions are required to perform this operation" and an explicit
         # deny of sts:GetCallerIdentity does not stop it.
@@ -361,122 +406,90 @@ def evaluate(
     service_principal = p.kind == "service"
     org_member = not anonymous and not service_principal
 
-    identity = policy_set(identity_policies) if org_member else policy_set(())
-    sets.append((IDENTITY, IDENTITY, identity))
-    resource = policy_set([resource_policy] if resource_policy is not None else ())
-    if resource_policy is not None:
-        sets.append((RESOURCE, RESOURCE, resource))
+    identity = policy_set(identity_policies if org_member else ())
+    resource = policy_set((resource_policy,)) if resource_policy is not None else None
     boundary = None
     if permissions_boundary is not None and org_member:
-        boundary = policy_set([permissions_boundary])
-        sets.append((BOUNDARY, BOUNDARY, boundary))
-    session = None
-    if session_policies is not None and org_member:
-        session = policy_set(session_policies)
-        sets.append((SESSION, SESSION, session))
-    endpoint = None
-    if endpoint_policies is not None:
-        endpoint = policy_set(endpoint_policies)
-        sets.append((ENDPOINT, ENDPOINT, endpoint))
-    scp_levels: list[tuple[PolicySet, bool]] = []
-    if scps and org_member:
-        for n, (docs, implicit) in enumerate(_levels(scps)):
-            ps = policy_set(docs)
-            scp_levels.append((ps, implicit))
-            sets.append((SCP, f"scp-level[{n}]", ps))
-    rcp_levels: list[tuple[PolicySet, bool]] = []
-    if rcps and act.partition(":")[0] in catalog.rcp_supported_services():
-        for n, (docs, implicit) in enumerate(_levels(rcps)):
-            ps = policy_set(docs)
-            rcp_levels.append((ps, implicit))
-            sets.append((RCP, f"rcp-level[{n}]", ps))
-    inputs = _Inputs(tuple(sets))
+        boundary = policy_set((permissions_boundary,))
+        view.has_boundary = True
+    session = policy_set(session_policies) if session_policies is not None and org_member else None
+    endpoint = policy_set(endpoint_policies) if endpoint_policies is not None else None
+    scp_levels = (
+        [(policy_set(docs), implicit) for docs, implicit in _levels(scps)]
+        if scps and org_member
+        else []
+    )
+    rcp_levels = (
+        [(policy_set(docs), implicit) for docs, implicit in _levels(rcps)]
+        if rcps and act.partition(":")[0] in catalog.rcp_supported_services()
+        else []
+    )
+    inputs = _Inputs.lazy(identity, resource, boundary, session, endpoint, scp_levels, rcp_levels)
 
-    # Evaluate every applicable policy once.
+    # Evaluate every applicable policy once; then 2. an explicit deny anywhere wins.
+    runs: list[tuple[str, PolicySet, _Result]] = []
+    for ps, _ in scp_levels:
+        runs.append((SCP, ps, _run(ps, view, None)))
+    for ps, _ in rcp_levels:
+        runs.append((RCP, ps, _run(ps, view, False)))
+    r_endpoint = r_resource = r_boundary = r_session = None
+    if endpoint is not None:
+        r_endpoint = _run(endpoint, view, False)
+        runs.append((ENDPOINT, endpoint, r_endpoint))
+    if resource is not None:
+        r_resource = _run(resource, view, True)
+        runs.append((RESOURCE, resource, r_resource))
     r_identity = _run(identity, view, None)
-    r_resource = _run(resource, view, True)
-    r_boundary = _run(boundary, view, None) if boundary is not None else None
-    r_session = _run(session, view, None) if session is not None else None
-    r_endpoint = _run(endpoint, view, False) if endpoint is not None else None
-    r_scps = [(ps, _run(ps, view, None), implicit) for ps, implicit in scp_levels]
-    r_rcps = [(ps, _run(ps, view, False), implicit) for ps, implicit in rcp_levels]
-
-    # 2. Explicit deny anywhere wins.
-    denies: list[MatchedStatement] = []
-    deny_kind = None
-    for kind, ps, res in (
-        (SCP, None, None),
-        (RCP, None, None),
-        (ENDPOINT, endpoint, r_endpoint),
-        (RESOURCE, resource, r_resource),
-        (IDENTITY, identity, r_identity),
-        (BOUNDARY, boundary, r_boundary),
-        (SESSION, session, r_session),
-    ):
-        if kind == SCP:
-            for sps, sres, _ in r_scps:
-                for cs in sres.denies:
-                    denies.append(_record(kind, sps, cs))
-                    deny_kind = deny_kind or kind
-            continue
-        if kind == RCP:
-            for rps, rres, _ in r_rcps:
-                for cs in rres.denies:
-                    denies.append(_record(kind, rps, cs))
-                    deny_kind = deny_kind or kind
-            continue
-        if res is not None and ps is not None:
-            for cs in res.denies:
-                denies.append(_record(kind, ps, cs))
-                deny_kind = deny_kind or kind
+    runs.append((IDENTITY, identity, r_identity))
+    if boundary is not None:
+        r_boundary = _run(boundary, view, None)
+        runs.append((BOUNDARY, boundary, r_boundary))
+    if session is not None:
+        r_session = _run(session, view, None)
+        runs.append((SESSION, session, r_session))
+    denies = [_record(kind, ps, cs) for kind, ps, res in runs for cs in res.denies]
     if denies:
-        return Decision(EXPLICIT_DENY, tuple(denies), deny_kind or IDENTITY, request, inputs)
+        return Decision(EXPLICIT_DENY, tuple(denies), denies[0].policy_type, request, inputs)
 
     # 3. Organization guardrails and the endpoint must allow.
-    for _ps, res, implicit in r_scps:
-        if not implicit and not res.allows:
+    n = len(scp_levels)
+    for i, (_ps, implicit) in enumerate(scp_levels):
+        if not implicit and not runs[i][2].allows:
             return Decision(IMPLICIT_DENY, (), SCP, request, inputs)
-    for _ps, res, implicit in r_rcps:
-        if not implicit and not res.allows:
+    for i, (_ps, implicit) in enumerate(rcp_levels):
+        if not implicit and not runs[n + i][2].allows:
             return Decision(IMPLICIT_DENY, (), RCP, request, inputs)
     if r_endpoint is not None and not r_endpoint.allows:
         return Decision(IMPLICIT_DENY, (), ENDPOINT, request, inputs)
 
     # 4/5. Identity side and resource side.
-    rp_kinds = {m for _, m in r_resource.allows}
+    rp_allows = r_resource.allows if r_resource is not None else []
+    rp_kinds = {m for _, m in rp_allows}
     boundary_ok = r_boundary is None or bool(r_boundary.allows)
     session_ok = r_session is None or bool(r_session.allows)
     # AWS: the root user has full access to its own account's resources.
     identity_allows = bool(r_identity.allows) or p.kind == "root"
 
-    granted: list[tuple[str, PolicySet, CompiledStatement]] = []
     reason = IDENTITY
-    allowed = False
     if anonymous or service_principal:
-        allowed = bool(r_resource.allows)
+        allowed = bool(rp_allows)
         reason = RESOURCE
-        if allowed:
-            granted += [(RESOURCE, resource, cs) for cs, _ in r_resource.allows]
     else:
-        same_account = _resource_account(request, p) == p.account
         identity_side = identity_allows and boundary_ok and session_ok
-        if same_account:
+        if _resource_account(request, p) == p.account:
             direct = DIRECT in rp_kinds and session_ok
             via_role = ROLE in rp_kinds and boundary_ok and session_ok
             if _requires_resource_policy(act, request.resource):
-                rp_any = bool(rp_kinds & {DIRECT, ROLE, ACCOUNT})
-                allowed = direct or via_role or (rp_any and identity_side)
-                reason = RESOURCE if not rp_kinds else IDENTITY
+                allowed = direct or via_role or (bool(rp_kinds) and identity_side)
+                if not rp_kinds:
+                    reason = RESOURCE
             else:
                 allowed = direct or via_role or identity_side
         else:
             allowed = identity_side and bool(rp_kinds)
-            if identity_side and not rp_kinds:
+            if identity_side:
                 reason = RESOURCE
-        if allowed:
-            granted += [(IDENTITY, identity, cs) for cs, _ in r_identity.allows]
-            granted += [(RESOURCE, resource, cs) for cs, _ in r_resource.allows]
-        elif reason == IDENTITY:
+        if not allowed and reason == IDENTITY:
             if identity_allows and not boundary_ok:
                 reason = BOUNDARY
             elif identity_allows and not session_ok:
@@ -486,17 +499,17 @@ def evaluate(
             elif ROLE in rp_kinds and not boundary_ok:
                 reason = BOUNDARY
 
-    if allowed and _aws_owned_readonly(view.action, request.resource):
-        return Decision(IMPLICIT_DENY, (), "aws-owned-resource", request, inputs)
     if not allowed:
         return Decision(IMPLICIT_DENY, (), reason, request, inputs)
-    return Decision(
-        ALLOW,
-        tuple(_record(kind, ps, cs) for kind, ps, cs in granted),
-        "allowed",
-        request,
-        inputs,
-    )
+    if _aws_owned_readonly(view.action, request.resource):
+        return Decision(IMPLICIT_DENY, (), "aws-owned-resource", request, inputs)
+    granted = [_record(IDENTITY, identity, cs) for cs, _ in r_identity.allows]
+    if resource is not None:
+        granted += [_record(RESOURCE, resource, cs) for cs, _ in rp_allows]
+    return Decision(ALLOW, tuple(granted), "allowed", request, inputs)
+
+
+_NO_KEYS: dict[str, object] = {}
 
 
 # ------------------------------------------------------------------ explain

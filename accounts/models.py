@@ -15,6 +15,12 @@ from django_otp.models import Device, ThrottlingMixin
 from iamconsole.crypto import seal, unseal
 
 
+def new_generation() -> int:
+    import secrets
+
+    return secrets.randbits(62)
+
+
 class Account(models.Model):
     """An AWS account: 12-digit id, optional alias (the sign-in URL)."""
 
@@ -23,10 +29,10 @@ class Account(models.Model):
     # across AWS (here: across the installation).
     alias = models.CharField(max_length=63, unique=True, null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    # Bumped whenever a policy, version, attachment, membership or boundary in the
+    # Set to a new random value whenever a policy, version, attachment, membership or boundary in the
     # account changes: every process's cached compiled policies for the account's
     # principals become stale at once (see policies/cache.py).
-    authz_generation = models.PositiveBigIntegerField(default=0)
+    authz_generation = models.PositiveBigIntegerField(default=new_generation)
 
     class Meta:
         ordering = ["id"]

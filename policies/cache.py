@@ -1,8 +1,10 @@
 """Cache of each principal's gathered policies, invalidated per account.
 
-Any change to a policy, version, attachment, membership or boundary bumps the
-account's ``authz_generation`` in the database (in the same transaction as the
-change). A cached entry is used only while its generation is current, so every
+Any change to a policy, version, attachment, membership or boundary sets the
+account's ``authz_generation`` to a fresh random value in the database (in the
+same transaction as the change). Random rather than +1: a transaction that is
+rolled back after caching under its uncommitted value must never have that value
+come back for different data. A cached entry is used only while its generation is current, so every
 app server process sees a change as soon as it commits: one cheap query per
 decision instead of loading every document.
 """
@@ -13,17 +15,15 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from django.db.models import F
-
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
 _MAX = 4096
 
 
 def invalidate(account_id: str) -> None:
-    from accounts.models import Account
+    from accounts.models import Account, new_generation
 
-    Account.objects.filter(pk=account_id).update(authz_generation=F("authz_generation") + 1)
+    Account.objects.filter(pk=account_id).update(authz_generation=new_generation())
 
 
 def generation(account_id: str) -> int:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PrincipalPolicies:
-    identity: tuple[str, ...]
+    identity: Any  # tuple of documents, or a compiled engine PolicySet
     boundary: str | None
     session: tuple[str, ...] | None
     tags: tuple[tuple[str, str], ...]
@@ -37,6 +37,36 @@ def _managed_docs(attachments: Any) -> list[str]:
         "document"
     )
     return [v.document for v in versions]
+
+
+def cached_policies(actor: Principal) -> PrincipalPolicies:
+    """``load_policies`` through the per-account generation cache (policies/cache.py).
+
+    Identity and boundary documents are compiled into engine PolicySets once per
+    generation; session policies and session tags come from the principal itself.
+    """
+    from dataclasses import replace
+
+    from policies import cache, engine
+
+    gen = cache.generation(actor.account_id)
+    key = f"{actor.kind}:{actor.user_id or actor.role_id or ''}"
+    stored = cache.get(actor.account_id, key, gen)
+    if stored is None:
+        base = load_policies(replace(actor, session_policies=(), session_tags=()))
+        stored = (engine.policy_set(base.identity), base.boundary, base.tags)
+        cache.put(actor.account_id, key, gen, stored)
+    identity, boundary, tags = stored
+    if actor.kind == "assumed-role" and actor.session_tags:
+        merged = dict(tags)
+        merged.update(dict(actor.session_tags))  # session tags win over role tags
+        tags = tuple(merged.items())
+    session = (
+        tuple(actor.session_policies)
+        if actor.kind == "assumed-role" and actor.session_policies
+        else None
+    )
+    return PrincipalPolicies(identity, boundary, session, tags)
 
 
 def load_policies(actor: Principal) -> PrincipalPolicies:
@@ -161,7 +191,7 @@ def _evaluate(
 ) -> Any:
     from policies import engine
 
-    policies = load_policies(actor)
+    policies = cached_policies(actor)
     request = engine.Request(
         principal=actor.arn,
         action=action,
@@ -171,7 +201,7 @@ def _evaluate(
     )
     return engine.evaluate(
         request,
-        identity_policies=list(policies.identity),
+        identity_policies=policies.identity,
         resource_policy=resource_policy,
         permissions_boundary=policies.boundary,
         session_policies=list(policies.session) if policies.session is not None else None,
@@ -183,4 +213,7 @@ def denial_text(actor: Principal, action: str, resource: str, decision: Any) -> 
     from policies import engine
 
     message = engine.denial_message(decision)
-    return message or f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource}"
+    return (
+        message
+        or f"User: {actor.arn} is not authorized to perform: {action} on resource: {resource}"
+    )

@@ -14,7 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamconsole.settings")
 def account(db):
     from accounts.operations.account import sign_up
 
-    return sign_up(email="root@example.com", password="root-password-1", account_id="111122223333").account
+    return sign_up(
+        email="root@example.com", password="root-password-1", account_id="111122223333"
+    ).account
 
 
 @pytest.fixture
@@ -33,7 +35,9 @@ def root(account):
 def other_account(db):
     from accounts.operations.account import sign_up
 
-    return sign_up(email="other@example.org", password="other-password-1", account_id="444455556666").account
+    return sign_up(
+        email="other@example.org", password="other-password-1", account_id="444455556666"
+    ).account
 
 
 @pytest.fixture
@@ -68,5 +72,17 @@ def allow_policy(action: str | list[str] = "*", resource: str | list[str] = "*")
     import json
 
     return json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+        }
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    """Each test starts with an empty per-process policy cache."""
+    from policies import cache
+
+    cache.clear()
+    yield

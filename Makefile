@@ -43,6 +43,10 @@ test-sqlite: dev-deps
 test-postgres: dev-deps system-deps
 	@scripts/run-tests.sh --postgres-only $(PYTEST_ARGS)
 
+# The security battery, one line per row: test, figure, PASS/FAIL (rows are also in `make test`).
+security-report: dev-deps
+	$(PY) scripts/security_report.py
+
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,0 +1,164 @@
+"""Races and durability: quotas hold and nothing half-done survives under concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connection
+
+from accounts.errors import EntityAlreadyExists, IamError, LimitExceeded
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(n: int, fn):
+    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list[object] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_20_concurrent_creates_of_one_name_give_exactly_one_success(root, figure):
+    from accounts.models import IamUser
+    from accounts.operations.users import create_user
+
+    results = race(20, lambda i: create_user(actor=root, name="Racer" if i % 2 else "racer"))
+    errors = [r for r in results if isinstance(r, Exception)]
+    figure(f"20 racers: {20 - len(errors)} success, {len(errors)} EntityAlreadyExists")
+    assert len(errors) == 19 and all(isinstance(e, EntityAlreadyExists) for e in errors), errors
+    assert IamUser.objects.filter(name__iexact="racer").count() == 1
+
+
+def test_10_way_access_key_race_never_exceeds_two_keys(root, iam_user, figure):
+    from accounts.models import AccessKey
+    from accounts.operations.credentials import create_access_key
+
+    results = race(10, lambda i: create_access_key(actor=root, user_name="alice"))
+    errors = [r for r in results if isinstance(r, Exception)]
+    count = AccessKey.objects.filter(user=iam_user).count()
+    figure(f"10 racers: {count} keys, {len(errors)} LimitExceeded")
+    assert count == 2 and all(isinstance(e, LimitExceeded) for e in errors), errors
+
+
+def test_10_way_policy_version_race_never_exceeds_five_versions(root, figure):
+    from policies.models import PolicyVersion
+    from policies.operations import create_policy, create_policy_version
+    from tests.conftest import allow_policy
+
+    policy = create_policy(actor=root, name="Raced", document=allow_policy("s3:*"))
+    results = race(
+        10,
+        lambda i: create_policy_version(
+            actor=root, arn=policy.arn, document=allow_policy(f"ec2:Describe{i}")
+        ),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    versions = PolicyVersion.objects.filter(policy=policy)
+    ids = sorted(v.version_id for v in versions)
+    figure(f"10 racers: {versions.count()} versions {ids}, {len(errors)} LimitExceeded")
+    assert versions.count() == 5 and len(set(ids)) == 5
+    assert all(isinstance(e, LimitExceeded) for e in errors), errors
+
+
+def test_10_way_attachment_race_never_exceeds_ten_policies(root, iam_user, figure):
+    from policies.models import PolicyAttachment
+    from policies.operations import attach_user_policy, create_policy
+    from tests.conftest import allow_policy
+
+    arns = [create_policy(actor=root, name=f"P{i}", document=allow_policy()).arn for i in range(14)]
+    for arn in arns[:6]:
+        attach_user_policy(actor=root, user_name="alice", policy_arn=arn)
+    results = race(
+        8, lambda i: attach_user_policy(actor=root, user_name="alice", policy_arn=arns[6 + i])
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    count = PolicyAttachment.objects.filter(user=iam_user).count()
+    figure(f"6 attached + 8 racers: {count} attached, {len(errors)} LimitExceeded")
+    assert count == 10 and all(isinstance(e, LimitExceeded) for e in errors), errors
+
+
+def test_deleting_a_user_while_adding_keys_leaves_no_orphans(root, figure):
+    from accounts.models import AccessKey, ConsoleUser, IamUser
+    from accounts.operations.credentials import create_access_key
+    from accounts.operations.users import create_user, delete_user
+
+    rounds = 10
+    for n in range(rounds):
+        create_user(actor=root, name=f"victim{n}")
+
+        def act(i: int, n: int = n):
+            if i == 0:
+                return delete_user(actor=root, name=f"victim{n}", force=True)
+            return create_access_key(actor=root, user_name=f"victim{n}")
+
+        race(3, act)
+    orphans = (
+        AccessKey.objects.filter(user__isnull=False).exclude(user__in=IamUser.objects.all()).count()
+    )
+    leftover_keys = AccessKey.objects.filter(user__isnull=False).count()
+    users = IamUser.objects.count()
+    consoles = ConsoleUser.objects.filter(is_root=False).count()
+    figure(
+        f"{rounds} rounds: {orphans} orphan keys, {users} users left, {leftover_keys} keys of live users"
+    )
+    assert orphans == 0 and consoles == users
+    assert all(k.user_id is not None for k in AccessKey.objects.filter(user__isnull=False))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite locking behaviour")
+def test_16_writers_x_200_writes_on_sqlite_never_see_database_locked(root, figure):
+    from accounts.operations.users import create_user, tag_user
+
+    writers, writes = 16, 200
+    for w in range(writers):
+        create_user(actor=root, name=f"w{w}")
+    locked: list[str] = []
+    other: list[Exception] = []
+
+    def write(i: int) -> int:
+        done = 0
+        for j in range(writes):
+            try:
+                tag_user(actor=root, name=f"w{i}", tags=[{"Key": "n", "Value": str(j)}])
+                done += 1
+            except OperationalError as exc:
+                if "locked" in str(exc):
+                    locked.append(str(exc))
+                else:
+                    other.append(exc)
+            except IamError as exc:
+                other.append(exc)
+        return done
+
+    started = time.perf_counter()
+    results = race(writers, write)
+    elapsed = time.perf_counter() - started
+    total = sum(r for r in results if isinstance(r, int))
+    figure(
+        f"{writers}x{writes}: {total} writes in {elapsed:.1f}s, {len(locked)} 'database is locked'"
+    )
+    assert not locked and not other and total == writers * writes
+    from accounts.models import IamUser
+
+    assert all(
+        json.dumps(u.tags) == json.dumps([{"Key": "n", "Value": str(writes - 1)}])
+        for u in IamUser.objects.filter(name__startswith="w")
+    )

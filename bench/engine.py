@@ -55,7 +55,10 @@ def statement(rng: random.Random, i: int) -> dict[str, object]:
 def make_policies(n_policies: int, n_statements: int, seed: int = 7) -> list[dict[str, object]]:
     rng = random.Random(seed)
     return [
-        {"Version": "2012-10-17", "Statement": [statement(rng, p * 100 + i) for i in range(n_statements)]}
+        {
+            "Version": "2012-10-17",
+            "Statement": [statement(rng, p * 100 + i) for i in range(n_statements)],
+        }
         for p in range(n_policies)
     ]
 

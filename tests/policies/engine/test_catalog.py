@@ -23,10 +23,13 @@ def test_wildcard_patterns_expand_to_catalog_actions():
 
 
 def test_summary_groups_by_service_and_access_level():
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"},
-        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
-    ]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+        ],
+    }
     rows = {r.service: r for r in summarize(policy)}
     assert rows["iam"].label == "Full access"
     assert rows["s3"].access == {"Read": 1, "List": 1}

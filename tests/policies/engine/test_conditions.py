@@ -45,12 +45,36 @@ CASES = [
     ("NumericGreaterThanEquals", "s3:max-keys", "10", {"s3:max-keys": "10"}, True),
     ("NumericEquals", "s3:max-keys", "ten", {"s3:max-keys": "10"}, False),
     # Date: ISO 8601 and epoch seconds (AWS docs example aws:CurrentTime / aws:EpochTime)
-    ("DateGreaterThan", "aws:CurrentTime", "2020-04-01T00:00:00Z", {"aws:CurrentTime": "2020-06-30T00:00:00Z"}, True),
-    ("DateLessThan", "aws:CurrentTime", "2020-06-30T00:00:00Z", {"aws:CurrentTime": "2020-07-01T00:00:00Z"}, False),
+    (
+        "DateGreaterThan",
+        "aws:CurrentTime",
+        "2020-04-01T00:00:00Z",
+        {"aws:CurrentTime": "2020-06-30T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateLessThan",
+        "aws:CurrentTime",
+        "2020-06-30T00:00:00Z",
+        {"aws:CurrentTime": "2020-07-01T00:00:00Z"},
+        False,
+    ),
     ("DateEquals", "aws:EpochTime", "2024-01-01", {"aws:EpochTime": "1704067200"}, True),
     ("DateNotEquals", "aws:EpochTime", "2024-01-01", {"aws:EpochTime": "1704067201"}, True),
-    ("DateLessThanEquals", "aws:CurrentTime", "2024-01-01T01:00:00+01:00", {"aws:CurrentTime": "2024-01-01T00:00:00Z"}, True),
-    ("DateGreaterThanEquals", "aws:CurrentTime", "2024-01-01", {"aws:CurrentTime": "not a date"}, False),
+    (
+        "DateLessThanEquals",
+        "aws:CurrentTime",
+        "2024-01-01T01:00:00+01:00",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateGreaterThanEquals",
+        "aws:CurrentTime",
+        "2024-01-01",
+        {"aws:CurrentTime": "not a date"},
+        False,
+    ),
     # Bool
     ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": "TRUE"}, True),
     ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": "false"}, False),
@@ -59,15 +83,45 @@ CASES = [
     ("BinaryEquals", "s3:x", "QmluYXJ5VmFsdWU=", {"s3:x": "QmluYXJ5VmFsdWU="}, True),
     # IP (AWS docs example 203.0.113.0/24 and 2001:DB8:1234:5678::/64)
     ("IpAddress", "aws:SourceIp", "203.0.113.0/24", {"aws:SourceIp": "203.0.113.7"}, True),
-    ("IpAddress", "aws:SourceIp", "2001:DB8:1234:5678::/64", {"aws:SourceIp": "2001:db8:1234:5678::1"}, True),
+    (
+        "IpAddress",
+        "aws:SourceIp",
+        "2001:DB8:1234:5678::/64",
+        {"aws:SourceIp": "2001:db8:1234:5678::1"},
+        True,
+    ),
     ("IpAddress", "aws:SourceIp", "203.0.113.0/24", {"aws:SourceIp": "198.51.100.1"}, False),
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24", {"aws:SourceIp": "198.51.100.1"}, True),
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24", {"aws:SourceIp": "203.0.113.9"}, False),
     # ARN
-    ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:123456789012:topic*", {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic-a"}, True),
-    ("ArnEquals", "aws:SourceArn", "arn:aws:sns:*:123456789012:topic*", {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic-a"}, True),
-    ("ArnNotEquals", "aws:SourceArn", "arn:aws:sns:us-east-1:123456789012:a", {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:b"}, True),
-    ("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:*:*", {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:b"}, False),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:123456789012:topic*",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic-a"},
+        True,
+    ),
+    (
+        "ArnEquals",
+        "aws:SourceArn",
+        "arn:aws:sns:*:123456789012:topic*",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:topic-a"},
+        True,
+    ),
+    (
+        "ArnNotEquals",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:123456789012:a",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:b"},
+        True,
+    ),
+    (
+        "ArnNotLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:*:*",
+        {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:b"},
+        False,
+    ),
     ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:*:*", {"aws:SourceArn": "not-an-arn"}, False),
     # Null
     ("Null", "aws:TokenIssueTime", "true", {}, True),
@@ -93,10 +147,20 @@ T = "aws:TagKeys"
 SET_CASES = [
     # AWS docs "Set operators for multivalued context keys"
     ("ForAllValues:StringEquals", ["environment", "cost-center"], {T: ["environment"]}, True),
-    ("ForAllValues:StringEquals", ["environment", "cost-center"], {T: ["environment", "owner"]}, False),
+    (
+        "ForAllValues:StringEquals",
+        ["environment", "cost-center"],
+        {T: ["environment", "owner"]},
+        False,
+    ),
     ("ForAllValues:StringEquals", ["environment"], {}, True),  # missing key: vacuously true
     ("ForAllValues:StringEquals", ["environment"], {T: []}, True),
-    ("ForAnyValue:StringEquals", ["environment", "cost-center"], {T: ["owner", "environment"]}, True),
+    (
+        "ForAnyValue:StringEquals",
+        ["environment", "cost-center"],
+        {T: ["owner", "environment"]},
+        True,
+    ),
     ("ForAnyValue:StringEquals", ["environment"], {T: ["owner"]}, False),
     ("ForAnyValue:StringEquals", ["environment"], {}, False),  # missing key: false
     ("ForAnyValue:StringNotEquals", ["environment"], {T: ["environment", "owner"]}, True),
@@ -106,7 +170,9 @@ SET_CASES = [
 
 
 @pytest.mark.parametrize("operator, values, context, expected", SET_CASES)
-def test_set_operators_follow_aws_semantics_for_multivalued_keys(operator, values, context, expected):
+def test_set_operators_follow_aws_semantics_for_multivalued_keys(
+    operator, values, context, expected
+):
     assert allowed_when(operator, T, values, context) is expected
 
 
@@ -147,7 +213,13 @@ def test_policy_variables_work_in_condition_values(value, context, expected):
 def test_policy_variables_are_literal_text_without_version_2012():
     ctx = {"aws:username": "alice", K: "${aws:username}"}
     assert allowed_when("StringEquals", K, "${aws:username}", ctx, version="2008-10-17")
-    assert not allowed_when("StringEquals", K, "${aws:username}", {"aws:username": "alice", K: "alice"}, version="2008-10-17")
+    assert not allowed_when(
+        "StringEquals",
+        K,
+        "${aws:username}",
+        {"aws:username": "alice", K: "alice"},
+        version="2008-10-17",
+    )
 
 
 def test_string_like_keeps_wildcards_from_variable_values_literal():

@@ -46,22 +46,42 @@ def test_nothing_applies_means_implicit_deny():
 
 
 def test_not_action_with_allow_grants_everything_else():
-    p = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}}
+    p = {
+        "Version": "2012-10-17",
+        "Statement": {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+    }
     assert evaluate(req(), identity_policies=[p]).effect == "Allow"
     assert evaluate(req(action="iam:CreateUser"), identity_policies=[p]).effect == "ImplicitDeny"
 
 
 def test_not_resource_with_deny_denies_everything_else():
-    p = [allow("s3:*"), {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "s3:*", "NotResource": "arn:aws:s3:::logs/*"}}]
+    p = [
+        allow("s3:*"),
+        {
+            "Version": "2012-10-17",
+            "Statement": {"Effect": "Deny", "Action": "s3:*", "NotResource": "arn:aws:s3:::logs/*"},
+        },
+    ]
     assert evaluate(req(), identity_policies=p).effect == "Allow"
-    assert evaluate(req(resource="arn:aws:s3:::secret/k"), identity_policies=p).effect == "ExplicitDeny"
+    assert (
+        evaluate(req(resource="arn:aws:s3:::secret/k"), identity_policies=p).effect
+        == "ExplicitDeny"
+    )
 
 
 def test_policy_variable_in_resource_scopes_users_to_their_home_prefix():
     # AWS docs: "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"
     p = allow("s3:GetObject", "arn:aws:s3:::bucket/home/${aws:username}/*")
-    ok = Request(ALICE, "s3:GetObject", "arn:aws:s3:::bucket/home/alice/a.txt", {"aws:username": "alice"}, ACCT)
-    other = Request(ALICE, "s3:GetObject", "arn:aws:s3:::bucket/home/bob/a.txt", {"aws:username": "alice"}, ACCT)
+    ok = Request(
+        ALICE,
+        "s3:GetObject",
+        "arn:aws:s3:::bucket/home/alice/a.txt",
+        {"aws:username": "alice"},
+        ACCT,
+    )
+    other = Request(
+        ALICE, "s3:GetObject", "arn:aws:s3:::bucket/home/bob/a.txt", {"aws:username": "alice"}, ACCT
+    )
     missing = Request(ALICE, "s3:GetObject", "arn:aws:s3:::bucket/home/alice/a.txt", {}, ACCT)
     assert evaluate(ok, identity_policies=[p]).effect == "Allow"
     assert evaluate(other, identity_policies=[p]).effect == "ImplicitDeny"
@@ -113,13 +133,18 @@ def test_resource_policies_within_one_account(principal, rp_principal, with_boun
     ],
 )
 def test_cross_account_needs_both_identity_and_resource_policy(identity, resource_policy, expected):
-    decision = evaluate(req(account=OTHER), identity_policies=identity, resource_policy=resource_policy)
+    decision = evaluate(
+        req(account=OTHER), identity_policies=identity, resource_policy=resource_policy
+    )
     assert decision.effect == expected
 
 
 def test_permissions_boundary_must_allow_what_identity_allows():
     r = req(principal=ROLE)
-    assert evaluate(r, identity_policies=[allow("s3:*")], permissions_boundary=allow("s3:*")).effect == "Allow"
+    assert (
+        evaluate(r, identity_policies=[allow("s3:*")], permissions_boundary=allow("s3:*")).effect
+        == "Allow"
+    )
     d = evaluate(r, identity_policies=[allow("s3:*")], permissions_boundary=allow("ec2:*"))
     assert d.effect == "ImplicitDeny" and d.reason == "permissions_boundary"
     assert "because no permissions boundary allows the s3:GetObject action" in denial_message(d)
@@ -127,7 +152,10 @@ def test_permissions_boundary_must_allow_what_identity_allows():
 
 def test_session_policies_limit_a_role_session():
     r = req(principal=SESSION)
-    assert evaluate(r, identity_policies=[allow("s3:*")], session_policies=[allow("s3:Get*")]).effect == "Allow"
+    assert (
+        evaluate(r, identity_policies=[allow("s3:*")], session_policies=[allow("s3:Get*")]).effect
+        == "Allow"
+    )
     d = evaluate(r, identity_policies=[allow("s3:*")], session_policies=[allow("ec2:*")])
     assert d.effect == "ImplicitDeny" and d.reason == "session"
     assert evaluate(r, identity_policies=[], session_policies=[allow("*")]).effect == "ImplicitDeny"
@@ -139,7 +167,10 @@ def test_every_scp_level_must_allow():
     assert evaluate(r, identity_policies=[allow("s3:*")], scps=[[full], [full]]).effect == "Allow"
     d = evaluate(r, identity_policies=[allow("s3:*")], scps=[[full], [allow("ec2:*")]])
     assert d.effect == "ImplicitDeny" and d.reason == "scp"
-    assert evaluate(r, identity_policies=[allow("s3:*")], scps=[[full, deny("s3:GetObject")]]).effect == "ExplicitDeny"
+    assert (
+        evaluate(r, identity_policies=[allow("s3:*")], scps=[[full, deny("s3:GetObject")]]).effect
+        == "ExplicitDeny"
+    )
 
 
 def test_scps_never_grant_by_themselves():
@@ -148,15 +179,30 @@ def test_scps_never_grant_by_themselves():
 
 def test_rcps_deny_even_anonymous_callers():
     public = rp("Allow", "*")
-    rcp_deny = {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}}
+    rcp_deny = {
+        "Version": "2012-10-17",
+        "Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+    }
     anon = req(principal=None)
     assert evaluate(anon, resource_policy=public).effect == "Allow"
-    assert evaluate(anon, resource_policy=public, rcps=[{"policies": [rcp_deny], "implicit_RCPFullAccess": True}]).effect == "ExplicitDeny"
+    assert (
+        evaluate(
+            anon,
+            resource_policy=public,
+            rcps=[{"policies": [rcp_deny], "implicit_RCPFullAccess": True}],
+        ).effect
+        == "ExplicitDeny"
+    )
 
 
 def test_anonymous_callers_are_covered_only_by_principal_star():
-    assert evaluate(req(principal=None), resource_policy=rp("Allow", {"AWS": ACCT})).effect == "ImplicitDeny"
-    assert evaluate(req(principal=None), resource_policy=rp("Allow", {"AWS": "*"})).effect == "Allow"
+    assert (
+        evaluate(req(principal=None), resource_policy=rp("Allow", {"AWS": ACCT})).effect
+        == "ImplicitDeny"
+    )
+    assert (
+        evaluate(req(principal=None), resource_policy=rp("Allow", {"AWS": "*"})).effect == "Allow"
+    )
 
 
 def test_resource_policy_statement_without_principal_applies_to_no_one():
@@ -176,7 +222,9 @@ def test_deny_with_not_principal_always_denies_principals_with_a_boundary():
     np = pol("Deny", "s3:GetObject", BUCKET, NotPrincipal={"AWS": ROLE})
     r = req(principal=ROLE)
     assert evaluate(r, identity_policies=[allow("s3:*")], resource_policy=np).effect == "Allow"
-    d = evaluate(r, identity_policies=[allow("s3:*")], resource_policy=np, permissions_boundary=allow("*"))
+    d = evaluate(
+        r, identity_policies=[allow("s3:*")], resource_policy=np, permissions_boundary=allow("*")
+    )
     assert d.effect == "ExplicitDeny"
 
 
@@ -192,7 +240,9 @@ def test_kms_key_policy_naming_the_account_needs_an_identity_allow():
     r = req(action="kms:Decrypt", resource=key)
     kp = rp("Allow", {"AWS": f"arn:aws:iam::{ACCT}:root"}, "kms:*", "*")
     assert evaluate(r, identity_policies=[], resource_policy=kp).effect == "ImplicitDeny"
-    assert evaluate(r, identity_policies=[allow("kms:Decrypt")], resource_policy=kp).effect == "Allow"
+    assert (
+        evaluate(r, identity_policies=[allow("kms:Decrypt")], resource_policy=kp).effect == "Allow"
+    )
 
 
 def test_service_principals_are_granted_by_resource_policies_only():
@@ -212,24 +262,37 @@ def test_get_caller_identity_is_always_allowed():
     [
         ("iam:GetPolicy", "arn:aws:iam::aws:policy/AdministratorAccess", "Allow"),
         ("iam:DeletePolicy", "arn:aws:iam::aws:policy/AdministratorAccess", "ImplicitDeny"),
-        ("iam:DeleteRole", f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/X", "ImplicitDeny"),
+        (
+            "iam:DeleteRole",
+            f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/X",
+            "ImplicitDeny",
+        ),
         ("kms:DeleteAlias", f"arn:aws:kms:us-east-1:{ACCT}:alias/aws/s3", "ImplicitDeny"),
         ("kms:DeleteAlias", f"arn:aws:kms:us-east-1:{ACCT}:alias/mine", "Allow"),
     ],
 )
 def test_resources_aws_owns_take_only_read_and_list_actions(action, resource, expected):
-    assert evaluate(req(action=action, resource=resource), identity_policies=[allow("*")]).effect == expected
+    assert (
+        evaluate(req(action=action, resource=resource), identity_policies=[allow("*")]).effect
+        == expected
+    )
 
 
 def test_wildcard_only_actions_need_resource_star():
     r = req(action="s3:ListAllMyBuckets", resource="*")
-    assert evaluate(r, identity_policies=[allow("s3:ListAllMyBuckets", "arn:aws:s3:::b")]).effect == "ImplicitDeny"
+    assert (
+        evaluate(r, identity_policies=[allow("s3:ListAllMyBuckets", "arn:aws:s3:::b")]).effect
+        == "ImplicitDeny"
+    )
     assert evaluate(r, identity_policies=[allow("s3:ListAllMyBuckets", "*")]).effect == "Allow"
 
 
 def test_pattern_requests_allow_on_overlap_and_deny_only_on_cover():
     r = req(resource="arn:aws:s3:::bucket/*")
-    policies = [allow("s3:GetObject", "arn:aws:s3:::bucket/*"), deny("s3:GetObject", "arn:aws:s3:::bucket/private/*")]
+    policies = [
+        allow("s3:GetObject", "arn:aws:s3:::bucket/*"),
+        deny("s3:GetObject", "arn:aws:s3:::bucket/private/*"),
+    ]
     assert evaluate(r, identity_policies=policies).effect == "Allow"
     r2 = req(resource="arn:aws:s3:::bucket/private/*")
     assert evaluate(r2, identity_policies=policies).effect == "ExplicitDeny"
@@ -244,13 +307,25 @@ def test_evaluate_accepts_json_text_and_compiled_policies_alike():
 
 
 def test_explain_says_which_element_did_not_match():
-    p = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Other", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
-        {"Sid": "Ip", "Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
-    ]}
+    p = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Other", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            {
+                "Sid": "Ip",
+                "Effect": "Allow",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            },
+        ],
+    }
     d = evaluate(req(**{"aws:SourceIp": "203.0.113.1"}), identity_policies=[p])
     traces = d.explain().traces
-    assert [(t.sid, t.matched, t.element) for t in traces] == [("Other", False, "Action"), ("Ip", False, "Condition")]
+    assert [(t.sid, t.matched, t.element) for t in traces] == [
+        ("Other", False, "Action"),
+        ("Ip", False, "Condition"),
+    ]
     assert "Condition" in d.explain().text()
     assert d.explain().as_dicts()[0]["sid"] == "Other"
 
@@ -266,10 +341,21 @@ def test_explain_says_which_element_did_not_match():
 def test_denial_messages_use_aws_wording(identity, boundary, expected):
     d = evaluate(req(), identity_policies=identity, permissions_boundary=boundary)
     msg = denial_message(d)
-    assert msg == f"User: {ALICE} is not authorized to perform: s3:GetObject on resource: {BUCKET} {expected}"
+    assert (
+        msg
+        == f"User: {ALICE} is not authorized to perform: s3:GetObject on resource: {BUCKET} {expected}"
+    )
 
 
 def test_version_2008_and_missing_version_treat_variables_as_text():
-    p = {"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}"}}
-    literal = Request(ALICE, "s3:GetObject", "arn:aws:s3:::b/${aws:username}", {"aws:username": "alice"}, ACCT)
+    p = {
+        "Statement": {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/${aws:username}",
+        }
+    }
+    literal = Request(
+        ALICE, "s3:GetObject", "arn:aws:s3:::b/${aws:username}", {"aws:username": "alice"}, ACCT
+    )
     assert evaluate(literal, identity_policies=[p]).effect == "Allow"

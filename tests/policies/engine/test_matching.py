@@ -38,13 +38,21 @@ def test_action_patterns_match_case_insensitively_with_wildcards(pattern, action
         ("*", "arn:aws:s3:::bucket/key", True),
         ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b/c", True),
         ("arn:aws:s3:::bucket/*", "arn:aws:s3:::other/a", False),
-        ("arn:aws:s3:::Bucket/*", "arn:aws:s3:::bucket/a", False),  # resource part is case-sensitive
+        (
+            "arn:aws:s3:::Bucket/*",
+            "arn:aws:s3:::bucket/a",
+            False,
+        ),  # resource part is case-sensitive
         ("arn:aws:iam::*:user/*", "arn:aws:iam::111122223333:user/alice", True),
         ("arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:us-east-1:111122223333:instance/i-1", True),
         # a star in region/account never crosses a colon
         ("arn:aws:ec2:*:instance/*", "arn:aws:ec2:us-east-1:111122223333:instance/i-1", False),
         # the resource part may itself contain colons
-        ("arn:aws:logs:us-east-1:111122223333:log-group:/app:*", "arn:aws:logs:us-east-1:111122223333:log-group:/app:log-stream:x", True),
+        (
+            "arn:aws:logs:us-east-1:111122223333:log-group:/app:*",
+            "arn:aws:logs:us-east-1:111122223333:log-group:/app:log-stream:x",
+            True,
+        ),
         ("arn:aws:s3:::bucket", "arn:aws:s3:::bucket/key", False),
         ("not-an-arn", "arn:aws:s3:::bucket", False),
         ("arn:aws:s3:::a?c", "arn:aws:s3:::abc", True),
@@ -103,5 +111,7 @@ def test_resource_patterns_intersect_when_some_resource_matches_both(a, b, inter
         ("a?", "a*", False),
     ],
 )
-def test_a_pattern_covers_another_only_when_it_matches_everything_the_other_does(outer, inner, covers):
+def test_a_pattern_covers_another_only_when_it_matches_everything_the_other_does(
+    outer, inner, covers
+):
     assert pattern_covers(outer, inner) is covers

@@ -21,5 +21,5 @@ def test_no_module_in_the_engine_imports_django():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "django"]
-        assert "__import__(\"django" not in path.read_text()
+        assert '__import__("django' not in path.read_text()
     assert offenders == []

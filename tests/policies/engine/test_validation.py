@@ -24,14 +24,29 @@ MALFORMED = [
     (doc(GOOD, version="2008-10-17"), "Policy document must be version 2012-10-17 or greater."),
     (doc(GOOD, version="2013-01-01"), "Syntax errors in policy."),
     (doc({**GOOD, "Effect": "allow"}), "The policy failed legacy parsing"),
-    (doc({**GOOD, "Action": "GetObject"}), "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    (
+        doc({**GOOD, "Action": "GetObject"}),
+        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+    ),
     (doc({**GOOD, "Action": "s3:Get:Object"}), "Actions/Condition can contain only one colon."),
-    (doc({k: v for k, v in GOOD.items() if k != "Resource"}), "Policy statement must contain resources."),
-    (doc({k: v for k, v in GOOD.items() if k != "Action"}), "Policy statement must contain actions."),
+    (
+        doc({k: v for k, v in GOOD.items() if k != "Resource"}),
+        "Policy statement must contain resources.",
+    ),
+    (
+        doc({k: v for k, v in GOOD.items() if k != "Action"}),
+        "Policy statement must contain actions.",
+    ),
     (doc({**GOOD, "Resource": "bucket"}), 'Resource bucket must be in ARN format or "*".'),
-    (doc([{**GOOD, "Sid": "A"}, {**GOOD, "Sid": "A"}]), "Statement IDs (SID) in a single policy must be unique."),
+    (
+        doc([{**GOOD, "Sid": "A"}, {**GOOD, "Sid": "A"}]),
+        "Statement IDs (SID) in a single policy must be unique.",
+    ),
     (doc({**GOOD, "Principal": "*"}), "Has prohibited field Principal"),
-    (doc({**GOOD, "Condition": {"DateGreaterThan": {"aws:CurrentTime": "yesterday"}}}), "The policy failed legacy parsing"),
+    (
+        doc({**GOOD, "Condition": {"DateGreaterThan": {"aws:CurrentTime": "yesterday"}}}),
+        "The policy failed legacy parsing",
+    ),
     (doc({**GOOD, "Extra": 1}), "Syntax errors in policy."),
 ]
 
@@ -52,13 +67,22 @@ def test_ensure_well_formed_raises_with_the_message():
 
 
 def test_trust_policies_need_a_principal_and_no_resource():
-    trust = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
     assert check_malformed(doc(trust), "TRUST_POLICY") is None
-    assert check_malformed(doc({**trust, "Resource": "*"}), "TRUST_POLICY") == "Has prohibited field Resource"
+    assert (
+        check_malformed(doc({**trust, "Resource": "*"}), "TRUST_POLICY")
+        == "Has prohibited field Resource"
+    )
 
 
 def test_duplicate_keys_are_a_syntax_error():
-    text = '{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": ' + json.dumps(GOOD) + "}"
+    text = (
+        '{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": ' + json.dumps(GOOD) + "}"
+    )
     assert check_malformed(text) == "Syntax errors in policy."
     assert any(f.code == "DUPLICATE_KEY" for f in validate(text))
 
@@ -67,7 +91,9 @@ def test_deeply_nested_and_huge_documents_are_rejected_quickly():
     start = time.perf_counter()
     assert check_malformed("[" * 50_000 + "]" * 50_000) == "Syntax errors in policy."
     assert validate("[" * 50_000 + "]" * 50_000)[0].type == "ERROR"
-    huge = doc([{**GOOD, "Sid": f"S{i}", "Resource": "arn:aws:s3:::b/" + "x" * 1000} for i in range(1000)])
+    huge = doc(
+        [{**GOOD, "Sid": f"S{i}", "Resource": "arn:aws:s3:::b/" + "x" * 1000} for i in range(1000)]
+    )
     assert len(huge) > 1_000_000
     check_malformed(huge)
     validate(huge, "MANAGED")
@@ -100,8 +126,16 @@ def codes(document, policy_type="IDENTITY_POLICY"):
         ({k: v for k, v in GOOD.items() if k != "Effect"}, "MISSING_EFFECT", "ERROR"),
         ({**GOOD, "Principal": "*"}, "PRINCIPAL_NOT_ALLOWED", "ERROR"),
         ({**GOOD, "Bogus": 1}, "UNKNOWN_ELEMENT", "ERROR"),
-        ({**GOOD, "Action": "iam:PassRole", "Resource": "*"}, "PASS_ROLE_WITH_STAR_IN_RESOURCE", "SECURITY_WARNING"),
-        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, "ALLOW_WITH_NOT_ACTION", "SECURITY_WARNING"),
+        (
+            {**GOOD, "Action": "iam:PassRole", "Resource": "*"},
+            "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+            "SECURITY_WARNING",
+        ),
+        (
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+            "ALLOW_WITH_NOT_ACTION",
+            "SECURITY_WARNING",
+        ),
         ({**GOOD, "Action": []}, "EMPTY_ARRAY_ACTION", "SUGGESTION"),
         ({**GOOD, "Action": ["s3:*", "s3:GetObject"]}, "REDUNDANT_ACTION", "SUGGESTION"),
     ],

@@ -1,0 +1,140 @@
+"""Secrets: after creation no access-key secret or TOTP seed appears in the database
+or the logs; sealed values moved between rows fail closed; TOTP windows and replay."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import sqlite3
+import threading
+
+import pytest
+from django.db import connection
+
+from iamconsole.crypto import SealError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _database_dump() -> bytes:
+    """Every value of every table, as bytes, through the live connection."""
+    chunks: list[bytes] = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview | bytes | bytearray):
+                        chunks.append(bytes(value))
+                    elif value is not None:
+                        chunks.append(str(value).encode())
+    return b"\n".join(chunks)
+
+
+def test_no_secret_or_seed_in_database_or_logs(root, iam_user, figure, caplog):
+    from accounts.operations.credentials import create_access_key, create_virtual_mfa_device
+
+    caplog.set_level(logging.DEBUG)
+    secrets = [create_access_key(actor=root, user_name="alice").secret for _ in range(2)]
+    secrets.append(create_access_key(actor=root).secret)
+    seeds = [create_virtual_mfa_device(actor=root, name=f"d{i}").seed for i in range(3)]
+    needles = [s.encode() for s in secrets]
+    for seed in seeds:
+        needles += [seed, seed.hex().encode(), base64.b32encode(seed).rstrip(b"=")]
+    dump = _database_dump() + caplog.text.encode()
+    hits = sum(dump.count(n) for n in needles)
+    figure(f"{len(secrets)} secrets, {len(seeds)} seeds, {len(dump)} bytes searched: {hits} hits")
+    assert hits == 0
+
+
+def test_swapped_sealed_values_fail_closed(root, iam_user, figure):
+    from accounts.models import AccessKey, MfaDevice
+    from accounts.operations.credentials import create_access_key, create_virtual_mfa_device
+
+    a = create_access_key(actor=root, user_name="alice").key
+    b = create_access_key(actor=root, user_name="alice").key
+    AccessKey.objects.filter(pk=a.pk).update(secret_sealed=b.secret_sealed)
+    with pytest.raises(SealError):
+        AccessKey.objects.get(pk=a.pk).secret()
+    d1 = create_virtual_mfa_device(actor=root, name="one").device
+    d2 = create_virtual_mfa_device(actor=root, name="two").device
+    MfaDevice.objects.filter(pk=d1.pk).update(seed_sealed=d2.seed_sealed)
+    with pytest.raises(SealError):
+        MfaDevice.objects.get(pk=d1.pk).seed()
+    figure("access-key secret and TOTP seed swapped between rows: both refuse to open")
+
+
+def _enabled_device(root):
+    from accounts.models import MfaDevice
+    from accounts.operations.credentials import create_virtual_mfa_device, enable_mfa_device
+    from accounts.totp import code_at, current_step
+
+    new = create_virtual_mfa_device(actor=root, name="root-mfa")
+    t = current_step()
+    enable_mfa_device(
+        actor=root,
+        user_name=None,
+        serial_number=new.device.serial_number,
+        code1=code_at(new.seed, t - 1),
+        code2=code_at(new.seed, t),
+    )
+    return MfaDevice.objects.get(pk=new.device.pk), new.seed, t
+
+
+def test_totp_accepts_steps_minus_one_to_plus_one_only(root, figure):
+    from accounts.models import MfaDevice
+    from accounts.totp import code_at, verify_and_consume
+
+    device, seed, t = _enabled_device(root)
+    now_step = t + 10  # well after enrollment
+    outcomes = {}
+    for offset in (-2, -1, 0, 1, 2):
+        MfaDevice.objects.filter(pk=device.pk).update(last_t=t)  # fresh for each probe
+        device.refresh_from_db()
+        outcomes[offset] = verify_and_consume(
+            device, code_at(seed, now_step + offset), now=now_step * 30 + 1
+        )
+    figure("steps " + ", ".join(f"{o:+d}:{'ok' if v else 'refused'}" for o, v in outcomes.items()))
+    assert outcomes == {-2: False, -1: True, 0: True, 1: True, 2: False}
+
+
+def test_ten_parallel_uses_of_one_code_give_exactly_one_success(root, figure):
+    from accounts.models import MfaDevice
+    from accounts.totp import code_at, verify_and_consume
+
+    device, seed, t = _enabled_device(root)
+    step = t + 1
+    code = code_at(seed, step)
+    barrier = threading.Barrier(10)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def use() -> None:
+        try:
+            mine = MfaDevice.objects.get(pk=device.pk)
+            barrier.wait()
+            ok = verify_and_consume(mine, code, now=step * 30 + 1)
+            with lock:
+                results.append(ok)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use) for _ in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    figure(
+        f"10 parallel uses: {sum(results)} accepted, {results.count(False)} refused ({connection.vendor})"
+    )
+    assert sum(results) == 1 and len(results) == 10
+
+
+def test_sqlite_integrity_check_is_clean(figure):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA integrity_check")
+        result = cursor.fetchone()[0]
+    figure(f"PRAGMA integrity_check: {result} (sqlite {sqlite3.sqlite_version})")
+    assert result == "ok"

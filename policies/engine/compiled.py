@@ -368,6 +368,8 @@ def policy_set(docs: Iterable[object] | PolicySet | None) -> PolicySet:
     """Build (or pass through) a PolicySet; sets of the same compiled policies are cached."""
     if isinstance(docs, PolicySet):
         return docs
+    if isinstance(docs, Mapping | str | bytes | CompiledPolicy):
+        docs = (docs,)  # one document where a list was expected
     compiled = tuple(compile_policy(d) for d in (docs or ()))
     hit = _SETS.get(compiled)
     if hit is not None:

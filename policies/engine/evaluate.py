@@ -309,6 +309,17 @@ def _levels(levels: object) -> list[tuple[list[object], bool]]:
     return out
 
 
+def _service_linked_role(p: PrincipalInfo) -> bool:
+    """AWS ("Service control policies"): SCPs do not affect service-linked roles.
+
+    Service-linked roles live under the /aws-service-role/ path and are named
+    AWSServiceRoleFor...; a session ARN shows only the name.
+    """
+    if p.kind not in ("role", "assumed-role") or p.arn is None:
+        return False
+    return ":role/aws-service-role/" in p.arn or (p.name or "").startswith("AWSServiceRoleFor")
+
+
 def _resource_account(request: Request, p: PrincipalInfo) -> str | None:
     if request.resource_account:
         return request.resource_account
@@ -416,7 +427,7 @@ def evaluate(
     endpoint = policy_set(endpoint_policies) if endpoint_policies is not None else None
     scp_levels = (
         [(policy_set(docs), implicit) for docs, implicit in _levels(scps)]
-        if scps and org_member
+        if scps and org_member and not _service_linked_role(p)
         else []
     )
     rcp_levels = (

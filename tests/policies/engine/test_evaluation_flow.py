@@ -359,3 +359,23 @@ def test_version_2008_and_missing_version_treat_variables_as_text():
         ALICE, "s3:GetObject", "arn:aws:s3:::b/${aws:username}", {"aws:username": "alice"}, ACCT
     )
     assert evaluate(literal, identity_policies=[p]).effect == "Allow"
+
+
+def test_scps_do_not_affect_service_linked_roles():
+    slr = (
+        f"arn:aws:iam::{ACCT}:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"
+    )
+    r = req(principal=slr)
+    assert evaluate(r, identity_policies=[allow("s3:*")], scps=[[deny("*")]]).effect == "Allow"
+    assert (
+        evaluate(req(principal=ROLE), identity_policies=[allow("s3:*")], scps=[[deny("*")]]).effect
+        == "ExplicitDeny"
+    )
+
+
+def test_a_single_document_is_accepted_where_a_list_is_expected():
+    r = req(principal=SESSION)
+    assert (
+        evaluate(r, identity_policies=[allow("s3:*")], session_policies=allow("s3:*")).effect
+        == "Allow"
+    )

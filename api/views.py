@@ -1,18 +1,327 @@
-"""AWS Query API entry point (SigV4, IAM and STS). Filled in by the API work."""
+"""AWS Query API entry point: SigV4, then IAM or STS actions through the operations.
+
+One request: verify the SigV4 signature (``Authorization`` header or presigned
+query), find who signed it (a long-term ``AccessKey`` or an STS
+``TemporaryCredential``), parse the Query parameters with botocore's model
+(api/protocol.py), call the action's handler (api/handlers/), and answer with
+AWS's XML. Every failure is an AWS ``<ErrorResponse>``, never a Django 500.
+
+Authentication is by SigV4 only: a browser's session cookie carries no weight
+here (the middleware routes API requests before the session middleware runs),
+hence ``csrf_exempt``.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, quote
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.errors import IamError
+from accounts.principal import Principal
+from api import sigv4
+from api.protocol import (
+    QueryError,
+    load_service_model,
+    parse_query,
+    serialize_error,
+    serialize_response,
+)
+
+log = logging.getLogger(__name__)
+
+VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
+_SIGNING_PARAMS = {
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+}
+# Last-used bookkeeping is written at most this often per key (one UPDATE less per call
+# under load; AWS itself reports last use with minute-level granularity).
+_LAST_USED_RESOLUTION = timedelta(seconds=1)
 
 
+@dataclass
+class Caller:
+    """Who signed the request: the credential row and the principal built from it."""
+
+    principal: Principal
+    access_key: Any = None  # accounts.models.AccessKey
+    temporary: Any = None  # accounts.models.TemporaryCredential
+
+
+def _error(
+    code: str, message: str, status: int, request_id: str, service: str, *, sender: bool = True
+) -> HttpResponse:
+    body = serialize_error(code, message, request_id, sender_fault=sender, service=service)
+    response = HttpResponse(body, status=status, content_type="text/xml")
+    response["x-amzn-RequestId"] = request_id
+    return response
+
+
+def _wire_request(request: HttpRequest) -> sigv4.HttpRequest:
+    meta = request.META
+    headers: list[tuple[str, str]] = []
+    for key, value in meta.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].replace("_", "-").lower(), str(value)))
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            headers.append((key.replace("_", "-").lower(), str(value)))
+    raw = meta.get("RAW_URI") or meta.get("REQUEST_URI")
+    path = raw.split("?", 1)[0] if raw else quote(request.path, safe="/~!$&'()*+,;=:@%")
+    return sigv4.HttpRequest(
+        method=request.method or "GET",
+        path=path,
+        query=meta.get("QUERY_STRING", ""),
+        headers=tuple(headers),
+        body=request.body,
+    )
+
+
+def _sent_token(request: HttpRequest) -> str | None:
+    token = request.META.get("HTTP_X_AMZ_SECURITY_TOKEN")
+    if token is None:
+        for key, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True):
+            if key == "X-Amz-Security-Token":
+                token = value
+    return token
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class _Lookup:
+    """SigV4's secret lookup, remembering the credential row it found."""
+
+    def __init__(self, sent_token: str | None) -> None:
+        self.sent_token = sent_token
+        self.access_key: Any = None
+        self.temporary: Any = None
+
+    def __call__(self, access_key_id: str) -> sigv4.SigningSecret | str | None:
+        from accounts.models import AccessKey, TemporaryCredential
+
+        key = (
+            AccessKey.objects.filter(access_key_id=access_key_id, status="Active")
+            .select_related("user")
+            .first()
+        )
+        if key is not None:
+            self.access_key = key
+            return key.secret()
+        temp = (
+            TemporaryCredential.objects.filter(access_key_id=access_key_id)
+            .select_related("role", "user")
+            .first()
+        )
+        if temp is None:
+            return None
+        # Only the token's SHA-256 is stored; the signer compares what was sent.
+        sent = self.sent_token or ""
+        if not hmac.compare_digest(token_hash(sent).encode(), temp.session_token_hash.encode()):
+            return None
+        self.temporary = temp
+        return sigv4.SigningSecret(
+            secret_access_key=temp.secret(), session_token=sent, expiration=temp.expires
+        )
+
+
+def _principal(lookup: _Lookup, verified: sigv4.VerifiedRequest, request: HttpRequest) -> Caller:
+    from accounts.principal import root_principal, user_principal
+
+    common: dict[str, Any] = {
+        "access_key_id": verified.access_key_id,
+        "source_ip": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
+        "via": "api",
+        "region": verified.region,
+    }
+    if lookup.access_key is not None:
+        key = lookup.access_key
+        if key.user is None:
+            return Caller(root_principal(key.account_id, **common), access_key=key)
+        return Caller(user_principal(key.user, **common), access_key=key)
+    temp = lookup.temporary
+    mfa = {
+        "mfa_authenticated": temp.mfa_authenticated,
+        "mfa_auth_time": temp.issued if temp.mfa_authenticated else None,
+    }
+    if temp.role is not None:
+        role = temp.role
+        principal = Principal(
+            account_id=role.account_id,
+            kind="assumed-role",
+            arn=f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{temp.session_name}",
+            unique_id=f"{role.unique_id}:{temp.session_name}",
+            role_id=role.pk,
+            session_name=temp.session_name,
+            session_issued=temp.issued,
+            session_policies=tuple(temp.session_policies or ()),
+            session_tags=tuple((t["Key"], t["Value"]) for t in temp.session_tags or ()),
+            source_identity=temp.source_identity,
+            **mfa,
+            **common,
+        )
+    elif temp.user is not None:
+        principal = user_principal(temp.user, **mfa, **common)
+    else:
+        principal = root_principal(temp.account_id, **mfa, **common)
+    return Caller(principal, temporary=temp)
+
+
+def _params(request: HttpRequest) -> list[tuple[str, str]]:
+    if request.method == "POST":
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QueryError("MalformedQueryString", "The request body is not UTF-8.") from exc
+        pairs = parse_qsl(text, keep_blank_values=True)
+        # A signed POST may also carry parameters in the query string.
+        pairs += parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    else:
+        pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    return [(k, v) for k, v in pairs if k not in _SIGNING_PARAMS]
+
+
+def _touch_last_used(caller: Caller, service: str, region: str) -> None:
+    from accounts.models import AccessKey, Role
+
+    now = datetime.now(UTC)
+    key = caller.access_key
+    if key is not None and (
+        key.last_used is None
+        or now - key.last_used > _LAST_USED_RESOLUTION
+        or key.last_used_service != service
+        or key.last_used_region != region
+    ):
+        AccessKey.objects.filter(pk=key.pk).update(
+            last_used=now, last_used_service=service, last_used_region=region
+        )
+    temp = caller.temporary
+    if temp is not None and temp.role is not None:
+        role = temp.role
+        if role.last_used is None or now - role.last_used > _LAST_USED_RESOLUTION:
+            Role.objects.filter(pk=role.pk).update(last_used=now, last_used_region=region)
+
+
+def _check_session_credentials(caller: Caller, service: str, action: str) -> None:
+    """What GetSessionToken credentials may not do (AWS GetSessionToken docs):
+    call IAM without MFA, or call STS other than AssumeRole and GetCallerIdentity."""
+    temp = caller.temporary
+    if temp is None or temp.role is not None:
+        return
+    if service == "iam" and not temp.mfa_authenticated:
+        raise sigv4.SigV4Error("InvalidClientTokenId", sigv4.MSG_INVALID_TOKEN, 403)
+    if service == "sts" and action not in ("AssumeRole", "GetCallerIdentity", "GetAccessKeyInfo"):
+        raise IamAccessDenied(f"Cannot call {action} with session credentials")
+
+
+class IamAccessDenied(IamError):
+    code, status = "AccessDenied", 403
+
+
+@csrf_exempt
 def handle(request: HttpRequest) -> HttpResponse:
     request_id = str(uuid.uuid4())
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
-        "<Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message>"
-        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-    )
-    return HttpResponse(body, status=403, content_type="text/xml")
+    service = "iam"
+    try:
+        return _handle(request, request_id)
+    except sigv4.SigV4Error as exc:
+        log.info("SigV4 refused: %s", exc.code)
+        return _error(exc.code, exc.message, exc.http_status, request_id, service)
+    except QueryError as exc:
+        return _error(
+            exc.code, exc.message, exc.status, request_id, service, sender=exc.sender_fault
+        )
+    except IamError as exc:
+        return _error(exc.code, exc.message, exc.status, request_id, service, sender=exc.sender)
+    except Exception:
+        log.exception("API request %s failed", request_id)
+        return _error(
+            "ServiceFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+            500,
+            request_id,
+            service,
+            sender=False,
+        )
+
+
+def _credential_service(wire: sigv4.HttpRequest) -> str:
+    """The service named in the credential scope, for the error namespace (best effort)."""
+    text = wire.header("authorization") or wire.query
+    for name in ("/sts/", "%2Fsts%2F"):
+        if name in text:
+            return "sts"
+    return "iam"
+
+
+def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
+    from api.handlers import HANDLERS
+
+    wire = _wire_request(request)
+    service = _credential_service(wire)
+    lookup = _Lookup(_sent_token(request))
+    try:
+        verified = sigv4.verify_request(
+            wire, now=datetime.now(UTC), lookup_secret=lookup, services=("iam", "sts")
+        )
+    except sigv4.SigV4Error as exc:
+        if exc.code != "MissingAuthenticationToken":
+            log.info("SigV4 refused (%s) for %s", exc.code, request.META.get("REMOTE_ADDR"))
+        return _error(exc.code, exc.message, exc.http_status, request_id, service)
+    service = verified.service
+    try:
+        params = _params(request)
+        action = next((v for k, v in params if k == "Action"), None)
+        version = next((v for k, v in params if k == "Version"), None)
+        if not action:
+            raise QueryError("MissingAction", "Missing Action", 400)
+        model = load_service_model(service)
+        handler = HANDLERS[service].get(action)
+        if version != VERSIONS[service] or handler is None:
+            raise QueryError(
+                "InvalidAction",
+                f"Could not find operation {action} for version {version or 'NO_VERSION_SPECIFIED'}",
+                400,
+            )
+        caller = _principal(lookup, verified, request)
+        _touch_last_used(caller, service, verified.region)
+        _check_session_credentials(caller, service, action)
+        parsed = parse_query(model, action, params)
+        output = handler(caller.principal, parsed)
+        body = serialize_response(model, action, output, request_id)
+    except sigv4.SigV4Error as exc:
+        return _error(exc.code, exc.message, exc.http_status, request_id, service)
+    except QueryError as exc:
+        return _error(
+            exc.code, exc.message, exc.status, request_id, service, sender=exc.sender_fault
+        )
+    except IamError as exc:
+        return _error(exc.code, exc.message, exc.status, request_id, service, sender=exc.sender)
+    except Exception:
+        log.exception("API request %s (%s) failed", request_id, service)
+        return _error(
+            "ServiceFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+            500,
+            request_id,
+            service,
+            sender=False,
+        )
+    response = HttpResponse(body, content_type="text/xml")
+    response["x-amzn-RequestId"] = request_id
+    return response

@@ -86,7 +86,7 @@ def _account(account_id: str, email: str) -> AccountFixture:
     from accounts.operations.account import sign_up
     from accounts.operations.credentials import create_access_key
     from accounts.operations.users import create_user
-    from accounts.principal import root_principal, user_principal
+    from accounts.principal import root_principal
     from policies.operations import put_user_policy
 
     sign_up(email=email, password="correct-horse-1", account_id=account_id)
@@ -98,7 +98,7 @@ def _account(account_id: str, email: str) -> AccountFixture:
         if policy is not None:
             document = policy if isinstance(policy, str) else json.dumps(policy)
             put_user_policy(actor=root, user_name=name, policy_name="inline", document=document)
-        new = create_access_key(actor=user_principal(user), user_name=name)
+        new = create_access_key(actor=root, user_name=name)
         return user, Creds(new.key.access_key_id, new.secret, arn=user.arn)
 
     return AccountFixture(

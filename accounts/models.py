@@ -301,6 +301,28 @@ class MfaDevice(ThrottlingMixin, Device):
     def get_throttle_factor(self) -> int:
         return 1
 
+    def verify_is_allowed(self) -> tuple[bool, dict[str, object] | None]:
+        """django-otp's doubling waits, capped at 15 minutes (its own cap is 100 years).
+
+        No permanent lock-out: whoever holds the password could otherwise lock the
+        owner out of their MFA device for good by failing codes on purpose.
+        """
+        from datetime import timedelta
+
+        from django.utils import timezone
+        from django_otp.models import VerifyNotAllowed
+
+        count, last = self.throttling_failure_count, self.throttling_failure_timestamp
+        if count > 0 and last is not None:
+            wait = timedelta(seconds=min(2 ** min(count - 1, 20), 15 * 60))
+            if timezone.now() - last < wait:
+                return False, {
+                    "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                    "failure_count": count,
+                    "locked_until": last + wait,
+                }
+        return True, None
+
     def verify_token(self, token: object) -> bool:
         """django-otp entry point: accept a code once, within one step of now."""
         from accounts.totp import verify_and_consume

@@ -1,5 +1,352 @@
+"""Root sign-up, sign-in (email, password, MFA code) and first-time MFA enrollment.
+
+The flow follows the AWS console's root sign-in ("Sign in as the root user",
+https://docs.aws.amazon.com/signin/latest/userguide/introduction-to-root-user-sign-in-tutorial.html):
+one page per step. MFA is mandatory here: a root user without a device enrolls
+a virtual one before any console page opens, confirming it with two
+consecutive codes as EnableMFADevice does
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html).
+
+Session: the password step calls Django's ``login`` (new session key) and marks
+the identity; the MFA step cycles the key again and calls django-otp's
+``login`` so ``request.user.is_verified()`` holds. Every attempt is counted by
+``accounts.throttle`` before it is checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from accounts import throttle
+from accounts.errors import AccessDenied, IamError
+from accounts.forms import EmailForm, MfaCodeForm, MfaEnrollForm, PasswordForm, SignUpForm
+from accounts.models import ConsoleUser, MfaDevice
+from accounts.operations.account import sign_up
+from accounts.operations.credentials import (
+    create_virtual_mfa_device,
+    delete_virtual_mfa_device,
+    enable_mfa_device,
+    mfa_otpauth_uri,
+)
+from accounts.principal import root_principal
+from iamconsole.console import (
+    IDENTITY_KEY,
+    MFA_AUTH_TIME_KEY,
+    client_ip,
+    principal_of,
+    safe_next,
+    start_identity,
+)
+from iamconsole.middleware import SESSION_STARTED_KEY
+from iamconsole.ops import record_event
+
+SIGNIN_EMAIL_KEY = "iam_signin_email"
+SIGNIN_NEXT_KEY = "iam_signin_next"
+ENROLL_DEVICE_KEY = "iam_enroll_device"
+
+# AWS's own wording for a wrong email or password: the same for both, so the
+# page does not tell which emails have accounts.
+BAD_CREDENTIALS = "Your authentication information is incorrect. Please try again."
+BAD_CODE = "Your authentication information is incorrect. Please try again."
+BAD_CODE_PAIR = (
+    "The codes were not valid. Enter two consecutive codes: type the first, wait for "
+    "the app to show the next one, then type it."
+)
+ROOT_MFA_DEVICE_NAME = "root-account-mfa-device"
+SIGNIN_EVENT_SOURCE = "signin.amazonaws.com"
 
 
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _remember_next(request: HttpRequest) -> None:
+    url = safe_next(request, request.GET.get("next"))
+    if url:
+        request.session[SIGNIN_NEXT_KEY] = url
+
+
+def _after_signin_url(request: HttpRequest) -> str:
+    url = safe_next(request, request.session.pop(SIGNIN_NEXT_KEY, None))
+    return url or reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _root_device(user: ConsoleUser) -> MfaDevice | None:
+    """The root's assigned MFA device (enabled, not an IAM user's)."""
+    return (
+        MfaDevice.objects.filter(
+            user=user, iam_user__isnull=True, confirmed=True, enabled__isnull=False
+        )
+        .order_by("enabled")
+        .first()
+    )
+
+
+def _audit_signin(
+    request: HttpRequest, account_id: str, *, ok: bool, mfa_used: bool, reason: str = ""
+) -> None:
+    """A ConsoleLogin event, as CloudTrail records console sign-ins
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html).
+    """
+    actor = root_principal(
+        account_id,
+        source_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:512],
+        via="console",
+        mfa_authenticated=ok and mfa_used,
+    )
+    record_event(
+        actor,
+        "ConsoleLogin",
+        actor.arn,
+        request={
+            "ConsoleLogin": "Success" if ok else "Failure",
+            "MFAUsed": "Yes" if mfa_used else "No",
+        },
+        allowed=ok,
+        error=None if ok else AccessDenied(reason or "Failed authentication"),
+        event_source=SIGNIN_EVENT_SOURCE,
+    )
+
+
+def _start_session(request: HttpRequest, user: ConsoleUser) -> None:
+    """Password (or sign-up) accepted: a fresh session key, MFA still to come."""
+    next_url = request.session.get(SIGNIN_NEXT_KEY)
+    login(request, user, backend="accounts.auth.ConsoleBackend")  # rotates the session key
+    request.session[SESSION_STARTED_KEY] = time.time()
+    start_identity(request, "root")
+    if next_url:
+        request.session[SIGNIN_NEXT_KEY] = next_url
+
+
+def _complete_signin(request: HttpRequest, device: MfaDevice) -> HttpResponse:
+    """MFA accepted: rotate the session key again and mark the session verified."""
+    user: ConsoleUser = request.user  # type: ignore[assignment]
+    request.session.cycle_key()
+    otp_login(request, device)
+    request.session[MFA_AUTH_TIME_KEY] = time.time()
+    request.session.pop(SIGNIN_EMAIL_KEY, None)
+    request.session.pop(ENROLL_DEVICE_KEY, None)
+    throttle.forget(throttle.root_key(user.email))
+    _audit_signin(request, user.account_id, ok=True, mfa_used=True)
+    return redirect(_after_signin_url(request))
+
+
+def _throttled(request: HttpRequest, template: str, context: dict[str, object], wait: int):
+    context["error"] = throttle.wait_message(wait)
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _device_wait(device: MfaDevice) -> int:
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or "locked_until" not in data:
+        return 0
+    return throttle.seconds_until(data["locked_until"], timezone.now())  # type: ignore[arg-type]
+
+
+def _qr_svg(uri: str) -> str:
+    # segno writes plain SVG paths (no script, no style element): safe to inline,
+    # and it needs no JavaScript and no 'unsafe-inline' in the CSP.
+    svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#16191f", light="#ffffff")
+    return mark_safe(svg)  # noqa: S308  (generated here from our own URI)
+
+
+# -- sign-up -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account and its root user, then go straight to MFA enrollment."""
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = sign_up(
+                email=data["email"],
+                password=data["password1"],
+                alias=data["alias"] or None,
+                source_ip=client_ip(request),
+            )
+        except IamError as exc:
+            form.add_error(None, exc.message)
+        else:
+            _start_session(request, new.root)
+            return redirect("accounts:signin-mfa-enroll")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+# -- sign-in -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("sign in")
+    """Step 1: the root user's email address (the same answer for every email)."""
+    if request.method == "GET":
+        _remember_next(request)
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        request.session[SIGNIN_EMAIL_KEY] = form.cleaned_data["email"].strip()
+        return redirect("accounts:signin-password")
+    return render(request, "accounts/signin/email.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_password(request: HttpRequest) -> HttpResponse:
+    """Step 2: the password. Unknown emails and wrong passwords look the same."""
+    email = request.session.get(SIGNIN_EMAIL_KEY)
+    if not email:
+        return redirect("accounts:signin")
+    form = PasswordForm(request.POST or None)
+    context: dict[str, object] = {"form": form, "email": email}
+    template = "accounts/signin/password.html"
+    if request.method == "POST" and form.is_valid():
+        key = throttle.root_key(email)
+        wait = throttle.begin_attempt(key)
+        if wait:
+            return _throttled(request, template, context, wait)
+        username = f"root:{email.lower()}"
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is not None and getattr(user, "is_root", False):
+            throttle.refund_attempt(key)
+            _start_session(request, user)  # type: ignore[arg-type]
+            request.session[SIGNIN_EMAIL_KEY] = email
+            return redirect("accounts:signin-mfa")
+        account_id = (
+            ConsoleUser.objects.filter(username=username, is_root=True)
+            .values_list("account_id", flat=True)
+            .first()
+        )
+        if account_id:  # unknown emails have no account to record the failure in
+            _audit_signin(request, account_id, ok=False, mfa_used=False)
+        context["error"] = BAD_CREDENTIALS
+    return render(request, template, context)
+
+
+def _pending_user(request: HttpRequest) -> ConsoleUser | None:
+    """The root user whose password was accepted and who still owes MFA."""
+    user = request.user
+    if not user.is_authenticated or IDENTITY_KEY not in request.session:
+        return None
+    if not getattr(user, "is_root", False):
+        return None
+    return user  # type: ignore[return-value]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_mfa(request: HttpRequest) -> HttpResponse:
+    """Step 3: a code from the root's virtual MFA device (each code works once)."""
+    user = _pending_user(request)
+    if user is None:
+        return redirect("accounts:signin")
+    _remember_next(request)
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect(_after_signin_url(request))
+    device = _root_device(user)
+    if device is None:
+        return redirect("accounts:signin-mfa-enroll")
+    form = MfaCodeForm(request.POST or None)
+    context: dict[str, object] = {"form": form, "email": user.email}
+    template = "accounts/signin/mfa.html"
+    if request.method == "POST" and form.is_valid():
+        wait = _device_wait(device)
+        if wait:
+            return _throttled(request, template, context, wait)
+        key = throttle.root_key(user.email)
+        wait = throttle.begin_attempt(key)
+        if wait:
+            return _throttled(request, template, context, wait)
+        if device.verify_token(form.cleaned_data["code"]):  # refuses a code used before
+            return _complete_signin(request, device)
+        _audit_signin(request, user.account_id, ok=False, mfa_used=True)
+        context["error"] = BAD_CODE
+    return render(request, template, context)
+
+
+def _enrollment_device(request: HttpRequest, user: ConsoleUser) -> MfaDevice:
+    """This session's not-yet-enabled root device: a new seed for each new session."""
+    actor = principal_of(request)
+    serial = f"arn:aws:iam::{user.account_id}:mfa/{ROOT_MFA_DEVICE_NAME}"
+    device = MfaDevice.objects.filter(serial_number=serial, enabled__isnull=True).first()
+    if device is not None and request.session.get(ENROLL_DEVICE_KEY) == device.pk:
+        return device
+    if device is not None:
+        # Left over from another session: that seed may have been seen elsewhere.
+        delete_virtual_mfa_device(actor=actor, serial_number=serial)
+    device = create_virtual_mfa_device(actor=actor, name=ROOT_MFA_DEVICE_NAME).device
+    request.session[ENROLL_DEVICE_KEY] = device.pk
+    return device
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_mfa_enroll(request: HttpRequest) -> HttpResponse:
+    """First sign-in: assign a virtual MFA device to the root user."""
+    user = _pending_user(request)
+    if user is None:
+        return redirect("accounts:signin")
+    if _root_device(user) is not None:
+        return redirect("accounts:signin-mfa")
+    template = "accounts/signin/enroll.html"
+    form = MfaEnrollForm(request.POST or None)
+    if request.method == "POST":
+        device_pk = request.session.get(ENROLL_DEVICE_KEY)
+        device = MfaDevice.objects.filter(
+            pk=device_pk, account_id=user.account_id, enabled__isnull=True
+        ).first()
+        if device is None:  # the page was never shown in this session, or is stale
+            return redirect("accounts:signin-mfa-enroll")
+    else:
+        device = _enrollment_device(request, user)
+    seed = device.seed()
+    label = f"IAM Console:{ROOT_MFA_DEVICE_NAME}@{user.account_id}"
+    context: dict[str, object] = {
+        "form": form,
+        "device": device,
+        "qr_svg": _qr_svg(mfa_otpauth_uri(device, seed, label)),
+        "secret": base64.b32encode(seed).decode().rstrip("="),
+    }
+    if request.method == "POST" and form.is_valid():
+        key = throttle.root_key(user.email)
+        wait = throttle.begin_attempt(key)
+        if wait:
+            return _throttled(request, template, context, wait)
+        try:
+            enable_mfa_device(
+                actor=principal_of(request),
+                user_name=None,
+                serial_number=device.serial_number,
+                code1=form.cleaned_data["code1"],
+                code2=form.cleaned_data["code2"],
+            )
+        except IamError as exc:
+            _audit_signin(request, user.account_id, ok=False, mfa_used=True, reason=exc.message)
+            context["error"] = BAD_CODE_PAIR
+        else:
+            device.refresh_from_db()
+            return _complete_signin(request, device)
+    return render(request, template, context)
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    """End the session (server side too: Django's logout flushes it)."""
+    logout(request)
+    return redirect("accounts:signin")

@@ -3,9 +3,41 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in identity and account for the header, when there is one."""
+    """The signed-in identity and its account for the header, when there is one.
+
+    ``request.principal`` is set by ``console_login_required``: pages outside the
+    console (sign-in, sign-up) get no header identity.
+    """
     principal = getattr(request, "principal", None)
-    return {"principal": principal}
+
+    def account() -> Any:
+        from accounts.models import Account
+
+        if principal is None:
+            return None
+        return Account.objects.filter(pk=principal.account_id).first()
+
+    # Plain paths, not URL names: the pages behind them come in later work.
+    path = request.path
+    nav = [
+        (label, href, path == href if href == "/" else path.startswith(href)) for label, href in NAV
+    ]
+    return {
+        "principal": principal,
+        "console_account": SimpleLazyObject(account),
+        "console_nav": nav,
+    }
+
+
+NAV = [
+    ("Dashboard", "/"),
+    ("User groups", "/groups/"),
+    ("Users", "/users/"),
+    ("Roles", "/roles/"),
+    ("Policies", "/policies/"),
+    ("Account settings", "/account/"),
+]

@@ -86,3 +86,87 @@ def _fresh_policy_cache():
 
     cache.clear()
     yield
+
+
+# -- console sign-in (root + TOTP) ------------------------------------------------------
+
+TOTP_SEED = bytes(range(1, 21))  # a fixed 20-byte seed: tests compute real codes from it
+
+
+@pytest.fixture
+def totp_device(account, root_user):
+    """The root user's enabled virtual MFA device, seeded with ``TOTP_SEED``."""
+    from django.utils import timezone
+
+    from accounts.models import MfaDevice
+
+    device = MfaDevice(
+        account=account,
+        user=root_user,
+        name="root-account-mfa-device",
+        serial_number=f"arn:aws:iam::{account.id}:mfa/root-account-mfa-device",
+        confirmed=True,
+        enabled=timezone.now(),
+    )
+    device.set_seed(TOTP_SEED)
+    device.save()
+    return device
+
+
+@pytest.fixture
+def console(client, root_user, totp_device):
+    """A browser signed in as root and MFA-verified."""
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
+    from iamconsole.middleware import SESSION_STARTED_KEY
+
+    client.force_login(root_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id  # MFA-verified
+    session[SESSION_STARTED_KEY] = time.time()
+    session[IDENTITY_KEY] = {"kind": "root"}
+    session[MFA_AUTH_TIME_KEY] = time.time()
+    session.save()
+    return client
+
+
+class Clock:
+    """A controllable clock for Django's ``timezone.now`` and the TOTP steps."""
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def time(self) -> float:
+        return self.t
+
+    def now(self):
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(self.t, tz=UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    @property
+    def step(self) -> int:
+        return int(self.t // 30)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Freeze time (mid-step, so codes stay valid) and move it by hand: no sleeping."""
+    import time
+    import types
+
+    from django.utils import timezone
+
+    import accounts.totp
+
+    start = (int(time.time()) // 30) * 30 + 5
+    c = Clock(float(start))
+    monkeypatch.setattr(timezone, "now", c.now)
+    monkeypatch.setattr(accounts.totp, "time", types.SimpleNamespace(time=c.time))
+    return c

@@ -1,0 +1,144 @@
+"""Forms for root sign-up, sign-in and MFA enrollment."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from django import forms
+
+from accounts.errors import IamError
+from accounts.validation import check_alias
+
+# Root password rules, from "Change the password for the AWS account root user":
+# 8 to 128 characters, at least three of upper-case, lower-case, numbers and
+# symbols, and not the same as the email address.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-password.html
+ROOT_PASSWORD_MIN = 8
+ROOT_PASSWORD_MAX = 128
+
+
+def root_password_problems(password: str, email: str) -> list[str]:
+    problems = []
+    if not ROOT_PASSWORD_MIN <= len(password) <= ROOT_PASSWORD_MAX:
+        problems.append(
+            f"The password must be {ROOT_PASSWORD_MIN} to {ROOT_PASSWORD_MAX} characters long."
+        )
+    kinds = sum(
+        [
+            any(c.isupper() for c in password),
+            any(c.islower() for c in password),
+            any(c.isdigit() for c in password),
+            any(c in string.punctuation for c in password),
+        ]
+    )
+    if kinds < 3:
+        problems.append(
+            "The password must include at least three of: upper-case letters, "
+            "lower-case letters, numbers and symbols."
+        )
+    if email and password.strip().lower() == email.strip().lower():
+        problems.append("The password must not be your email address.")
+    return problems
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(label="Root user email address", max_length=254)
+    password1 = forms.CharField(
+        label="Root user password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=ROOT_PASSWORD_MAX,
+    )
+    password2 = forms.CharField(
+        label="Confirm root user password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=ROOT_PASSWORD_MAX,
+    )
+    alias = forms.CharField(
+        label="Account alias (optional)",
+        required=False,
+        max_length=63,
+        help_text="3-63 lower-case letters, digits and hyphens; it names your IAM users' sign-in URL.",
+    )
+
+    def clean_alias(self) -> str:
+        alias = self.cleaned_data.get("alias", "").strip()
+        if alias:
+            try:
+                check_alias(alias)
+            except IamError as exc:
+                raise forms.ValidationError(
+                    "The alias must be 3-63 lower-case letters, digits and single hyphens, "
+                    "start and end with a letter or digit, and not be a 12-digit number."
+                ) from exc
+        return alias
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The passwords do not match.")
+        elif p1:
+            for problem in root_password_problems(p1, data.get("email", "")):
+                self.add_error("password1", problem)
+        return data
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Root user email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=ROOT_PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
+def _code_field(label: str, *, autofocus: bool = False) -> forms.CharField:
+    attrs: dict[str, Any] = {
+        "autocomplete": "one-time-code",
+        "inputmode": "numeric",
+        "pattern": "[0-9]{6}",
+        "maxlength": "6",
+    }
+    if autofocus:
+        attrs["autofocus"] = True
+    return forms.CharField(
+        label=label, min_length=6, max_length=6, widget=forms.TextInput(attrs=attrs)
+    )
+
+
+def _digits(value: str) -> str:
+    value = value.strip().replace(" ", "")
+    if not value.isdigit():
+        raise forms.ValidationError("Enter the 6-digit code from your authenticator app.")
+    return value
+
+
+class MfaCodeForm(forms.Form):
+    code = _code_field("MFA code", autofocus=True)
+
+    def clean_code(self) -> str:
+        return _digits(self.cleaned_data["code"])
+
+
+class MfaEnrollForm(forms.Form):
+    """EnableMFADevice asks for two consecutive codes (AuthenticationCode1 and 2)."""
+
+    code1 = _code_field("MFA code 1", autofocus=True)
+    code2 = _code_field("MFA code 2")
+
+    def clean_code1(self) -> str:
+        return _digits(self.cleaned_data["code1"])
+
+    def clean_code2(self) -> str:
+        return _digits(self.cleaned_data["code2"])

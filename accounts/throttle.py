@@ -1,0 +1,107 @@
+"""Growing waits after failed console sign-ins, per identity.
+
+Every password or MFA-code attempt is counted *before* it is checked, inside a
+row lock: parallel guesses queue on the lock and each one counts, so nobody can
+fire a burst of guesses through the window between "check" and "record". A
+completed sign-in forgets the count.
+
+Waits: the first ``FREE_FAILURES`` attempts are free, then 1, 2, 4, … seconds,
+capped at 15 minutes; never a permanent lock-out (failures older than a day are
+forgotten). On top, at most ``MAX_PER_WINDOW`` attempts per identity per hour.
+The key is a hash of the normalized identity (for root: the email), computed the
+same way for names that exist and names that don't, so the throttle reveals
+nothing about which accounts exist. NIST SP 800-63B §5.2.2 ("Rate Limiting")
+asks for the same shape: at most 100 consecutive failures, no permanent lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import SignInThrottle
+
+FREE_FAILURES = 5
+MAX_WAIT = timedelta(minutes=15)
+WINDOW = timedelta(hours=1)
+MAX_PER_WINDOW = 100
+FORGET_AFTER = timedelta(days=1)
+
+
+def root_key(email: str) -> str:
+    """The throttle key of a root sign-in: sha256 of the normalized email."""
+    return _key(f"root:{email.strip().lower()}")
+
+
+def _key(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def delay_after(failures: int) -> timedelta:
+    """The wait after ``failures`` consecutive failures: 2^(n-5) s from the 5th, ≤ 15 min."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    exponent = failures - FREE_FAILURES
+    if exponent >= 10:  # 2^10 s > 15 min: avoid huge powers
+        return MAX_WAIT
+    return min(timedelta(seconds=2**exponent), MAX_WAIT)
+
+
+def seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+@transaction.atomic
+def begin_attempt(key: str) -> int:
+    """Count one attempt. Returns 0 if it may go ahead, else the seconds to wait.
+
+    A refused attempt is not counted (it was never checked).
+    """
+    now = timezone.now()
+    row, _ = SignInThrottle.objects.select_for_update().get_or_create(
+        key=key, defaults={"window_start": now}
+    )
+    if row.locked_until is not None and row.locked_until > now:
+        return seconds_until(row.locked_until, now)
+    if row.last_failure is not None and now - row.last_failure > FORGET_AFTER:
+        row.failures = 0
+    if now - row.window_start >= WINDOW:
+        row.window_start = now
+        row.window_failures = 0
+    row.failures += 1
+    row.window_failures += 1
+    row.last_failure = now
+    locked_until = now + delay_after(row.failures)
+    if row.window_failures >= MAX_PER_WINDOW:
+        locked_until = max(locked_until, row.window_start + WINDOW)
+    row.locked_until = locked_until
+    row.save()
+    return 0
+
+
+@transaction.atomic
+def refund_attempt(key: str) -> None:
+    """A correct password (MFA still to come): that attempt was no failure."""
+    row = SignInThrottle.objects.select_for_update().filter(key=key).first()
+    if row is None:
+        return
+    row.failures = max(0, row.failures - 1)
+    row.locked_until = timezone.now()  # the counted attempt succeeded: no wait for it
+    row.save(update_fields=["failures", "locked_until"])
+
+
+def forget(key: str) -> None:
+    """A completed sign-in: start afresh."""
+    SignInThrottle.objects.filter(key=key).delete()
+
+
+def wait_message(seconds: int) -> str:
+    if seconds >= 120:
+        amount = f"{math.ceil(seconds / 60)} minutes"
+    else:
+        amount = f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"Too many failed sign-in attempts. Wait {amount} and try again."

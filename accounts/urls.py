@@ -4,11 +4,13 @@ from accounts import views
 
 app_name = "accounts"
 
+# Root sign-in steps live under /signin/root/…: IAM users' sign-in URL is
+# /signin/<alias or account id>/ (one segment), so no alias can shadow a step.
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signin/", views.signin, name="signin"),
-    path("signin/password/", views.signin_password, name="signin-password"),
-    path("signin/mfa/", views.signin_mfa, name="signin-mfa"),
-    path("signin/mfa/enroll/", views.signin_mfa_enroll, name="signin-mfa-enroll"),
+    path("signin/root/password/", views.signin_password, name="signin-password"),
+    path("signin/root/mfa/", views.signin_mfa, name="signin-mfa"),
+    path("signin/root/mfa/enroll/", views.signin_mfa_enroll, name="signin-mfa-enroll"),
     path("signout/", views.signout, name="signout"),
 ]

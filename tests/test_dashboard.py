@@ -140,3 +140,21 @@ def test_post_to_root_is_not_the_console(console):
     # POST / is the AWS Query API (api/middleware.py), never the dashboard.
     r = console.post("/", {"Action": "ListUsers"})
     assert "IAM dashboard" not in r.content.decode()
+
+
+def test_principal_of_builds_the_mfa_authenticated_root(console, account):
+    r = console.get("/", REMOTE_ADDR="203.0.113.9", headers={"User-Agent": "pytest-browser"})
+    principal = r.wsgi_request.principal
+    assert principal.arn == f"arn:aws:iam::{account.id}:root" and principal.is_root
+    assert principal.mfa_authenticated and principal.mfa_auth_time is not None
+    assert principal.source_ip == "203.0.113.9" and principal.user_agent == "pytest-browser"
+    assert principal.via == "console"
+
+
+def test_an_unknown_identity_kind_gets_no_principal(console):
+    from iamconsole.console import IDENTITY_KEY
+
+    session = console.session
+    session[IDENTITY_KEY] = {"kind": "martian"}
+    session.save()
+    assert console.get("/").status_code == 403

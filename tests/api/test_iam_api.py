@@ -426,3 +426,43 @@ def test_outsider_cannot_see_another_accounts_users(api, acct, acct_b, root_iam)
         other.get_user(UserName="private")
     assert error_code(exc) == "NoSuchEntity"
     assert other.list_users()["Users"] == []
+
+
+def test_an_unexpected_failure_is_a_service_failure_xml_not_a_django_500(root_iam, monkeypatch):
+    from api.handlers import iam
+
+    def broken(actor, params):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(iam.HANDLERS, "ListGroups", broken)
+    with pytest.raises(ClientError) as exc:
+        root_iam.list_groups()
+    assert error_code(exc) == "ServiceFailure"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_a_wrong_api_version_is_invalid_action(api, acct):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    body = "Action=ListUsers&Version=2099-01-01"
+    request = AWSRequest(
+        method="POST",
+        url=api.url + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    creds = Credentials(acct.root_creds.access_key_id, acct.root_creds.secret_access_key)
+    SigV4Auth(creds, "iam", "us-east-1").add_auth(request)
+    import urllib.error
+    import urllib.request
+
+    prepared = request.prepare()
+    req = urllib.request.Request(
+        prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req)  # noqa: S310
+    assert exc.value.code == 400
+    assert b"<Code>InvalidAction</Code>" in exc.value.read()

@@ -269,6 +269,44 @@ def _credential_service(wire: sigv4.HttpRequest) -> str:
     return "iam"
 
 
+def _audit_refused(
+    request: HttpRequest, lookup: _Lookup, exc: sigv4.SigV4Error, service: str
+) -> None:
+    """A request signed with a known key that failed verification (wrong signature,
+    stale date, expired token) goes into the key owner's event history."""
+    cred = lookup.access_key or lookup.temporary
+    if cred is None:
+        return
+    try:
+        from accounts.errors import AccessDenied
+        from iamconsole.ops import record_event
+
+        caller = _principal(
+            lookup,
+            sigv4.VerifiedRequest(
+                access_key_id=cred.access_key_id,
+                region="",
+                service=service,
+                date="",
+                timestamp=datetime.now(UTC),
+                signed_headers=(),
+            ),
+            request,
+        )
+        params = dict(_params(request))
+        error = AccessDenied(exc.message)
+        error.code = exc.code  # the SigV4 code (SignatureDoesNotMatch, ExpiredToken…)
+        record_event(
+            caller.principal,
+            str(params.get("Action") or "Unknown")[:64],
+            allowed=False,
+            error=error,
+            event_source=f"{service}.amazonaws.com",
+        )
+    except Exception:  # auditing must never turn a refusal into a failure
+        log.exception("could not audit a refused request")
+
+
 def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
     from api.handlers import HANDLERS
 
@@ -282,6 +320,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
     except sigv4.SigV4Error as exc:
         if exc.code != "MissingAuthenticationToken":
             log.info("SigV4 refused (%s) for %s", exc.code, request.META.get("REMOTE_ADDR"))
+            _audit_refused(request, lookup, exc, service)
         return _error(exc.code, exc.message, exc.http_status, request_id, service)
     service = verified.service
     try:

@@ -308,6 +308,12 @@ def test_tampered_signatures_stale_dates_and_inactive_keys_are_refused(api, acct
     with pytest.raises(ClientError) as exc:
         api.sts(bad).get_caller_identity()
     assert error_code(exc) == "SignatureDoesNotMatch"
+    from policies.models import AuditEvent
+
+    refused = AuditEvent.objects.get(error_code="SignatureDoesNotMatch")
+    assert refused.event_name == "GetCallerIdentity" and not refused.allowed
+    assert refused.actor_arn == f"arn:aws:iam::{ACCOUNT_A}:root"
+    assert refused.event_source == "sts.amazonaws.com"
     unknown = Creds("AKIAAAAAAAAAAAAAAAAA", "x" * 40)
     with pytest.raises(ClientError) as exc:
         api.iam(unknown).list_users()

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -215,12 +214,10 @@ def test_metadata_names_source_package_and_license(catalog):
     assert catalog.metadata["version_count"] == sum(len(p.versions) for p in catalog)
 
 
-def test_data_file_is_small_and_loads_fast():
+def test_data_file_is_small_and_parses_whole():
+    # Load time is measured by bench/, not asserted here (timed tests are flaky).
     assert DATA_FILE.stat().st_size < 4 * 1024 * 1024
-    data = DATA_FILE.read_bytes()
-    start = time.perf_counter()
-    catalog_from_bytes(data)
-    assert time.perf_counter() - start < 2.0  # ~0.2 s here; generous for slow CI
+    assert len(catalog_from_bytes(DATA_FILE.read_bytes())) > 1000
 
 
 def test_loader_does_not_import_django():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import pages, views
 
 app_name = "accounts"
 
@@ -14,3 +14,7 @@ urlpatterns = [
     path("signin/root/mfa/enroll/", views.signin_mfa_enroll, name="signin-mfa-enroll"),
     path("signout/", views.signout, name="signout"),
 ]
+
+# The console pages (users, groups, roles, account settings, event history, and
+# IAM users' sign-in) come after the root sign-in steps.
+urlpatterns += pages.urlpatterns()

@@ -1,0 +1,20 @@
+"""Console pages for identities, one module per area, each with its own ``urlpatterns``.
+
+accounts/urls.py joins them under the ``accounts`` namespace, so URL names stay
+``accounts:user-detail``, ``accounts:group-add-member`` and so on.
+"""
+
+from django.urls import URLPattern, URLResolver
+
+from accounts.pages import account_settings, events, groups, roles, user_signin, users
+
+
+def urlpatterns() -> list[URLPattern | URLResolver]:
+    return [
+        *user_signin.urlpatterns,
+        *users.urlpatterns,
+        *groups.urlpatterns,
+        *roles.urlpatterns,
+        *account_settings.urlpatterns,
+        *events.urlpatterns,
+    ]

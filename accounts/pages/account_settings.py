@@ -1,0 +1,3 @@
+"""Console pages: account_settings (being built)."""
+
+urlpatterns: list = []

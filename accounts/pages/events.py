@@ -1,0 +1,3 @@
+"""Console pages: events (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages: groups (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages: roles (being built)."""
+
+urlpatterns: list = []

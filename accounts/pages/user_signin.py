@@ -1,0 +1,3 @@
+"""Console pages: user_signin (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,323 @@
+"""Managed policies: list, detail (permissions, entities, tags), create, validate, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.errors import (
+    AccessDenied,
+    EntityAlreadyExists,
+    IamError,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    ValidationError,
+)
+from iamconsole.console import console_login_required, principal_of
+from policies.forms import (
+    DeletePolicyForm,
+    PolicyCreateForm,
+    PolicyFilterForm,
+    TagForm,
+    ValidateForm,
+)
+from policies.lookups import policy_by_id
+from policies.models import ManagedPolicy
+from policies.operations import (
+    create_policy,
+    delete_policy,
+    get_policy,
+    get_policy_version,
+    list_entities_for_policy,
+    list_policies,
+    list_policy_tags,
+    list_policy_versions,
+    tag_policy,
+    untag_policy,
+)
+from policies.views.common import (
+    HtmxHttpRequest,
+    pretty,
+    render_error,
+    summary_rows,
+    validation_context,
+)
+
+PAGE_SIZE = 50
+TABS = [
+    ("permissions", "Permissions"),
+    ("entities", "Entities attached"),
+    ("tags", "Tags"),
+    ("versions", "Policy versions"),
+]
+
+
+# -- list --------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def policy_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Policies: AWS managed and customer managed, filtered and paged in place."""
+    form = PolicyFilterForm(request.GET)
+    filters = form.filters()
+    try:
+        page = list_policies(actor=principal_of(request), max_items=PAGE_SIZE, **filters)
+    except IamError as exc:
+        return render_error(request, exc)
+    params = {k: v for k, v in request.GET.items() if k in ("scope", "usage", "q") and v}
+    next_query = urlencode({**params, "marker": page.marker}) if page.is_truncated else None
+    template = "policies/list.html"
+    if request.htmx:
+        template += "#table"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "next_query": next_query,
+            "first_query": urlencode(params),
+            "paged": bool(filters["marker"]),
+        },
+    )
+
+
+# -- detail ------------------------------------------------------------------------------
+
+
+def _tab_context(request: HtmxHttpRequest, policy: ManagedPolicy, tab: str) -> dict[str, Any]:
+    """Data of one detail tab, each read through its own operation."""
+    actor = principal_of(request)
+    if tab == "versions":
+        from policies.forms import VersionDiffForm
+
+        page = list_policy_versions(actor=actor, arn=policy.arn, max_items=1000)
+        versions = sorted(page.items, key=lambda v: int(v.version_id.lstrip("v") or 0))
+        versions.reverse()
+        return {"versions": versions, "diff_form": VersionDiffForm(request.GET or None)}
+    if tab == "entities":
+        return {"entities": list_entities_for_policy(actor=actor, arn=policy.arn)}
+    if tab == "tags":
+        return {"tags": list_policy_tags(actor=actor, arn=policy.arn), "tag_form": TagForm()}
+    version = get_policy_version(actor=actor, arn=policy.arn, version_id=policy.default_version_id)
+    return {
+        "version": version,
+        "document": pretty(version.document),
+        "summary": summary_rows(version.document),
+        "access_levels": validation_context("")["access_levels"],
+    }
+
+
+def render_detail(
+    request: HtmxHttpRequest,
+    policy_id: str,
+    tab: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The detail page (or its tab fragment for htmx), errors of a tab shown in place."""
+    actor = principal_of(request)
+    try:
+        policy = policy_by_id(actor, policy_id)
+        policy = get_policy(actor=actor, arn=policy.arn)
+    except IamError as exc:
+        return render_error(request, exc)
+    if tab not in dict(TABS):
+        tab = "permissions"
+    context: dict[str, Any] = {"policy": policy, "tab": tab, "tabs": TABS}
+    try:
+        context.update(_tab_context(request, policy, tab))
+    except IamError as exc:
+        context["tab_error"] = exc
+        status = exc.status
+    context.update(extra or {})
+    if "error" in context and status == 200:
+        status = context["error"].status
+    template = "policies/detail.html"
+    if request.htmx and request.htmx.target == "policy-tab":
+        template += "#tab"
+    return render(request, template, context, status=status)
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def policy_detail(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
+    return render_detail(request, policy_id, request.GET.get("tab", "permissions"))
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+def _form_error(form: Any, exc: IamError) -> None:
+    """Put an IAM error next to the field it is about."""
+    if isinstance(exc, MalformedPolicyDocument | LimitExceeded):
+        form.add_error("document", exc.message)
+    elif isinstance(exc, EntityAlreadyExists):
+        form.add_error("name", exc.message)
+    elif isinstance(exc, ValidationError):
+        text = exc.message
+        field = (
+            "name"
+            if "policyName" in text
+            else "description"
+            if "description" in text
+            else "tags"
+            if "tag" in text.lower()
+            else None
+        )
+        form.add_error(field, text)
+    else:
+        form.add_error(None, exc.message)
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def policy_create(request: HtmxHttpRequest) -> HttpResponse:
+    """Create policy: JSON editor validated as you type, then name, description, tags."""
+    status = 200
+    error = None
+    if request.method == "POST":
+        form = PolicyCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                policy = create_policy(
+                    actor=principal_of(request),
+                    name=data["name"],
+                    document=data["document"],
+                    description=data["description"],
+                    tags=data["tags"],
+                )
+            except AccessDenied as exc:
+                error, status = exc, exc.status
+            except IamError as exc:
+                _form_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"Policy {policy.name} created.")
+                return redirect("policies:policy-detail", policy_id=policy.policy_id)
+        else:
+            status = 400
+        document = request.POST.get("document", "")
+    else:
+        form = PolicyCreateForm()
+        document = form.fields["document"].initial
+    context = {"form": form, "error": error, **validation_context(document)}
+    return render(request, "policies/create.html", context, status=status)
+
+
+@console_login_required
+@require_POST
+def policy_validate(request: HtmxHttpRequest) -> HttpResponse:
+    """The editor's live check: the engine's findings by line and the policy summary.
+
+    Pure and local (the engine reads nothing from the database), so it needs no
+    IAM permission, only a signed-in console session.
+    """
+    form = ValidateForm(request.POST)
+    document = form.cleaned_data["document"] if form.is_valid() else ""
+    policy_type = "IDENTITY_POLICY"
+    return render(
+        request, "policies/partials/validation.html", validation_context(document, policy_type)
+    )
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def policy_delete(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
+    """Delete a customer managed policy after the caller types its name (as AWS asks)."""
+    actor = principal_of(request)
+    try:
+        policy = get_policy(actor=actor, arn=policy_by_id(actor, policy_id).arn)
+    except IamError as exc:
+        return render_error(request, exc)
+    form = DeletePolicyForm(request.POST or None, policy_name=policy.name)
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                delete_policy(actor=actor, arn=policy.arn)
+            except IamError as exc:
+                error, status = exc, exc.status
+            else:
+                messages.success(request, f"Policy {policy.name} deleted.")
+                url = reverse("policies:policy-list")
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+        else:
+            status = 400
+    template = "policies/delete.html"
+    if request.htmx:
+        template += "#confirm"
+    return render(
+        request, template, {"policy": policy, "form": form, "error": error}, status=status
+    )
+
+
+# -- tags --------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def policy_tag(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        policy = policy_by_id(actor, policy_id)
+    except IamError as exc:
+        return render_error(request, exc)
+    form = TagForm(request.POST)
+    extra: dict[str, Any] = {}
+    if form.is_valid():
+        try:
+            tag_policy(
+                actor=actor,
+                arn=policy.arn,
+                tags=[{"Key": form.cleaned_data["key"], "Value": form.cleaned_data["value"]}],
+            )
+        except IamError as exc:
+            extra["error"] = exc
+    else:
+        extra["error"] = ValidationError("Enter a tag key.")
+    if not request.htmx and "error" not in extra:
+        return redirect(_tab_url(policy, "tags"))
+    return render_detail(request, policy_id, "tags", extra=extra)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def policy_untag(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        policy = policy_by_id(actor, policy_id)
+    except IamError as exc:
+        return render_error(request, exc)
+    try:
+        untag_policy(actor=actor, arn=policy.arn, tag_keys=[request.POST.get("key", "")])
+    except IamError as exc:
+        return render_detail(request, policy_id, "tags", extra={"error": exc})
+    if not request.htmx:
+        return redirect(_tab_url(policy, "tags"))
+    return render_detail(request, policy_id, "tags")
+
+
+def _tab_url(policy: ManagedPolicy, tab: str) -> str:
+    return reverse("policies:policy-detail", args=[policy.policy_id]) + f"?tab={tab}"

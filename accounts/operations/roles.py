@@ -4,6 +4,7 @@ DeleteRole, tags, and the console's "Revoke active sessions"."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -229,7 +230,9 @@ def revoke_role_sessions(*, actor: Principal, name: str) -> Role:
 
     role = find_role(actor.account_id, name)
     authorize(actor, "iam:PutRolePolicy", role.arn)
-    now = timezone.now().replace(microsecond=0)
+    # Issue times have whole-second precision: revoking "before now + 1 s" also ends
+    # sessions issued earlier in this same second (fail closed).
+    now = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
     document = json.dumps(
         {
             "Version": "2012-10-17",

@@ -137,6 +137,7 @@ def service_choices() -> list[tuple[str, str]]:
     return out
 
 
+_ENTITY_RE = re.compile(r"^(user|group|role):[\w+=,.@-]{1,128}$")
 _ACTION_RE = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
 
 
@@ -147,7 +148,11 @@ class SimulatorForm(forms.Form):
         widget=forms.RadioSelect,
         label="Simulate",
     )
-    entity = forms.ChoiceField(required=False, label="User, group or role")
+    # A select of the entities the caller may list, validated as text: the operation
+    # decides (NoSuchEntity, AccessDenied), not the list the caller happened to see.
+    entity = forms.CharField(
+        required=False, max_length=200, label="User, group or role", widget=forms.Select
+    )
     policies = forms.CharField(
         required=False,
         strip=False,
@@ -185,14 +190,15 @@ class SimulatorForm(forms.Form):
         self, *args: Any, entities: list[tuple[str, list[tuple[str, str]]]], **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        self.fields["entity"].choices = [("", "Choose an entity"), *entities]
+        self.fields["entity"].widget.choices = [("", "Choose an entity"), *entities]
         self.fields["service"].choices = service_choices()
         service = self.data.get("service") if self.is_bound else None
         self.fields["actions"].choices = action_choices(service or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("source") == "entity" and not data.get("entity"):
+        entity = data.get("entity") or ""
+        if data.get("source") == "entity" and not _ENTITY_RE.match(entity):
             self.add_error("entity", "Choose a user, group or role.")
         if data.get("source") == "custom" and not (data.get("policies") or "").strip():
             self.add_error("policies", "Paste at least one policy document.")

@@ -1,0 +1,133 @@
+"""IAM users in the console: read-only may browse but not change; no permissions, 403 everywhere.
+
+The console's "user" identity is built by the sign-in (iamconsole/console.py); until it
+registers its builder, tests/policies/console/conftest.py registers a stand-in that
+builds the same ``user_principal``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from policies.models import ManagedPolicy
+from policies.operations import create_policy_version
+from tests.conftest import allow_policy
+from tests.policies.console.conftest import HTMX, S3_READ
+
+READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+
+
+@pytest.fixture
+def reader(user_console):
+    return user_console("reader", READ_ONLY)
+
+
+@pytest.fixture
+def nobody(user_console):
+    return user_console("nobody")
+
+
+def test_read_only_user_browses_list_detail_versions_diff_and_simulator(reader, root, s3_policy):
+    create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
+    detail = reverse("policies:policy-detail", args=[s3_policy.policy_id])
+    assert "s3-read" in reader.get("/policies/", {"scope": "Local"}).content.decode()
+    for tab in ("permissions", "versions", "entities", "tags"):
+        assert reader.get(f"{detail}?tab={tab}").status_code == 200, tab
+    diff = reverse("policies:version-diff", args=[s3_policy.policy_id])
+    assert reader.get(diff, {"a": "v1", "b": "v2"}).status_code == 200
+    page = reader.get("/policies/simulator/")
+    assert page.status_code == 200 and 'value="user:reader"' in page.content.decode()
+    r = reader.post(
+        "/policies/simulator/",
+        {
+            "source": "entity",
+            "entity": "user:reader",
+            "extra_actions": "iam:ListUsers iam:CreateUser",
+            "resources": "*",
+        },
+        headers=HTMX,
+    )
+    html = r.content.decode()
+    assert r.status_code == 200 and "Allowed" in html and "Implicit deny" in html
+
+
+def test_read_only_user_cannot_create_with_aws_access_denied_on_the_page(reader):
+    r = reader.post("/policies/create/", {"name": "mine", "document": S3_READ})
+    html = r.content.decode()
+    assert r.status_code == 403
+    assert (
+        "User: arn:aws:iam::111122223333:user/reader is not authorized to perform: "
+        "iam:CreatePolicy on resource: arn:aws:iam::111122223333:policy/mine"
+    ) in html
+    assert "Access denied" in html and "mine" in html  # the form is kept
+    assert not ManagedPolicy.objects.filter(name="mine").exists()
+
+
+def test_read_only_user_cannot_delete_or_change_versions(reader, root, s3_policy):
+    create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
+    pid = s3_policy.policy_id
+    r = reader.post(reverse("policies:policy-delete", args=[pid]), {"confirm": "s3-read"})
+    assert (
+        r.status_code == 403 and "not authorized to perform: iam:DeletePolicy" in r.content.decode()
+    )
+    r = reader.post(
+        reverse("policies:version-set-default", args=[pid, "v2"]),
+        headers={**HTMX, "HX-Target": "policy-tab"},
+    )
+    html = r.content.decode()
+    assert r.status_code == 403 and "<html" not in html
+    assert "iam:SetDefaultPolicyVersion" in html
+    r = reader.post(reverse("policies:version-create", args=[pid]), {"document": S3_READ})
+    assert r.status_code == 403 and "iam:CreatePolicyVersion" in r.content.decode()
+    r = reader.post(reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"})
+    assert r.status_code == 403 and "iam:TagPolicy" in r.content.decode()
+    assert ManagedPolicy.objects.filter(pk=s3_policy.pk).exists()
+    assert s3_policy.versions.get(version_id="v1").is_default
+
+
+def test_user_without_permissions_gets_403_on_every_page(nobody, root, s3_policy):
+    pid = s3_policy.policy_id
+    create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
+    gets = [
+        "/policies/",
+        reverse("policies:policy-detail", args=[pid]),
+        reverse("policies:policy-detail", args=[pid]) + "?tab=versions",
+        reverse("policies:version-diff", args=[pid]) + "?a=v1&b=v2",
+        reverse("policies:version-create", args=[pid]),
+        reverse("policies:policy-delete", args=[pid]),
+        "/policies/simulator/",
+    ]
+    for url in gets:
+        r = nobody.get(url)
+        assert r.status_code == 403, url
+        assert "is not authorized to perform" in r.content.decode(), url
+        r = nobody.get(url, headers=HTMX)
+        assert r.status_code == 403 and "<html" not in r.content.decode(), url
+    posts = [
+        ("/policies/create/", {"name": "x", "document": S3_READ}),
+        (reverse("policies:policy-delete", args=[pid]), {"confirm": "s3-read"}),
+        (reverse("policies:version-delete", args=[pid, "v1"]), {}),
+        (reverse("policies:version-set-default", args=[pid, "v2"]), {}),
+        (reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"}),
+        (
+            "/policies/simulator/",
+            {
+                "source": "custom",
+                "policies": S3_READ,
+                "extra_actions": "s3:GetObject",
+                "resources": "*",
+            },
+        ),
+    ]
+    for url, data in posts:
+        r = nobody.post(url, data)
+        assert r.status_code == 403, url
+        assert "is not authorized to perform" in r.content.decode(), url
+
+
+def test_signed_out_browser_is_sent_to_sign_in(client):
+    r = client.get("/policies/")
+    assert r.status_code == 302 and "/signin/" in r["Location"]
+    r = client.get("/policies/", headers=HTMX)
+    assert r["HX-Redirect"].startswith("/signin/")

@@ -1,0 +1,348 @@
+"""Console authentication and sessions: brute force, look-alike failures, session
+lifetime and sign-out, CSRF on every state change, GET never writes, no open
+redirects, production headers and cookies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import TOTP_SEED
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+EMAIL, PASSWORD = "root@example.com", "root-password-1"
+
+
+def password_attempt(client: Client, email: str, password: str):
+    client.post(reverse("accounts:signin"), {"email": email})
+    return client.post(reverse("accounts:signin-password"), {"password": password})
+
+
+def test_brute_force_is_slowed_to_at_most_100_guesses_an_hour_and_never_locks_root_out(
+    client, totp_device, clock, figure
+):
+    checked = refused = 0
+    waits: list[int] = []
+    hour_end = clock.t + 3600
+    while clock.t < hour_end:
+        response = password_attempt(client, EMAIL, f"guess-{checked}")
+        if response.status_code == 429:
+            refused += 1
+            wait = int(response.headers["Retry-After"])
+            waits.append(wait)
+            clock.advance(wait)
+        else:
+            checked += 1
+    # Root, after the attacker stops, waits at most 15 minutes and signs in.
+    clock.advance(15 * 60)
+    response = password_attempt(Client(), EMAIL, PASSWORD)
+    figure(
+        f"1 h of guessing: {checked} passwords checked, waits {waits[:6]}...max {max(waits)} s; "
+        f"root then signs in: {response.status_code == 302}"
+    )
+    assert checked <= 100
+    assert waits == sorted(waits) and max(waits) <= 15 * 60
+    assert response.status_code == 302 and response.url == reverse("accounts:signin-mfa")
+
+
+def test_unknown_user_and_wrong_password_look_identical(db, account, figure):
+    def attempt(email: str) -> tuple[int, str, float]:
+        from accounts.models import SignInThrottle
+
+        SignInThrottle.objects.all().delete()  # measure the check, not the throttle
+        client = Client()
+        client.post(reverse("accounts:signin"), {"email": email})
+        started = time.perf_counter()
+        response = client.post(
+            reverse("accounts:signin-password"), {"password": "wrong-password-9"}
+        )
+        elapsed = time.perf_counter() - started
+        import re
+
+        html = re.sub(
+            r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", response.content.decode()
+        )  # tokens differ
+        return response.status_code, html, elapsed
+
+    known, unknown = [], []
+    for _ in range(15):  # interleaved, so drift in machine load hits both alike
+        known.append(attempt(EMAIL))
+        unknown.append(attempt("nobody@example.com"))
+    k_time = statistics.median(t for _, _, t in known)
+    u_time = statistics.median(t for _, _, t in unknown)
+    differ = abs(k_time - u_time) / max(k_time, u_time)
+    same = known[0][1].replace(EMAIL, "X") == unknown[0][1].replace("nobody@example.com", "X")
+    figure(
+        f"status {known[0][0]} vs {unknown[0][0]}, same page {same}, "
+        f"median {k_time * 1000:.1f} ms vs {u_time * 1000:.1f} ms ({differ:.1%} apart)"
+    )
+    assert known[0][0] == unknown[0][0]
+    assert "Your authentication information is incorrect" in known[0][1]
+    assert known[0][1].replace(EMAIL, "X") == unknown[0][1].replace("nobody@example.com", "X")
+    assert differ < 0.10
+
+
+def test_session_limits_idle_30_minutes_absolute_12_hours(console, figure):
+    from iamconsole.middleware import SESSION_STARTED_KEY
+
+    assert settings.SESSION_COOKIE_AGE <= 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.IAM_SESSION_ABSOLUTE_SECONDS <= 12 * 3600
+    assert console.get("/").status_code == 200
+    session = console.session
+    session[SESSION_STARTED_KEY] = time.time() - settings.IAM_SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    ended = console.get("/")
+    figure(
+        f"idle {settings.SESSION_COOKIE_AGE // 60} min, absolute {settings.IAM_SESSION_ABSOLUTE_SECONDS // 3600} h; "
+        f"older session -> {ended.status_code} to sign-in"
+    )
+    assert ended.status_code == 302 and "/signin/" in ended.url
+
+
+def test_idle_session_expires(console):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    response = console.get("/")
+    assert response.status_code == 302 and "/signin/" in response.url
+
+
+def test_sign_out_ends_the_session_for_good(console):
+    old_key = console.session.session_key
+    console.post(reverse("accounts:signout"))
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old_key
+    response = replay.get("/")
+    assert response.status_code == 302 and "/signin/" in response.url
+
+
+# -- every URL ----------------------------------------------------------------------------
+
+
+def all_patterns(
+    resolver=None, prefix: str = "", namespace: str = ""
+) -> list[tuple[str, str, list[str]]]:
+    """(qualified name, route, argument names) for every named console URL."""
+    resolver = resolver or get_resolver()
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += all_patterns(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append(
+                (
+                    namespace + entry.name,
+                    prefix + str(entry.pattern),
+                    list(entry.pattern.regex.groupindex),
+                )
+            )
+    return found
+
+
+def fill(args: list[str], values: dict[str, str]) -> dict[str, str]:
+    return {a: values.get(a, "x") for a in args}
+
+
+def test_every_post_without_a_csrf_token_is_refused(root_user, totp_device, figure):
+    strict = Client(enforce_csrf_checks=True)
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
+    from iamconsole.middleware import SESSION_STARTED_KEY
+    from tests.conftest import console as make_console  # noqa: F401  (same sign-in as the fixture)
+
+    strict.force_login(root_user)
+    session = strict.session
+    session.update(
+        {
+            DEVICE_ID_SESSION_KEY: totp_device.persistent_id,
+            SESSION_STARTED_KEY: time.time(),
+            IDENTITY_KEY: {"kind": "root"},
+            MFA_AUTH_TIME_KEY: time.time(),
+        }
+    )
+    session.save()
+    patterns = all_patterns()
+    refused = []
+    for name, _route, args in patterns:
+        url = reverse(name, kwargs=fill(args, {}))
+        response = strict.post(url, {"anything": "1"})
+        refused.append((name, response.status_code))
+    accepted = [(n, s) for n, s in refused if s != 403]
+    figure(
+        f"{len(patterns)} URLs POSTed without token: {len(patterns) - len(accepted)} refused 403"
+    )
+    assert not accepted, accepted
+
+
+def _db_fingerprint() -> str:
+    skip = {"django_session", "accounts_signinthrottle", "otp_static_staticdevice"}
+    digest = hashlib.sha256()
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names(cursor)):
+            if table in skip:
+                continue
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+            digest.update(table.encode())
+            digest.update(repr(sorted(map(repr, cursor.fetchall()))).encode())
+    return digest.hexdigest()
+
+
+def test_get_never_changes_state(console, root, iam_user, group, figure):
+    from accounts.operations.roles import create_role
+    from policies.operations import create_policy
+    from tests.conftest import allow_policy
+
+    role = create_role(
+        actor=root,
+        name="app",
+        trust_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    policy = create_policy(actor=root, name="Mine", document=allow_policy("s3:*"))
+    values = {
+        "user_name": iam_user.name,
+        "name": iam_user.name,
+        "group_name": group.name,
+        "role_name": role.name,
+        "policy_id": policy.policy_id,
+        "arn": policy.arn,
+        "access_key_id": "AKIAXXXXXXXXXXXXXXXX",
+    }
+    before = _db_fingerprint()
+    statuses: dict[int, int] = {}
+    for name, _route, args in all_patterns():
+        if name == "accounts:signout":
+            continue
+        response = console.get(reverse(name, kwargs=fill(args, values)))
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    after = _db_fingerprint()
+    figure(
+        f"GET of every URL: statuses {dict(sorted(statuses.items()))}; database unchanged: {before == after}"
+    )
+    assert before == after
+    assert 500 not in statuses
+
+
+UNSAFE_NEXT = [
+    "https://evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "http:evil.example",
+    "https:/evil.example",
+    "/%2F%2Fevil.example",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    " //evil.example",
+    "\t//evil.example",
+    "///evil.example",
+    "https://testserver@evil.example",
+    "/\t/evil.example",
+]
+
+
+def test_next_never_redirects_off_site(client, totp_device, clock, figure):
+    from accounts.totp import code_at
+
+    off_site = []
+    for target in UNSAFE_NEXT:
+        c = Client()
+        c.get(reverse("accounts:signin"), {"next": target})
+        c.post(reverse("accounts:signin"), {"email": EMAIL, "next": target})
+        c.post(reverse("accounts:signin-password"), {"password": PASSWORD, "next": target})
+        clock.advance(30)
+        response = c.post(
+            reverse("accounts:signin-mfa"), {"code": code_at(TOTP_SEED, clock.step), "next": target}
+        )
+        location = response.headers.get("Location", "")
+        if response.status_code in (301, 302) and not (
+            location.startswith("/") and not location.startswith(("//", "/\\"))
+        ):
+            off_site.append((target, location))
+        from accounts.models import SignInThrottle
+
+        SignInThrottle.objects.all().delete()
+    figure(f"{len(UNSAFE_NEXT)} hostile next= values: {len(off_site)} redirected off-site")
+    assert not off_site, off_site
+
+
+def test_production_headers_and_cookies(figure):
+    script = r"""
+import json, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+c = Client()
+r = c.get("/signin/", secure=True, HTTP_HOST="iam.example.com")
+cookie = r.cookies.get(settings.CSRF_COOKIE_NAME)
+print(json.dumps({
+  "csp": r.headers.get("Content-Security-Policy", ""),
+  "hsts": r.headers.get("Strict-Transport-Security", ""),
+  "session_secure": settings.SESSION_COOKIE_SECURE, "session_httponly": settings.SESSION_COOKIE_HTTPONLY,
+  "session_samesite": settings.SESSION_COOKIE_SAMESITE, "csrf_secure": settings.CSRF_COOKIE_SECURE,
+  "csrf_cookie_secure": bool(cookie and cookie["secure"]), "xfo": r.headers.get("X-Frame-Options", ""),
+  "nosniff": r.headers.get("X-Content-Type-Options", ""),
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="x" * 60 + "production-test-key",
+        DJANGO_ALLOWED_HOSTS="iam.example.com",
+        DJANGO_SETTINGS_MODULE="iamconsole.settings",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    script_src = [d for d in got["csp"].split(";") if d.strip().startswith("script-src")]
+    figure(
+        f"CSP script-src {script_src[0].strip() if script_src else 'missing'}; HSTS '{got['hsts']}'; "
+        f"session cookie Secure={got['session_secure']} HttpOnly={got['session_httponly']} SameSite={got['session_samesite']}"
+    )
+    assert (
+        script_src and "unsafe-inline" not in script_src[0] and "unsafe-eval" not in script_src[0]
+    )
+    assert (
+        "max-age=" in got["hsts"]
+        and int(got["hsts"].split("max-age=")[1].split(";")[0]) >= 31536000
+    )
+    assert (
+        got["session_secure"]
+        and got["session_httponly"]
+        and got["session_samesite"] in ("Lax", "Strict")
+    )
+    assert got["csrf_secure"] and got["xfo"] == "DENY" and got["nosniff"] == "nosniff"

@@ -151,7 +151,11 @@ class SimulatorForm(forms.Form):
     # A select of the entities the caller may list, validated as text: the operation
     # decides (NoSuchEntity, AccessDenied), not the list the caller happened to see.
     entity = forms.CharField(
-        required=False, max_length=200, label="User, group or role", widget=forms.Select
+        required=False,
+        max_length=200,
+        label="User, group or role",
+        widget=forms.Select,
+        help_text="Used when simulating a user, group or role.",
     )
     policies = forms.CharField(
         required=False,
@@ -159,7 +163,8 @@ class SimulatorForm(forms.Form):
         max_length=131072,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "policy-json"}),
         label="Policy documents",
-        help_text="Separate several documents with a line holding only ---",
+        help_text="Used when simulating pasted policies. Separate several documents "
+        "with a line holding only ---",
     )
     service = forms.ChoiceField(required=False, label="Service")
     actions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)

@@ -22,6 +22,7 @@ from accounts.errors import (
     ValidationError,
 )
 from iamconsole.console import console_login_required, principal_of
+from policies.engine.catalog import ACCESS_LEVELS
 from policies.forms import (
     DeletePolicyForm,
     PolicyCreateForm,
@@ -99,12 +100,10 @@ def _tab_context(request: HtmxHttpRequest, policy: ManagedPolicy, tab: str) -> d
     """Data of one detail tab, each read through its own operation."""
     actor = principal_of(request)
     if tab == "versions":
-        from policies.forms import VersionDiffForm
-
         page = list_policy_versions(actor=actor, arn=policy.arn, max_items=1000)
-        versions = sorted(page.items, key=lambda v: int(v.version_id.lstrip("v") or 0))
-        versions.reverse()
-        return {"versions": versions, "diff_form": VersionDiffForm(request.GET or None)}
+        # Newest first; version ids are "v<n>" and never reused.
+        versions = sorted(page.items, key=lambda v: int(v.version_id[1:] or 0), reverse=True)
+        return {"versions": versions}
     if tab == "entities":
         return {"entities": list_entities_for_policy(actor=actor, arn=policy.arn)}
     if tab == "tags":
@@ -114,7 +113,7 @@ def _tab_context(request: HtmxHttpRequest, policy: ManagedPolicy, tab: str) -> d
         "version": version,
         "document": pretty(version.document),
         "summary": summary_rows(version.document),
-        "access_levels": validation_context("")["access_levels"],
+        "access_levels": ACCESS_LEVELS,
     }
 
 
@@ -145,7 +144,7 @@ def render_detail(
     if "error" in context and status == 200:
         status = context["error"].status
     template = "policies/detail.html"
-    if request.htmx and request.htmx.target == "policy-tab":
+    if request.htmx:  # tab links and in-tab forms all target #policy-tab
         template += "#tab"
     return render(request, template, context, status=status)
 

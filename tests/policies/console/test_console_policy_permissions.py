@@ -28,6 +28,30 @@ def nobody(user_console):
     return user_console("nobody")
 
 
+def test_every_policy_page_renders_for_root(console, root, s3_policy):
+    create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
+    pid = s3_policy.policy_id
+    pages = [
+        "/policies/",
+        "/policies/create/",
+        "/policies/simulator/",
+        reverse("policies:policy-delete", args=[pid]),
+        reverse("policies:version-create", args=[pid]),
+        reverse("policies:version-diff", args=[pid]) + "?a=v1&b=v2",
+    ] + [
+        reverse("policies:policy-detail", args=[pid]) + f"?tab={tab}"
+        for tab in ("permissions", "versions", "entities", "tags")
+    ]
+    for url in pages:
+        r = console.get(url)
+        assert r.status_code == 200, url
+        html = r.content.decode()
+        assert "<html" in html and "css/policies.css" in html, url
+        assert " style=" not in html and "<script>" not in html, url  # CSP: nothing inline
+    fragment = console.get(reverse("policies:policy-detail", args=[pid]), headers=HTMX)
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+
+
 def test_read_only_user_browses_list_detail_versions_diff_and_simulator(reader, root, s3_policy):
     create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
     detail = reverse("policies:policy-detail", args=[s3_policy.policy_id])

@@ -42,8 +42,10 @@ def _user_builder(request, identity):
 
 
 @pytest.fixture
-def user_console(client, root, monkeypatch):
-    """``user_console(name, *policy_arns)``: a client signed in as a new IAM user."""
+def iam_console(root, monkeypatch):
+    """``iam_console(name, *policy_arns)``: a client signed in as a new IAM user with
+    those managed policies, past the MFA step, the session as the IAM-user sign-in
+    leaves it (``{"kind": "user", "user_id", "user_name", "account_id", "mfa_required"}``)."""
     from django.test import Client
     from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -81,7 +83,13 @@ def user_console(client, root, monkeypatch):
         session = c.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session[SESSION_STARTED_KEY] = time.time()
-        session[IDENTITY_KEY] = {"kind": "user", "user_id": user.pk, "user_name": user.name}
+        session[IDENTITY_KEY] = {
+            "kind": "user",
+            "user_id": user.pk,
+            "user_name": user.name,
+            "account_id": user.account_id,
+            "mfa_required": True,
+        }
         session[MFA_AUTH_TIME_KEY] = time.time()
         session.save()
         return c

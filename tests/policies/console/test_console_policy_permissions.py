@@ -19,13 +19,13 @@ READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 
 
 @pytest.fixture
-def reader(user_console):
-    return user_console("reader", READ_ONLY)
+def reader(iam_console):
+    return iam_console("reader", READ_ONLY)
 
 
 @pytest.fixture
-def nobody(user_console):
-    return user_console("nobody")
+def nobody(iam_console):
+    return iam_console("nobody")
 
 
 def test_every_policy_page_renders_for_root(console, root, s3_policy):

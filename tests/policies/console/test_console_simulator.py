@@ -235,8 +235,8 @@ def test_script_in_pasted_policy_and_context_is_escaped(console):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-def test_denied_simulation_is_audited(console, root, iam_user, user_console):
-    client = user_console("reader", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+def test_denied_simulation_is_audited(console, root, iam_user, iam_console):
+    client = iam_console("reader", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
     r = run(client, entity="user:alice", extra_actions="s3:GetObject")
     assert r.status_code == 403
     assert "iam:SimulatePrincipalPolicy" in r.content.decode()

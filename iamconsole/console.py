@@ -1,13 +1,22 @@
 """The console session: who is signed in, and the gate every console page passes.
 
 A signed-in session holds ``IDENTITY_KEY``: a small dict naming the kind of
-identity (``{"kind": "root"}`` today; IAM users and role sessions later) and
-whatever that kind needs to rebuild its principal. ``principal_of`` looks the
-kind up in ``PRINCIPAL_BUILDERS``: to add a kind, register a builder.
+identity and whatever that kind needs to rebuild its principal:
 
-Console pages use ``@console_login_required``: signed in *and* MFA-verified
-(django-otp's ``is_verified``), else back to sign-in, to the MFA step, or to
-MFA enrollment.
+- ``{"kind": "root"}``: the account's root user (``request.user``);
+- ``{"kind": "user", "user_id", "user_name", "account_id", "mfa_required"}``: an
+  IAM user (``request.user`` is its ConsoleUser), set by accounts/pages/user_signin.py;
+- ``{"kind": "assumed-role", "credential_id", "display_name", "original": {…}}``:
+  a role session from "Switch role" (accounts/pages/switch_role.py). ``original``
+  is the identity to switch back to; ``request.user`` stays the IAM user.
+
+``principal_of`` looks the kind up in ``PRINCIPAL_BUILDERS``: to add a kind,
+register a builder.
+
+Console pages use ``@console_login_required``. Root must be MFA-verified
+(django-otp's ``is_verified``). IAM users need MFA only when they had an enabled
+MFA device at sign-in (AWS does not force MFA on IAM users), and a user whose
+password must be reset reaches nothing but the change-password step.
 """
 
 from __future__ import annotations
@@ -18,13 +27,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.principal import Principal, root_principal
+from accounts.errors import IamError
+from accounts.principal import Principal, root_principal, user_principal
 
 IDENTITY_KEY = "iam_identity"
 MFA_AUTH_TIME_KEY = "iam_mfa_auth_time"  # unix time of the MFA step
@@ -60,10 +72,91 @@ def _root(request: HttpRequest, identity: dict[str, Any]) -> Principal:
     )
 
 
-# kind -> builder(request, identity dict). IAM users ("user") and role sessions
-# ("assumed-role") register theirs here.
+def _verified(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
+def _user(request: HttpRequest, identity: dict[str, Any]) -> Principal:
+    """An IAM user signed in with their password (and their MFA device, if they have one)."""
+    from accounts.models import IamUser
+
+    console_user = request.user
+    if getattr(console_user, "is_root", True):
+        raise PermissionDenied("The session does not belong to an IAM user.")
+    user = IamUser.objects.filter(console_id=console_user.pk).first()
+    if user is None or identity.get("user_id") not in (None, user.pk):
+        raise PermissionDenied("The session does not belong to this IAM user.")
+    # MFA-authenticated only when this session passed an MFA step (django-otp's
+    # login marks the session; a password-only sign-in never does).
+    verified = _verified(request)
+    return user_principal(
+        user,
+        source_ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:512],
+        via="console",
+        mfa_authenticated=verified,
+        mfa_auth_time=mfa_auth_time(request) if verified else None,
+    )
+
+
+def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+
+
+def _assumed_role(request: HttpRequest, identity: dict[str, Any]) -> Principal:
+    """A role session from "Switch role": the role's temporary credential, while it lasts.
+
+    The principal is the role session's (account = the role's account), exactly as
+    the API builds it from the same ``ASIA…`` credential. An expired (or vanished)
+    session sends the browser back to its original identity with a message.
+    """
+    from accounts.models import TemporaryCredential
+
+    original = identity.get("original") or {}
+    if original.get("kind") not in ("user",):
+        raise PermissionDenied("A role session needs the identity it was switched from.")
+    source = _user(request, original)
+    cred = (
+        TemporaryCredential.objects.select_related("role")
+        .filter(pk=identity.get("credential_id"), role__isnull=False)
+        .first()
+    )
+    if cred is None or cred.expires <= timezone.now() or cred.source_arn != source.arn:
+        end_role_session(request)
+        messages.warning(
+            request,
+            "Your role session has expired. You are back to your own identity: "
+            "switch role again to continue in the role.",
+            fail_silently=True,
+        )
+        return source
+    role = cred.role
+    assert role is not None
+    return Principal(
+        account_id=role.account_id,
+        kind="assumed-role",
+        arn=role_session_arn(role.account_id, role.name, cred.session_name),
+        unique_id=f"{role.unique_id}:{cred.session_name}",
+        role_id=role.pk,
+        session_name=cred.session_name,
+        session_issued=cred.issued,
+        session_policies=tuple(cred.session_policies or ()),
+        session_tags=tuple((t["Key"], t["Value"]) for t in cred.session_tags or ()),
+        source_identity=cred.source_identity,
+        mfa_authenticated=cred.mfa_authenticated,
+        mfa_auth_time=source.mfa_auth_time if cred.mfa_authenticated else None,
+        access_key_id=cred.access_key_id,
+        source_ip=source.source_ip,
+        user_agent=source.user_agent,
+        via="console",
+    )
+
+
+# kind -> builder(request, identity dict).
 PRINCIPAL_BUILDERS: dict[str, Callable[[HttpRequest, dict[str, Any]], Principal]] = {
     "root": _root,
+    "user": _user,
+    "assumed-role": _assumed_role,
 }
 
 
@@ -85,6 +178,38 @@ def principal_of(request: HttpRequest) -> Principal:
 
 def start_identity(request: HttpRequest, kind: str, **data: Any) -> None:
     request.session[IDENTITY_KEY] = {"kind": kind, **data}
+    request.__dict__.pop("_iam_principal", None)
+
+
+def original_identity(request: HttpRequest) -> dict[str, Any]:
+    """The identity the browser signed in as (under any role session)."""
+    identity = request.session.get(IDENTITY_KEY) or {}
+    if identity.get("kind") == "assumed-role":
+        return identity.get("original") or {}
+    return identity
+
+
+def original_principal(request: HttpRequest) -> Principal:
+    """The signed-in identity's own principal, even while a role session is active.
+
+    Switching roles in the console always uses the original credentials, never the
+    current role's ("Switching to a role (console)", IAM User Guide).
+    """
+    identity = original_identity(request)
+    builder = PRINCIPAL_BUILDERS.get(identity.get("kind", ""))
+    if builder is None or identity.get("kind") == "assumed-role":
+        raise PermissionDenied("Unknown console identity.")
+    return builder(request, identity)
+
+
+def end_role_session(request: HttpRequest) -> bool:
+    """Back to the original identity. Returns whether a role session was active."""
+    identity = request.session.get(IDENTITY_KEY) or {}
+    if identity.get("kind") != "assumed-role":
+        return False
+    request.session[IDENTITY_KEY] = identity.get("original") or {}
+    request.__dict__.pop("_iam_principal", None)
+    return True
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str | None:
@@ -111,17 +236,68 @@ def _with_next(url: str, request: HttpRequest) -> str:
     return url
 
 
+def user_mfa_required(identity: dict[str, Any]) -> bool:
+    """Whether the IAM user of this identity had an MFA device to pass at sign-in.
+
+    Decided at sign-in (``mfa_required``); sessions made without that flag ask
+    the database, so a user with a device never skips it.
+    """
+    required = identity.get("mfa_required")
+    if required is None:
+        from accounts.models import MfaDevice
+
+        required = MfaDevice.objects.filter(
+            iam_user_id=identity.get("user_id"), confirmed=True, enabled__isnull=False
+        ).exists()
+    return bool(required)
+
+
+def pending_signin_step(request: HttpRequest) -> str | None:
+    """The URL name of the sign-in step this session still owes, if any."""
+    user = request.user
+    if getattr(user, "is_root", False):
+        return None if _verified(request) else "accounts:signin-mfa"
+    identity = original_identity(request)
+    if not _verified(request) and user_mfa_required(identity):
+        return "accounts:user-signin-mfa"
+    if getattr(user, "password_reset_required", False):
+        return "accounts:user-signin-change-password"
+    return None
+
+
 def console_login_required(view: View) -> View:
-    """Signed in and MFA-verified; otherwise send the browser where it must go next."""
+    """Signed in with every step done; otherwise send the browser where it must go next.
+
+    Root: password and MFA. IAM user: password, MFA when they have a device, and a
+    new password when one is required.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or IDENTITY_KEY not in request.session:
+        if not user.is_authenticated or not request.session.get(IDENTITY_KEY):
             return _redirect(request, _with_next(reverse("accounts:signin"), request))
-        if not user.is_verified():  # type: ignore[union-attr]
-            return _redirect(request, _with_next(reverse("accounts:signin-mfa"), request))
+        step = pending_signin_step(request)
+        if step is not None:
+            return _redirect(request, _with_next(reverse(step), request))
         request.principal = principal_of(request)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except IamError as exc:
+            # A safety net, never the plan: a page that lets an operation's error
+            # escape (an IAM user without iam:GetAccountSummary on the dashboard)
+            # answers AWS's message and status instead of a server error.
+            return render_console_error(request, exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def render_console_error(request: HttpRequest, exc: IamError) -> HttpResponse:
+    """An IAM error as a console page (or fragment for htmx) with AWS's status."""
+    from django.shortcuts import render
+
+    template = "accounts/settings/error.html"
+    if getattr(request, "htmx", False):
+        template += "#error"
+    status = exc.status if 400 <= exc.status < 600 else 500
+    return render(request, template, {"error": exc}, status=status)

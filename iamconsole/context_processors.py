@@ -30,6 +30,24 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "principal": principal,
         "console_account": SimpleLazyObject(account),
         "console_nav": nav,
+        "role_session": _role_session(request, principal),
+    }
+
+
+def _role_session(request: HttpRequest, principal: Any) -> dict[str, str] | None:
+    """The active "Switch role" session for the header: display name, role, account, and
+    who switched (``None`` outside a role session)."""
+    if principal is None or principal.kind != "assumed-role":
+        return None
+    from iamconsole.console import IDENTITY_KEY
+
+    identity = request.session.get(IDENTITY_KEY) or {}
+    original = identity.get("original") or {}
+    return {
+        "display_name": str(identity.get("display_name", "")),
+        "role_name": str(identity.get("role_name", "")),
+        "account_label": str(identity.get("account_label", principal.account_id)),
+        "original_name": str(original.get("user_name", "")),
     }
 
 
@@ -40,4 +58,5 @@ NAV = [
     ("Roles", "/roles/"),
     ("Policies", "/policies/"),
     ("Account settings", "/account/"),
+    ("Event history", "/events/"),
 ]

@@ -6,7 +6,7 @@ accounts/urls.py joins them under the ``accounts`` namespace, so URL names stay
 
 from django.urls import URLPattern, URLResolver
 
-from accounts.pages import account_settings, events, groups, roles, user_signin, users
+from accounts.pages import account_settings, events, groups, roles, switch_role, user_signin, users
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:
@@ -17,4 +17,5 @@ def urlpatterns() -> list[URLPattern | URLResolver]:
         *roles.urlpatterns,
         *account_settings.urlpatterns,
         *events.urlpatterns,
+        *switch_role.urlpatterns,
     ]

@@ -79,11 +79,13 @@ def test_unknown_user_and_wrong_password_look_identical(db, account, figure):
         return response.status_code, html, elapsed
 
     known, unknown = [], []
-    for _ in range(15):  # interleaved, so drift in machine load hits both alike
+    for _ in range(20):  # interleaved, so drift in machine load hits both alike
         known.append(attempt(EMAIL))
         unknown.append(attempt("nobody@example.com"))
-    k_time = statistics.median(t for _, _, t in known)
-    u_time = statistics.median(t for _, _, t in unknown)
+    # The fastest of 20 is each path's own cost: other load only ever adds to it,
+    # so minima compare fairly even while other tests run on the same cores.
+    k_time = min(t for _, _, t in known)
+    u_time = min(t for _, _, t in unknown)
     differ = abs(k_time - u_time) / max(k_time, u_time)
     same = known[0][1].replace(EMAIL, "X") == unknown[0][1].replace("nobody@example.com", "X")
     figure(

@@ -110,11 +110,14 @@ def run_together(actor: Principal, steps: Sequence[tuple[Callable[..., Any], dic
                 actor,
                 name,
                 getattr(exc, "resource", ""),
-                request={k: v for k, v in (steps_kwargs(steps, current) or {}).items()},
+                request=steps_kwargs(steps, current),
                 allowed=exc.code != "AccessDenied",
                 error=exc,
             )
         raise
+
+
+_AUDITED_ARGS = {"name", "group_name", "role_name", "user_name", "policy_arn", "policy_name"}
 
 
 def steps_kwargs(
@@ -122,8 +125,8 @@ def steps_kwargs(
 ) -> dict[str, Any] | None:
     for f, kwargs in steps:
         if f is fn:
-            # Names only: documents are never written to the audit trail.
-            return {k: v for k, v in kwargs.items() if isinstance(v, str) and k != "document"}
+            # Names only: documents (policies, trust policies) stay out of the audit trail.
+            return {k: v for k, v in kwargs.items() if k in _AUDITED_ARGS}
     return None
 
 

@@ -1,3 +1,632 @@
-"""Console pages: roles (being built)."""
+"""Console pages: roles (list, detail with Permissions, Trust relationships, Tags and Revoke
+sessions tabs, summary edits, delete). The create wizard is in roles_wizard.py.
 
-urlpatterns: list = []
+Every read and write goes through one operation with the signed-in principal as
+``actor``; shared pieces (errors, policy picker, permissions panel) come from groups.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.errors import IamError, ValidationError
+from accounts.models import Role
+from accounts.operations.roles import (
+    MAX_SESSION,
+    MIN_SESSION,
+    REVOKE_POLICY_NAME,
+    delete_role,
+    get_role,
+    list_role_tags,
+    list_roles,
+    revoke_role_sessions,
+    tag_role,
+    untag_role,
+    update_assume_role_policy,
+    update_role,
+)
+from accounts.pages import roles_wizard
+from accounts.pages.groups import (
+    STARTER_DOCUMENT,
+    DeleteForm,
+    HtmxHttpRequest,
+    InlinePolicyForm,
+    build_picker,
+    form_error,
+    inline_validation,
+    list_query,
+    permissions_context,
+    render_error,
+    run_together,
+)
+from iamconsole.console import console_login_required, principal_of
+from policies.operations import (
+    attach_role_policy,
+    delete_role_permissions_boundary,
+    delete_role_policy,
+    detach_role_policy,
+    get_role_policy,
+    put_role_permissions_boundary,
+    put_role_policy,
+)
+
+PAGE_SIZE = 50
+ROLE_TABS = [
+    ("permissions", "Permissions"),
+    ("trust", "Trust relationships"),
+    ("tags", "Tags"),
+    ("revoke", "Revoke sessions"),
+]
+SESSION_CHOICES = [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)]
+
+
+# -- trusted entities --------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def trusted_entities(trust_policy: str) -> list[str]:
+    """The "Trusted entities" column: who the trust policy's Allow statements name.
+
+    As the console words it: "AWS Service: ec2", "Account: 123456789012",
+    "Identity Provider: …", "Anyone" for ``"*"``.
+    """
+    try:
+        doc = json.loads(trust_policy)
+    except (ValueError, TypeError):
+        return []
+    out: list[str] = []
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    for st in _as_list(statements):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        if principal == "*":
+            out.append("Anyone")
+            continue
+        if not isinstance(principal, dict):
+            continue
+        for kind, values in principal.items():
+            for value in _as_list(values):
+                if not isinstance(value, str):
+                    continue
+                if kind == "Service":
+                    out.append(f"AWS Service: {value.removesuffix('.amazonaws.com')}")
+                elif kind == "Federated":
+                    out.append(f"Identity Provider: {value.rsplit('/', 1)[-1]}")
+                elif kind == "AWS":
+                    if value == "*":
+                        out.append("Anyone")
+                    elif value.isdigit():
+                        out.append(f"Account: {value}")
+                    elif value.startswith("arn:aws:iam::"):
+                        account, _, rest = value.removeprefix("arn:aws:iam::").partition(":")
+                        out.append(
+                            f"Account: {account}" if rest == "root" else f"{rest} ({account})"
+                        )
+                    else:
+                        out.append(value)
+                else:
+                    out.append(f"{kind}: {value}")
+    return list(dict.fromkeys(out))
+
+
+def pretty(document: str) -> str:
+    from policies.views.common import pretty as _pretty
+
+    return _pretty(document)
+
+
+def trust_validation(document: str) -> dict[str, Any]:
+    """Findings of a trust policy (validated as TRUST_POLICY), for the editor's panel."""
+    from accounts.operations.common import TRUST_POLICY_LIMIT
+    from policies.views.common import validation_context
+
+    ctx = validation_context(document, "TRUST_POLICY")
+    ctx["size_limit"] = TRUST_POLICY_LIMIT
+    ctx["summary"] = None  # a trust policy grants no service actions to summarize
+    return ctx
+
+
+# -- forms -----------------------------------------------------------------------------------
+
+
+class SummaryForm(forms.Form):
+    description = forms.CharField(required=False, max_length=4000, strip=False)
+    # Passed to UpdateRole as given: the operation answers out-of-range values with
+    # AWS's own ValidationError text (3600..43200 seconds).
+    max_session_duration = forms.IntegerField(required=False, label="Maximum session duration")
+
+
+class TrustForm(forms.Form):
+    document = forms.CharField(strip=False, max_length=131072, label="Trust policy")
+
+
+class TagForm(forms.Form):
+    key = forms.CharField(max_length=400)
+    value = forms.CharField(max_length=800, required=False, strip=False)
+
+
+# -- list ------------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def role_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Roles: name, trusted entities, last activity, creation; filtered and paged in place."""
+    q = request.GET.get("q", "")[:128]
+    try:
+        page = list_roles(
+            actor=principal_of(request),
+            name_contains=q or None,
+            marker=request.GET.get("marker") or None,
+            max_items=PAGE_SIZE,
+        )
+    except IamError as exc:
+        return render_error(request, exc, back=("/", "Dashboard"))
+    rows = [(role, trusted_entities(role.trust_policy)) for role in page.items]
+    template = "accounts/roles/list.html"
+    if request.htmx and request.htmx.target == "role-table":
+        template += "#table"
+    return render(
+        request, template, {"rows": rows, "page": page, "q": q, **list_query(request, page)}
+    )
+
+
+# -- detail ----------------------------------------------------------------------------------
+
+
+def _role(request: HtmxHttpRequest, name: str) -> tuple[Role | None, HttpResponse | None]:
+    try:
+        return get_role(actor=principal_of(request), name=name), None
+    except IamError as exc:
+        return None, render_error(request, exc, back=(reverse("accounts:role-list"), "Roles"))
+
+
+def switch_role_url(request: HtmxHttpRequest, role: Role) -> str:
+    """The link to give users who switch to this role in the console (AWS: account
+    alias when there is one, else the id)."""
+    from accounts.models import Account
+
+    alias = Account.objects.filter(pk=role.account_id).values_list("alias", flat=True).first()
+    query = urlencode({"account": alias or role.account_id, "roleName": role.name})
+    return request.build_absolute_uri(f"/switchrole/?{query}")
+
+
+def _tab_context(request: HtmxHttpRequest, role: Role, tab: str) -> dict[str, Any]:
+    actor = principal_of(request)
+    if tab == "trust":
+        return {
+            "trust_document": pretty(role.trust_policy),
+            "trusted": trusted_entities(role.trust_policy),
+        }
+    if tab == "tags":
+        return {"tags": list_role_tags(actor=actor, name=role.name)}
+    if tab == "revoke":
+        return {"revoke_policy_name": REVOKE_POLICY_NAME}
+    ctx = permissions_context(actor, "role", role.name)
+    ctx["picker"] = build_picker(actor, exclude=[p.arn for p in ctx["attached"]])
+    ctx["boundary_picker"] = build_picker(
+        actor,
+        field_name="boundary",
+        multiple=False,
+        selected=[role.permissions_boundary.arn] if role.permissions_boundary else [],
+    )
+    return ctx
+
+
+def render_role(
+    request: HtmxHttpRequest,
+    role_name: str,
+    tab: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+    fragment: str | None = None,
+) -> HttpResponse:
+    """The role page, or for htmx the tab (or ``fragment``) with errors shown in place."""
+    role, failed = _role(request, role_name)
+    if failed is not None:
+        return failed
+    assert role is not None
+    if tab not in dict(ROLE_TABS):
+        tab = "permissions"
+    context: dict[str, Any] = {
+        "role": role,
+        "tab": tab,
+        "tabs": ROLE_TABS,
+        "session_choices": SESSION_CHOICES,
+        "session_hours": role.max_session_duration / 3600,
+        "switch_url": switch_role_url(request, role),
+        "trusted": trusted_entities(role.trust_policy),
+    }
+    try:
+        context.update(_tab_context(request, role, tab))
+    except IamError as exc:
+        context["tab_error"] = exc
+    context.update(extra or {})
+    for key in ("error", "summary_error"):
+        if context.get(key) is not None and status == 200:
+            status = context[key].status
+    template = "accounts/roles/detail.html"
+    if request.htmx:
+        template += "#" + (fragment or "tab")
+    return render(request, template, context, status=status)
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def role_detail(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    return render_role(request, role_name, request.GET.get("tab", "permissions"))
+
+
+def _tab_url(role_name: str, tab: str) -> str:
+    return reverse("accounts:role-detail", args=[role_name]) + f"?tab={tab}"
+
+
+def _after(
+    request: HtmxHttpRequest, role_name: str, tab: str, error: IamError | None, **kw: Any
+) -> HttpResponse:
+    """After a change: redirect plain browsers, or re-render the tab in place (with the error)."""
+    if not request.htmx and error is None:
+        return redirect(_tab_url(role_name, tab))
+    return render_role(request, role_name, tab, extra={"error": error}, **kw)
+
+
+# -- summary: description and max session duration -----------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_update(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """UpdateRole: description and maximum session duration, edited in the summary."""
+    form = SummaryForm(request.POST)
+    error: IamError | None = None
+    if not form.is_valid():
+        value = request.POST.get("max_session_duration", "")
+        error = ValidationError(
+            f"1 validation error detected: Value '{value}' at 'maxSessionDuration' failed to "
+            f"satisfy constraint: Member must have value between {MIN_SESSION} and {MAX_SESSION}"
+        )
+    else:
+        data = form.cleaned_data
+        description = data["description"] if "description" in request.POST else None
+        try:
+            update_role(
+                actor=principal_of(request),
+                name=role_name,
+                description=description,
+                max_session_duration=data["max_session_duration"],
+            )
+        except IamError as exc:
+            error = exc
+    if not request.htmx and error is None:
+        return redirect("accounts:role-detail", role_name=role_name)
+    return render_role(
+        request, role_name, "permissions", extra={"summary_error": error}, fragment="summary"
+    )
+
+
+# -- trust relationships ---------------------------------------------------------------------
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def role_trust_edit(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """Edit the trust policy (validated as you type) → UpdateAssumeRolePolicy."""
+    role, failed = _role(request, role_name)
+    if failed is not None:
+        return failed
+    assert role is not None
+    error: IamError | None = None
+    status = 200
+    if request.method == "POST":
+        form = TrustForm(request.POST)
+        document = request.POST.get("document", "")
+        if form.is_valid():
+            try:
+                update_assume_role_policy(
+                    actor=principal_of(request), name=role.name, document=document
+                )
+            except IamError as exc:
+                status = exc.status
+                if exc.code == "AccessDenied":
+                    error = exc
+                else:
+                    form.add_error("document", exc.message)
+            else:
+                messages.success(request, f"Trust policy of {role.name} updated.")
+                return redirect(_tab_url(role.name, "trust"))
+        else:
+            status = 400
+    else:
+        document = pretty(role.trust_policy)
+        form = TrustForm(initial={"document": document})
+    return render(
+        request,
+        "accounts/roles/trust_edit.html",
+        {"role": role, "form": form, "error": error, **trust_validation(document)},
+        status=status,
+    )
+
+
+@console_login_required
+@require_POST
+def trust_validate(request: HtmxHttpRequest) -> HttpResponse:
+    """Live check of a trust policy (the engine is pure: no permission needed)."""
+    field = "custom_policy" if request.POST.get("field") == "custom_policy" else "document"
+    document = request.POST.get(field, "")[:131072]
+    return render(request, "policies/partials/validation.html", trust_validation(document))
+
+
+# -- permissions -----------------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_attach_policies(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    error: IamError | None = None
+    arns = [a for a in dict.fromkeys(request.POST.getlist("policies")) if a][:20]
+    if not arns:
+        error = ValidationError("Choose at least one policy to attach.")
+    else:
+        try:
+            run_together(
+                principal_of(request),
+                [(attach_role_policy, {"role_name": role_name, "policy_arn": a}) for a in arns],
+            )
+        except IamError as exc:
+            error = exc
+    return _after(request, role_name, "permissions", error)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_detach_policy(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    error: IamError | None = None
+    try:
+        detach_role_policy(
+            actor=principal_of(request),
+            role_name=role_name,
+            policy_arn=request.POST.get("policy_arn", ""),
+        )
+    except IamError as exc:
+        error = exc
+    return _after(request, role_name, "permissions", error)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_boundary(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """Set (PutRolePermissionsBoundary) or remove (DeleteRolePermissionsBoundary) the boundary."""
+    error: IamError | None = None
+    arn = request.POST.get("boundary", "")
+    try:
+        if arn:
+            put_role_permissions_boundary(
+                actor=principal_of(request), role_name=role_name, policy_arn=arn
+            )
+        else:
+            delete_role_permissions_boundary(actor=principal_of(request), role_name=role_name)
+    except IamError as exc:
+        error = exc
+    return _after(request, role_name, "permissions", error)
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def role_inline_policy(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """Create or edit an inline policy of the role: live validation, then PutRolePolicy."""
+    actor = principal_of(request)
+    role, failed = _role(request, role_name)
+    if failed is not None:
+        return failed
+    assert role is not None
+    editing = request.GET.get("policy", "")
+    error: IamError | None = None
+    status = 200
+    if request.method == "POST":
+        form = InlinePolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                put_role_policy(
+                    actor=actor,
+                    role_name=role.name,
+                    policy_name=form.cleaned_data["name"],
+                    document=form.cleaned_data["document"],
+                )
+            except IamError as exc:
+                status = exc.status
+                if exc.code == "AccessDenied":
+                    error = exc
+                else:
+                    form_error(form, exc, {"policyName": "name", "": "document"})
+            else:
+                messages.success(request, f"Policy {form.cleaned_data['name']} saved.")
+                return redirect(_tab_url(role.name, "permissions"))
+        else:
+            status = 400
+        document = request.POST.get("document", "")
+    elif editing:
+        try:
+            policy = get_role_policy(actor=actor, role_name=role.name, policy_name=editing)
+        except IamError as exc:
+            return render_error(request, exc, back=(_tab_url(role.name, "permissions"), role.name))
+        document = pretty(policy.document)
+        form = InlinePolicyForm(initial={"name": policy.name, "document": document})
+    else:
+        document = STARTER_DOCUMENT
+        form = InlinePolicyForm(initial={"document": document})
+    return render(
+        request,
+        "accounts/roles/inline_policy.html",
+        {
+            "role": role,
+            "form": form,
+            "editing": editing,
+            "error": error,
+            "validate_url": reverse("accounts:role-inline-validate"),
+            "cancel_url": _tab_url(role.name, "permissions"),
+            **inline_validation(document, "role"),
+        },
+        status=status,
+    )
+
+
+@console_login_required
+@require_POST
+def role_inline_validate(request: HtmxHttpRequest) -> HttpResponse:
+    document = request.POST.get("document", "")[:131072]
+    return render(request, "policies/partials/validation.html", inline_validation(document, "role"))
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_inline_delete(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    error: IamError | None = None
+    try:
+        delete_role_policy(
+            actor=principal_of(request),
+            role_name=role_name,
+            policy_name=request.POST.get("policy_name", ""),
+        )
+    except IamError as exc:
+        error = exc
+    return _after(request, role_name, "permissions", error)
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_tag(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    form = TagForm(request.POST)
+    error: IamError | None = None
+    if form.is_valid():
+        try:
+            tag_role(
+                actor=principal_of(request),
+                name=role_name,
+                tags=[{"Key": form.cleaned_data["key"], "Value": form.cleaned_data["value"]}],
+            )
+        except IamError as exc:
+            error = exc
+    else:
+        error = ValidationError("Enter a tag key.")
+    return _after(request, role_name, "tags", error)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_untag(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    error: IamError | None = None
+    try:
+        untag_role(
+            actor=principal_of(request), name=role_name, tag_keys=[request.POST.get("key", "")]
+        )
+    except IamError as exc:
+        error = exc
+    return _after(request, role_name, "tags", error)
+
+
+# -- revoke sessions -------------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_revoke_sessions(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """ "Revoke active sessions": AWS puts the inline policy AWSRevokeOlderSessions."""
+    error: IamError | None = None
+    if request.POST.get("confirm") != "on":
+        error = ValidationError("Confirm that you want to revoke all active sessions.")
+    else:
+        try:
+            revoke_role_sessions(actor=principal_of(request), name=role_name)
+        except IamError as exc:
+            error = exc
+    extra = {"error": error, "revoked_now": error is None}
+    if not request.htmx and error is None:
+        return redirect(_tab_url(role_name, "revoke"))
+    return render_role(request, role_name, "revoke", extra=extra)
+
+
+# -- delete ----------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def role_delete(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
+    """Delete: AWS asks to type the role's name; its policies are removed first."""
+    role, failed = _role(request, role_name)
+    if failed is not None:
+        return failed
+    assert role is not None
+    form = DeleteForm(request.POST or None, expected=role.name)
+    error: IamError | None = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                delete_role(actor=principal_of(request), name=role.name, force=True)
+            except IamError as exc:
+                error, status = exc, exc.status
+            else:
+                messages.success(request, f"Role {role.name} deleted.")
+                url = reverse("accounts:role-list")
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+        else:
+            status = 400
+    template = "accounts/roles/delete.html"
+    if request.htmx:
+        template += "#confirm"
+    return render(request, template, {"role": role, "form": form, "error": error}, status=status)
+
+
+def _role_path(suffix: str, view: Any, name: str) -> Any:
+    return path(f"roles/<str:role_name>/{suffix}", view, name=name)
+
+
+urlpatterns = [
+    path("roles/", role_list, name="role-list"),
+    *roles_wizard.urlpatterns,
+    path("roles/trust-policy/validate/", trust_validate, name="role-trust-validate"),
+    path("roles/inline-policy/validate/", role_inline_validate, name="role-inline-validate"),
+    path("roles/<str:role_name>/", role_detail, name="role-detail"),
+    _role_path("edit/", role_update, "role-update"),
+    _role_path("trust/", role_trust_edit, "role-trust-edit"),
+    _role_path("policies/attach/", role_attach_policies, "role-attach-policies"),
+    _role_path("policies/detach/", role_detach_policy, "role-detach-policy"),
+    _role_path("boundary/", role_boundary, "role-boundary"),
+    _role_path("inline-policies/edit/", role_inline_policy, "role-inline-policy"),
+    _role_path("inline-policies/delete/", role_inline_delete, "role-inline-delete"),
+    _role_path("tags/add/", role_tag, "role-tag"),
+    _role_path("tags/remove/", role_untag, "role-untag"),
+    _role_path("revoke-sessions/", role_revoke_sessions, "role-revoke-sessions"),
+    _role_path("delete/", role_delete, "role-delete"),
+]

@@ -23,50 +23,16 @@ S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 XSS = "<script>alert(1)</script>"
 
 
-def iam_user_client(root, name: str, *policy_arns: str, csrf: bool = False) -> Client:
-    """A browser signed in as a new IAM user (login profile + MFA), as the sign-in leaves it."""
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
+@pytest.fixture
+def reader(root, user_console):
+    """An IAM user signed in to the console with only IAMReadOnlyAccess."""
     from accounts.operations.credentials import create_login_profile
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
     from policies.operations import attach_user_policy
 
-    user = create_user(actor=root, name=name)
-    create_login_profile(actor=root, user_name=name, password="Long-enough-password-1!")
-    for arn in policy_arns:
-        attach_user_policy(actor=root, user_name=name, policy_arn=arn)
-    user.refresh_from_db()
-    device = MfaDevice(
-        account_id=user.account_id,
-        user=user.console,
-        iam_user=user,
-        name=name,
-        serial_number=f"arn:aws:iam::{user.account_id}:mfa/{name}",
-        confirmed=True,
-        enabled=timezone.now(),
-    )
-    device.set_seed(bytes(range(20)))
-    device.save()
-    c = Client(enforce_csrf_checks=csrf)
-    c.force_login(user.console)
-    session = c.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[SESSION_STARTED_KEY] = time.time()
-    session[IDENTITY_KEY] = {"kind": "user", "user_id": user.pk, "user_name": user.name}
-    session[MFA_AUTH_TIME_KEY] = time.time()
-    session.save()
-    return c
-
-
-@pytest.fixture
-def reader(root):
-    from iamconsole import console
-
-    assert "user" in console.PRINCIPAL_BUILDERS  # the IAM-user sign-in registers it
-    return iam_user_client(root, "reader", READ_ONLY)
+    user = create_user(actor=root, name="reader")
+    create_login_profile(actor=root, user_name="reader", password="Long-enough-password-1!")
+    attach_user_policy(actor=root, user_name="reader", policy_arn=READ_ONLY)
+    return user_console(user)
 
 
 @pytest.fixture

@@ -7,11 +7,14 @@ accounts/urls.py joins them under the ``accounts`` namespace, so URL names stay
 from django.urls import URLPattern, URLResolver
 
 from accounts.pages import account_settings, events, groups, roles, switch_role, user_signin, users
+from accounts.pages import users_credentials, users_wizard  # noqa: I001  (before users: URL order)
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:
     return [
         *user_signin.urlpatterns,
+        *users_wizard.urlpatterns,  # /users/create/ before /users/<name>/
+        *users_credentials.urlpatterns,
         *users.urlpatterns,
         *groups.urlpatterns,
         *roles.urlpatterns,

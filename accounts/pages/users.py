@@ -1,3 +1,976 @@
-"""Console pages: users (being built)."""
+"""Console pages: IAM users (list, detail tabs, permissions, groups, tags, delete).
 
-urlpatterns: list = []
+Views only translate: writes go through one operation each (several at once run in
+one transaction), with the signed-in principal as ``actor`` so the policy engine
+decides and the audit trail records, exactly as for the API. Reads go through the
+list/get operations; where the normal answer of an operation would be an error
+(GetLoginProfile of a user without a password), the page asks the engine whether
+the caller may see the data instead, so a GET never writes an audit event.
+
+Security credentials (passwords, access keys, MFA) live in users_credentials.py and
+the create-user wizard in users_wizard.py; both reuse the helpers here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from accounts.errors import IamError, NoSuchEntity, ValidationError
+from accounts.models import Account, Group, IamUser, MfaDevice
+from accounts.operations.common import find_user
+from accounts.operations.groups import (
+    add_user_to_group,
+    list_groups,
+    list_groups_for_user,
+    remove_user_from_group,
+)
+from accounts.operations.users import (
+    delete_user,
+    get_user,
+    list_user_tags,
+    list_users,
+    tag_user,
+    untag_user,
+)
+from accounts.principal import Principal
+from iamconsole.console import console_login_required, principal_of
+from iamconsole.ops import record_event
+from policies.authorization import authorize
+from policies.models import AuditEvent
+from policies.operations import (
+    attach_user_policy,
+    delete_user_permissions_boundary,
+    delete_user_policy,
+    detach_user_policy,
+    list_attached_group_policies,
+    list_attached_user_policies,
+    list_group_policies,
+    list_policies,
+    list_user_policies,
+    put_user_permissions_boundary,
+    put_user_policy,
+)
+
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+PICKER_SIZE = 50
+TABS = [
+    ("permissions", "Permissions"),
+    ("groups", "Groups"),
+    ("tags", "Tags"),
+    ("security-credentials", "Security credentials"),
+    ("access-advisor", "Access Advisor"),
+]
+TAB_KEYS = {key for key, _ in TABS}
+HIDDEN = "\u2014"  # what a column shows when the caller may not see its data
+# Secrets kept in the session for a one-time .csv download are dropped after this.
+SECRET_TTL = 600
+NEW_KEY_SESSION = "users_new_access_key"
+NEW_PASSWORD_SESSION = "users_new_password"
+STARTER_DOCUMENT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Statement1", "Effect": "Allow", "Action": [], "Resource": []}],
+    },
+    indent=4,
+)
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (typing only)."""
+
+    htmx: HtmxDetails
+
+
+# -- shared helpers -----------------------------------------------------------------------
+
+
+def render_error(request: HttpRequest, exc: IamError) -> HttpResponse:
+    """An IAM error as a page (or, for htmx, a fragment) with the status AWS answers it with:
+    AccessDenied 403 with AWS's message, NoSuchEntity 404 (also for other accounts' users)."""
+    template = "accounts/users/error.html"
+    if getattr(request, "htmx", False):
+        template += "#error"
+    return render(request, template, {"error": exc}, status=exc.status)
+
+
+def lookup_user(request: HttpRequest, user_name: str) -> IamUser:
+    """The named user of the caller's account, or NoSuchEntity (404): no authorization here,
+    the operation a view calls next decides. Other accounts' users never exist."""
+    return find_user(principal_of(request).account_id, user_name)
+
+
+def permission_checker(actor: Principal) -> Callable[[str, str], bool]:
+    """``allowed(action, arn)`` for deciding what a page may *show*, without auditing.
+
+    Used for columns and panels (a list page showing each user's MFA, for example):
+    the caller's policies are gathered once (one query) and every check after that is
+    pure engine work, so a page's query count does not grow with its rows. Writes and
+    the data a page is about still go through the operations, which authorize and audit.
+    """
+    if actor.kind == "root":
+        return lambda action, arn: True
+    from policies import engine
+    from policies.evaluation import cached_policies, request_context
+
+    policies = cached_policies(actor)
+    context = request_context(actor, policies, None)
+    memo: dict[tuple[str, str], bool] = {}
+
+    def allowed(action: str, arn: str) -> bool:
+        key = (action, arn)
+        if key not in memo:
+            try:
+                decision = engine.evaluate(
+                    engine.Request(
+                        principal=actor.arn,
+                        action=action,
+                        resource=arn,
+                        context=context,
+                        resource_account=actor.account_id,
+                    ),
+                    identity_policies=policies.identity,
+                    permissions_boundary=policies.boundary,
+                    session_policies=list(policies.session)
+                    if policies.session is not None
+                    else None,
+                )
+                memo[key] = decision.effect == "Allow"
+            except Exception:  # fail closed: doubt hides the data
+                memo[key] = False
+        return memo[key]
+
+    return allowed
+
+
+def run_together(actor: Principal, steps: Sequence[tuple[Callable[..., Any], dict[str, Any]]]):
+    """Run several operations in one transaction: all of them happen, or none.
+
+    Each operation audits its own failure, but inside this transaction that record is
+    rolled back with the rest; so the failed step is recorded again after the rollback
+    (denied attempts must show in the event history). Documents and passwords are never
+    written to the audit trail.
+    """
+    current: Callable[..., Any] | None = None
+    current_kwargs: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            results = []
+            for fn, kwargs in steps:
+                current, current_kwargs = fn, kwargs
+                results.append(fn(actor=actor, **kwargs))
+            return results
+    except IamError as exc:
+        name = getattr(current, "event_name", "")
+        if name:
+            safe = {
+                k: v
+                for k, v in current_kwargs.items()
+                if isinstance(v, str) and k not in ("document", "password")
+            }
+            record_event(
+                actor,
+                name,
+                getattr(exc, "resource", ""),
+                request=safe,
+                allowed=exc.code != "AccessDenied",
+                error=exc,
+            )
+        raise
+
+
+def signin_url(request: HttpRequest, account_id: str) -> str:
+    account = Account.objects.get(pk=account_id)
+    return request.build_absolute_uri(f"/signin/{account.alias or account.id}/")
+
+
+def forget_secrets(request: HttpRequest, *, stale_only: bool = False) -> None:
+    """Drop one-time secrets (new access key, new password) kept for their .csv download."""
+    now = time.time()
+    for key in (NEW_KEY_SESSION, NEW_PASSWORD_SESSION):
+        held = request.session.get(key)
+        if held is not None and (not stale_only or now - held.get("at", 0) > SECRET_TTL):
+            del request.session[key]
+
+
+def age_days(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    return max(0, (timezone.now() - value).days)
+
+
+def detail_url(user_name: str, tab: str = "permissions") -> str:
+    if tab == "permissions":
+        return reverse("accounts:user-detail", args=[user_name])
+    return reverse("accounts:user-detail-tab", args=[user_name, tab])
+
+
+# -- users list --------------------------------------------------------------------------
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label="Find users by name", required=False, max_length=64)
+    size = forms.TypedChoiceField(
+        label="Page size",
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_PAGE_SIZE,
+    )
+    marker = forms.CharField(required=False, max_length=400)
+
+
+@dataclass
+class UserRow:
+    user: IamUser
+    groups: list[str] | None  # None: hidden from the caller
+    mfa: bool | None
+    password_age: int | None
+    has_password: bool | None
+    key_age: int | None
+    has_active_key: bool | None
+    last_activity: datetime | None
+    activity_hidden: bool = False
+
+
+def user_rows(actor: Principal, users: Sequence[IamUser]) -> list[UserRow]:
+    """The list's columns for one page of users, in a constant number of queries
+    (two, whatever the page size), each column shown only where the caller may see it."""
+    if not users:
+        return []
+    allowed = permission_checker(actor)
+    active = Q(access_keys__status="Active")
+    annotated = {
+        u.pk: u
+        for u in IamUser.objects.filter(pk__in=[u.pk for u in users])
+        .select_related("console")
+        .annotate(
+            key_last_used=Max("access_keys__last_used"),
+            oldest_active_key=Min("access_keys__created", filter=active),
+            active_keys=Count("access_keys", filter=active, distinct=True),
+            has_mfa=Exists(
+                MfaDevice.objects.filter(iam_user=OuterRef("pk"), enabled__isnull=False)
+            ),
+        )
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
+    }
+    rows = []
+    for listed in users:
+        u = annotated.get(listed.pk, listed)
+        see_groups = allowed("iam:ListGroupsForUser", u.arn)
+        see_mfa = allowed("iam:ListMFADevices", u.arn)
+        see_password = allowed("iam:GetLoginProfile", u.arn)
+        see_keys = allowed("iam:ListAccessKeys", u.arn)
+        see_key_use = see_keys and allowed("iam:GetAccessKeyLastUsed", u.arn)
+        has_password = u.console.login_profile_created is not None
+        # ListUsers itself returns PasswordLastUsed; key use needs the key actions.
+        moments = [u.password_last_used] if u.password_last_used else []
+        if see_key_use and getattr(u, "key_last_used", None):
+            moments.append(u.key_last_used)
+        changed = u.console.password_changed or u.console.login_profile_created
+        rows.append(
+            UserRow(
+                user=u,
+                groups=[g.name for g in u.groups.all()] if see_groups else None,
+                mfa=bool(getattr(u, "has_mfa", False)) if see_mfa else None,
+                has_password=has_password if see_password else None,
+                password_age=age_days(changed) if see_password and has_password else None,
+                has_active_key=bool(getattr(u, "active_keys", 0)) if see_keys else None,
+                key_age=age_days(getattr(u, "oldest_active_key", None)) if see_keys else None,
+                last_activity=max(moments) if moments else None,
+                activity_hidden=not see_key_use and not moments,
+            )
+        )
+    return rows
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def user_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Users: filter by name and page through in place (htmx), or with plain GETs."""
+    actor = principal_of(request)
+    forget_secrets(request, stale_only=True)
+    form = UserFilterForm(request.GET or None)
+    q, size, marker = "", DEFAULT_PAGE_SIZE, None
+    if form.is_bound and form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        size = form.cleaned_data["size"] or DEFAULT_PAGE_SIZE
+        marker = form.cleaned_data["marker"] or None
+    try:
+        page = list_users(actor=actor, marker=marker, max_items=size, name_contains=q or None)
+    except IamError as exc:
+        if exc.code == "ValidationError" and marker:  # a stale or mangled marker
+            return redirect(f"{reverse('accounts:user-list')}?{urlencode({'q': q})}")
+        return render_error(request, exc)
+    base: dict[str, Any] = {"q": q} if q else {}
+    if size != DEFAULT_PAGE_SIZE:
+        base["size"] = size
+    context = {
+        "form": form,
+        "q": q,
+        "size": size,
+        "page_sizes": PAGE_SIZES,
+        "rows": user_rows(actor, page.items),
+        "paged": bool(marker),
+        "first_query": urlencode(base),
+        "next_query": urlencode({**base, "marker": page.marker}) if page.is_truncated else "",
+        "hidden": HIDDEN,
+    }
+    template = "accounts/users/list.html"
+    if request.htmx and request.htmx.target == "user-table":
+        template += "#table"
+    return render(request, template, context)
+
+
+# -- user detail ---------------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    """One panel of a tab: its data, or the error that kept it from loading."""
+
+    value: Any = None
+    error: IamError | None = None
+
+
+def section(fn: Callable[[], Any]) -> Section:
+    try:
+        return Section(value=fn())
+    except IamError as exc:
+        return Section(error=exc)
+
+
+@dataclass
+class GroupPolicies:
+    group: Group
+    attached: Section = field(default_factory=Section)
+    inline: Section = field(default_factory=Section)
+
+
+def _permissions_context(actor: Principal, user: IamUser) -> dict[str, Any]:
+    name = user.name
+    groups = section(lambda: list(list_groups_for_user(actor=actor, user_name=name).items))
+    from_groups = []
+    for g in groups.value or []:
+        from_groups.append(
+            GroupPolicies(
+                group=g,
+                attached=section(
+                    lambda g=g: list(
+                        list_attached_group_policies(actor=actor, group_name=g.name).items
+                    )
+                ),
+                inline=section(
+                    lambda g=g: list(list_group_policies(actor=actor, group_name=g.name).items)
+                ),
+            )
+        )
+    return {
+        "attached": section(
+            lambda: list(list_attached_user_policies(actor=actor, user_name=name).items)
+        ),
+        "inline": section(lambda: list(list_user_policies(actor=actor, user_name=name).items)),
+        "group_section": groups,
+        "from_groups": from_groups,
+    }
+
+
+def _groups_context(actor: Principal, user: IamUser) -> dict[str, Any]:
+    member = section(lambda: list(list_groups_for_user(actor=actor, user_name=user.name).items))
+    names = {g.name for g in member.value or []}
+    available = section(
+        lambda: [g for g in list_groups(actor=actor, max_items=1000).items if g.name not in names]
+    )
+    return {"member_groups": member, "available_groups": available}
+
+
+def _tags_context(actor: Principal, user: IamUser) -> dict[str, Any]:
+    return {"tags": section(lambda: list_user_tags(actor=actor, name=user.name))}
+
+
+def _advisor_context(actor: Principal, user: IamUser) -> dict[str, Any]:
+    """Services this user called, from the audit trail.
+
+    AWS's last accessed information "includes all attempted API calls, not only
+    successful ones" ("Refining permissions in AWS using last accessed information"),
+    so denied attempts count too. Authorized as AWS does, with
+    iam:GenerateServiceLastAccessedDetails on the user.
+    """
+    from policies.engine.catalog import service_name
+
+    def load() -> list[dict[str, Any]]:
+        authorize(actor, "iam:GenerateServiceLastAccessedDetails", user.arn)
+        rows = (
+            AuditEvent.objects.filter(account_id=user.account_id, actor_arn=user.arn)
+            .values("event_source")
+            .annotate(last=Max("time"), count=Count("id"))
+            .order_by("-last")
+        )
+        out = []
+        for row in rows:
+            prefix = row["event_source"].split(".", 1)[0]
+            out.append(
+                {
+                    "prefix": prefix,
+                    "service": service_name(prefix) or row["event_source"],
+                    "last": row["last"],
+                    "count": row["count"],
+                }
+            )
+        return out
+
+    return {"services": section(load)}
+
+
+def _summary(actor: Principal, user: IamUser) -> dict[str, Any]:
+    """The summary card: what the caller may see of the user's credentials."""
+    allowed = permission_checker(actor)
+    console = user.console
+    return {
+        "console": (console.login_profile_created is not None)
+        if allowed("iam:GetLoginProfile", user.arn)
+        else None,
+        "reset_required": console.password_reset_required,
+        "last_signin": user.password_last_used,
+        "keys": list(user.access_keys.all()) if allowed("iam:ListAccessKeys", user.arn) else None,
+        "mfa_count": user.mfa_devices.filter(enabled__isnull=False).count()
+        if allowed("iam:ListMFADevices", user.arn)
+        else None,
+    }
+
+
+def detail_context(request: HttpRequest, user: IamUser, tab: str, **extra: Any) -> dict[str, Any]:
+    actor = principal_of(request)
+    context: dict[str, Any] = {
+        "user": user,
+        "tab": tab,
+        "tabs": TABS,
+        "hidden": HIDDEN,
+        "summary": _summary(actor, user),
+    }
+    if tab == "permissions":
+        context.update(_permissions_context(actor, user))
+    elif tab == "groups":
+        context.update(_groups_context(actor, user))
+    elif tab == "tags":
+        context.update(_tags_context(actor, user))
+    elif tab == "security-credentials":
+        from accounts.pages.users_credentials import credentials_context
+
+        context.update(credentials_context(request, user))
+    elif tab == "access-advisor":
+        context.update(_advisor_context(actor, user))
+    context.update(extra)
+    return context
+
+
+def render_detail(
+    request: HtmxHttpRequest,
+    user_name: str,
+    tab: str,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """The detail page, or (for htmx) only its tab section."""
+    actor = principal_of(request)
+    try:
+        user = get_user(actor=actor, name=user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    assert user is not None
+    context = detail_context(request, user, tab, **extra)
+    template = "accounts/users/detail.html"
+    if request.htmx:
+        template += "#tab"
+    return render(request, template, context, status=status)
+
+
+def after_action(
+    request: HtmxHttpRequest,
+    user_name: str,
+    tab: str,
+    *,
+    error: IamError | None = None,
+    notice: str = "",
+    **extra: Any,
+) -> HttpResponse:
+    """What an action answers: the tab again (htmx) or a redirect to it; errors in place
+    with AWS's status (a user that does not exist is a 404 page)."""
+    if error is not None:
+        if error.code == "NoSuchEntity" and not _user_exists(request, user_name):
+            return render_error(request, error)
+        return render_detail(
+            request, user_name, tab, status=error.status, action_error=error, **extra
+        )
+    if request.htmx:
+        return render_detail(request, user_name, tab, notice=notice, **extra)
+    if notice:
+        messages.success(request, notice)
+    return redirect(detail_url(user_name, tab))
+
+
+def _user_exists(request: HttpRequest, user_name: str) -> bool:
+    return IamUser.objects.filter(
+        account_id=principal_of(request).account_id, name__iexact=user_name
+    ).exists()
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def user_detail(request: HtmxHttpRequest, user_name: str, tab: str = "permissions") -> HttpResponse:
+    """A user's page; each tab is its own URL and, for htmx, just the tab section."""
+    if tab not in TAB_KEYS:
+        raise Http404("No such tab.")
+    forget_secrets(request)  # a secret shown once is gone once its page is left
+    return render_detail(request, user_name, tab)
+
+
+# -- permissions tab actions ---------------------------------------------------------------
+
+
+@dataclass
+class Picker:
+    """A searchable list of managed policies (checkboxes, or radios for a boundary)."""
+
+    multiple: bool = True
+    q: str = ""
+    items: list[Any] = field(default_factory=list)
+    selected: list[str] = field(default_factory=list)
+    more: bool = False
+    error: IamError | None = None
+    exclude: set[str] = field(default_factory=set)
+    url: str = ""
+    qname: str = "q"  # the search field's name (two pickers may share a form)
+    dom_id: str = "policy-picker"
+    field: str = "policies"  # last: it shadows dataclasses.field in this class body
+
+    @property
+    def hidden_selected(self) -> list[str]:
+        """Chosen policies the current search does not list: kept as hidden inputs."""
+        shown = {p.arn for p in self.items}
+        return [a for a in self.selected if a not in shown]
+
+
+def build_picker(
+    actor: Principal,
+    *,
+    q: str = "",
+    field_name: str = "policies",
+    multiple: bool = True,
+    selected: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    url: str = "",
+    qname: str = "q",
+    dom_id: str = "policy-picker",
+) -> Picker:
+    picker = Picker(
+        field=field_name,
+        multiple=multiple,
+        q=q,
+        selected=list(selected),
+        exclude=set(exclude),
+        url=url,
+        qname=qname,
+        dom_id=dom_id,
+    )
+    try:
+        page = list_policies(actor=actor, name_contains=q or None, max_items=PICKER_SIZE)
+    except IamError as exc:
+        picker.error = exc
+        return picker
+    # AWS-managed first (as the console lists them), then the account's own.
+    items = [p for p in page.items if p.arn not in picker.exclude]
+    picker.items = sorted(items, key=lambda p: (p.account_id is not None, p.name.lower()))
+    picker.more = page.is_truncated
+    return picker
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def user_policy_picker(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """The attach-policies (or ``?for=boundary``) panel; its search refreshes the list."""
+    actor = principal_of(request)
+    try:
+        user = get_user(actor=actor, name=user_name)
+        assert user is not None
+        attached = [
+            p.arn for p in list_attached_user_policies(actor=actor, user_name=user.name).items
+        ]
+    except IamError as exc:
+        return render_error(request, exc)
+    boundary = request.GET.get("for") == "boundary"
+    field_name = "policy" if boundary else "policies"
+    picker = build_picker(
+        actor,
+        q=request.GET.get("q", "").strip()[:128],
+        field_name=field_name,
+        multiple=not boundary,
+        selected=[a for a in request.GET.getlist(field_name) if a][:20],
+        exclude=() if boundary else attached,
+        url=reverse("accounts:user-policy-picker", args=[user.name]),
+    )
+    context = {"user": user, "picker": picker, "for_boundary": boundary}
+    template = "accounts/users/attach.html"
+    if request.htmx and request.htmx.target == "policy-picker":
+        template = "accounts/users/picker.html#list"
+    elif request.htmx:
+        template += "#panel"
+    return render(request, template, context)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_attach_policies(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """AttachUserPolicy for each chosen policy, all or none."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    arns = [a for a in request.POST.getlist("policies") if a][:20]
+    if not arns:
+        return after_action(
+            request, user.name, "permissions", error=ValidationError("Choose at least one policy.")
+        )
+    try:
+        run_together(
+            actor,
+            [(attach_user_policy, {"user_name": user.name, "policy_arn": a}) for a in arns],
+        )
+    except IamError as exc:
+        return after_action(request, user.name, "permissions", error=exc)
+    noun = "policy" if len(arns) == 1 else "policies"
+    return after_action(request, user.name, "permissions", notice=f"{len(arns)} {noun} attached.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_detach_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+        detach_user_policy(
+            actor=actor, user_name=user.name, policy_arn=request.POST.get("policy_arn", "")
+        )
+    except IamError as exc:
+        return after_action(request, user_name, "permissions", error=exc)
+    return after_action(request, user.name, "permissions", notice="Policy removed.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_set_boundary(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """PutUserPermissionsBoundary (``policy``) or DeleteUserPermissionsBoundary (``remove``)."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+        if request.POST.get("remove"):
+            delete_user_permissions_boundary(actor=actor, user_name=user.name)
+            notice = "Permissions boundary removed."
+        else:
+            arn = request.POST.get("policy", "")
+            if not arn:
+                raise ValidationError("Choose a policy to use as the permissions boundary.")
+            put_user_permissions_boundary(actor=actor, user_name=user.name, policy_arn=arn)
+            notice = "Permissions boundary set."
+    except IamError as exc:
+        return after_action(request, user_name, "permissions", error=exc)
+    return after_action(request, user.name, "permissions", notice=notice)
+
+
+# -- inline policies -----------------------------------------------------------------------
+
+# A user's inline policies together hold at most 2,048 characters, whitespace not
+# counted ("IAM and AWS STS character limits").
+USER_INLINE_LIMIT = 2048
+
+
+class InlinePolicyForm(forms.Form):
+    name = forms.CharField(
+        label="Policy name",
+        max_length=128,
+        help_text="Up to 128 letters, digits and +=,.@-_ characters.",
+    )
+    document = forms.CharField(
+        label="Policy editor", widget=forms.Textarea, strip=False, max_length=20000
+    )
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_inline_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """View, edit or create one inline policy (``?name=``), validated as it is typed."""
+    from policies.views.common import pretty, validation_context
+
+    actor = principal_of(request)
+    try:
+        user = get_user(actor=actor, name=user_name)
+        assert user is not None
+        existing = {p.name: p for p in list_user_policies(actor=actor, user_name=user.name).items}
+    except IamError as exc:
+        return render_error(request, exc)
+    name = request.GET.get("name", "")
+    if name and name not in existing:
+        return render_error(
+            request, NoSuchEntity(f"The user policy with name {name} cannot be found.")
+        )
+    error: IamError | None = None
+    status = 200
+    if request.method == "POST":
+        form = InlinePolicyForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                put_user_policy(
+                    actor=actor,
+                    user_name=user.name,
+                    policy_name=data["name"],
+                    document=data["document"],
+                )
+            except IamError as exc:
+                status = exc.status
+                if exc.code in ("MalformedPolicyDocument", "LimitExceeded"):
+                    form.add_error("document", exc.message)
+                elif exc.code == "ValidationError":
+                    form.add_error("name", exc.message)
+                else:
+                    error = exc
+            else:
+                messages.success(request, f"Inline policy {data['name']} saved.")
+                return redirect(detail_url(user.name))
+        else:
+            status = 400
+        document = request.POST.get("document", "")
+    else:
+        document = pretty(existing[name].document) if name else STARTER_DOCUMENT
+        form = InlinePolicyForm(initial={"name": name, "document": document})
+    context = {
+        "user": user,
+        "form": form,
+        "editing": name,
+        "error": error,
+        **validation_context(document),
+        "size_limit": USER_INLINE_LIMIT,
+    }
+    return render(request, "accounts/users/inline_policy.html", context, status=status)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_delete_inline_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+        delete_user_policy(
+            actor=actor, user_name=user.name, policy_name=request.POST.get("name", "")
+        )
+    except IamError as exc:
+        return after_action(request, user_name, "permissions", error=exc)
+    return after_action(request, user.name, "permissions", notice="Inline policy deleted.")
+
+
+# -- groups tab actions ------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_add_to_groups(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    names = [n for n in request.POST.getlist("groups") if n][:10]
+    if not names:
+        return after_action(
+            request, user.name, "groups", error=ValidationError("Choose at least one group.")
+        )
+    try:
+        run_together(
+            actor,
+            [(add_user_to_group, {"group_name": n, "user_name": user.name}) for n in names],
+        )
+    except IamError as exc:
+        return after_action(request, user.name, "groups", error=exc)
+    noun = "group" if len(names) == 1 else "groups"
+    return after_action(request, user.name, "groups", notice=f"Added to {len(names)} {noun}.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_remove_from_group(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+        remove_user_from_group(
+            actor=actor, group_name=request.POST.get("group", ""), user_name=user.name
+        )
+    except IamError as exc:
+        return after_action(request, user_name, "groups", error=exc)
+    return after_action(request, user.name, "groups", notice="Removed from the group.")
+
+
+# -- tags tab actions ----------------------------------------------------------------------
+
+
+def tags_from_post(data: Any, *, prefix: str = "tag") -> list[dict[str, str]]:
+    """Key/value rows (``tag-key-N``, ``tag-value-N``) as AWS tags; blank keys skipped."""
+    tags = []
+    for i in range(60):
+        key = data.get(f"{prefix}-key-{i}")
+        if key is None:
+            continue
+        key = key.strip()
+        if key:
+            tags.append({"Key": key, "Value": (data.get(f"{prefix}-value-{i}") or "").strip()})
+    return tags
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_edit_tags(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Save the tag rows: UntagUser for keys removed, TagUser for keys added or changed."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    wanted = tags_from_post(request.POST)
+    remove_key = request.POST.get("remove")
+    if remove_key is not None:
+        wanted = [t for t in user.tags if t["Key"] != remove_key]
+    keys = [t["Key"].lower() for t in wanted]
+    if len(keys) != len(set(keys)):
+        return after_action(
+            request,
+            user.name,
+            "tags",
+            error=ValidationError("Duplicate tag keys found. Tag keys are case insensitive."),
+            draft=wanted,
+        )
+    current = {t["Key"]: t["Value"] for t in user.tags}
+    wanted_map = {t["Key"]: t["Value"] for t in wanted}
+    removed = [k for k in current if k not in wanted_map]
+    changed = [t for t in wanted if current.get(t["Key"]) != t["Value"]]
+    steps: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+    if removed:
+        steps.append((untag_user, {"name": user.name, "tag_keys": removed}))
+    if changed:
+        steps.append((tag_user, {"name": user.name, "tags": changed}))
+    try:
+        run_together(actor, steps)
+    except IamError as exc:
+        return after_action(request, user.name, "tags", error=exc, draft=wanted)
+    return after_action(request, user.name, "tags", notice="Tags saved.")
+
+
+# -- delete -------------------------------------------------------------------------------
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_delete(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Delete a user as the console does: confirm by typing the name; its keys, password,
+    MFA devices, group memberships and policies go first (each removal authorized)."""
+    actor = principal_of(request)
+    try:
+        user = get_user(actor=actor, name=user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    assert user is not None
+    error: IamError | None = None
+    confirm_error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != user.name:
+            confirm_error = f"Type {user.name} to confirm."
+        else:
+            try:
+                run_together(actor, [(delete_user, {"name": user.name, "force": True})])
+            except IamError as exc:
+                error = exc
+            else:
+                messages.success(request, f"User {user.name} deleted.")
+                if request.htmx:
+                    return HttpResponseClientRedirect(reverse("accounts:user-list"))
+                return redirect("accounts:user-list")
+    template = "accounts/users/delete.html"
+    if request.htmx:
+        template += "#confirm"
+    status = error.status if error else (400 if confirm_error else 200)
+    return render(
+        request,
+        template,
+        {"user": user, "error": error, "confirm_error": confirm_error},
+        status=status,
+    )
+
+
+urlpatterns = [
+    path("users/", user_list, name="user-list"),
+    path("users/<str:user_name>/", user_detail, name="user-detail"),
+    path("users/<str:user_name>/delete/", user_delete, name="user-delete"),
+    path(
+        "users/<str:user_name>/permissions/picker/",
+        user_policy_picker,
+        name="user-policy-picker",
+    ),
+    path(
+        "users/<str:user_name>/permissions/attach/",
+        user_attach_policies,
+        name="user-attach-policies",
+    ),
+    path(
+        "users/<str:user_name>/permissions/detach/", user_detach_policy, name="user-detach-policy"
+    ),
+    path(
+        "users/<str:user_name>/permissions/boundary/", user_set_boundary, name="user-set-boundary"
+    ),
+    path("users/<str:user_name>/inline-policy/", user_inline_policy, name="user-inline-policy"),
+    path(
+        "users/<str:user_name>/inline-policy/delete/",
+        user_delete_inline_policy,
+        name="user-delete-inline-policy",
+    ),
+    path("users/<str:user_name>/groups/add/", user_add_to_groups, name="user-add-to-groups"),
+    path(
+        "users/<str:user_name>/groups/remove/",
+        user_remove_from_group,
+        name="user-remove-from-group",
+    ),
+    path("users/<str:user_name>/tags/edit/", user_edit_tags, name="user-edit-tags"),
+    # Last, and after users_credentials' patterns (accounts/pages/__init__.py): any other
+    # /users/<name>/<word>/ is a tab, or a 404.
+    path("users/<str:user_name>/<slug:tab>/", user_detail, name="user-detail-tab"),
+]

@@ -1,0 +1,628 @@
+"""Console pages: a user's security credentials (console password, MFA devices, access keys).
+
+Everything here renders into the user page's "Security credentials" tab (a panel at
+its top for forms, confirmations and one-time secrets), so htmx swaps the tab and a
+browser without JS gets the whole page. Secrets (a new access key's secret, a
+generated password) are shown in the response that created them and kept in the
+session only for one ``.csv`` download; viewing any user page drops them.
+
+Creating an access key and removing an MFA device first ask the signed-in identity for
+a fresh code from its own MFA device (when it has one; root always does): passing that
+step is remembered for five minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import secrets
+import string
+import time
+from typing import Any
+from urllib.parse import quote
+
+import segno
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.errors import IamError, NoSuchEntity, ValidationError
+from accounts.models import Account, IamUser, MfaDevice, PasswordPolicy
+from accounts.operations.credentials import (
+    create_access_key,
+    create_login_profile,
+    create_virtual_mfa_device,
+    deactivate_mfa_device,
+    delete_access_key,
+    delete_login_profile,
+    delete_virtual_mfa_device,
+    enable_mfa_device,
+    list_access_keys,
+    list_mfa_devices,
+    update_access_key,
+    update_login_profile,
+)
+from accounts.pages.users import (
+    NEW_KEY_SESSION,
+    NEW_PASSWORD_SESSION,
+    SECRET_TTL,
+    HtmxHttpRequest,
+    after_action,
+    lookup_user,
+    permission_checker,
+    render_detail,
+    render_error,
+    run_together,
+    section,
+    signin_url,
+)
+from iamconsole.console import console_login_required, principal_of
+
+TAB = "security-credentials"
+REAUTH_SESSION = "users_reauth_at"
+REAUTH_WINDOW = 300  # seconds a fresh MFA code unlocks sensitive actions
+PENDING_MFA_SESSION = "users_pending_mfa"
+# Symbols AWS allows in IAM passwords ("Setting an account password policy for IAM users").
+PASSWORD_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
+
+
+class SecretGone(IamError):
+    """A one-time secret asked for again: AWS never shows a secret twice."""
+
+    code, status = "SecretNoLongerAvailable", 410
+
+
+# -- re-authentication -----------------------------------------------------------------------
+
+
+def own_mfa_device(request: HttpRequest) -> MfaDevice | None:
+    """The signed-in identity's own enabled MFA device (root's, or the IAM user's)."""
+    return (
+        MfaDevice.objects.filter(user=request.user, confirmed=True, enabled__isnull=False)
+        .order_by("enabled", "pk")
+        .first()
+    )
+
+
+def require_recent_mfa(
+    request: HtmxHttpRequest, user: IamUser, *, action_url: str, what: str, keep: dict[str, str]
+) -> HttpResponse | None:
+    """None when the action may go on; otherwise the MFA step (again, with its error).
+
+    The form posts back to the action itself with ``mfa_code`` and the action's own
+    fields (``keep``), so one click finishes the action once the code is right.
+    """
+    device = own_mfa_device(request)
+    at = request.session.get(REAUTH_SESSION)
+    if device is None or (at is not None and time.time() - float(at) < REAUTH_WINDOW):
+        return None
+    code = request.POST.get("mfa_code")
+    error = ""
+    if code is not None:
+        if device.verify_token(code.strip()):  # once per code, throttled by django-otp
+            request.session[REAUTH_SESSION] = time.time()
+            return None
+        error = "The MFA code is not valid. Wait for the next code from your device and try again."
+    reauth = {"action_url": action_url, "what": what, "keep": keep, "error": error}
+    return render_detail(request, user.name, TAB, status=403 if error else 200, reauth=reauth)
+
+
+# -- the tab -------------------------------------------------------------------------------
+
+
+def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
+    actor = principal_of(request)
+    allowed = permission_checker(actor)
+    console = user.console
+    see_login = allowed("iam:GetLoginProfile", user.arn)
+    keys = section(lambda: list(list_access_keys(actor=actor, user_name=user.name).items))
+    return {
+        "login": {
+            "visible": see_login,
+            "enabled": console.login_profile_created is not None,
+            "created": console.login_profile_created,
+            "reset_required": console.password_reset_required,
+            "last_used": user.password_last_used,
+        }
+        if see_login
+        else None,
+        "signin_url": signin_url(request, user.account_id),
+        "mfa_devices": section(
+            lambda: list(list_mfa_devices(actor=actor, user_name=user.name).items)
+        ),
+        "access_keys": keys,
+        "key_use_visible": allowed("iam:GetAccessKeyLastUsed", user.arn),
+        "key_quota_reached": len(keys.value or []) >= 2,
+    }
+
+
+# -- console password ------------------------------------------------------------------------
+
+
+def generate_password(account_id: str) -> str:
+    """A random password that meets any password policy: every character class, and at
+    least 20 characters (more if the policy's minimum is higher)."""
+    policy = PasswordPolicy.objects.filter(account_id=account_id).first()
+    length = max(20, policy.minimum_password_length if policy else 0)
+    classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, PASSWORD_SYMBOLS]
+    chars = [secrets.choice(c) for c in classes]
+    everything = "".join(classes)
+    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+class ConsoleAccessForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("enable", "Enable"), ("reset", "Reset password"), ("disable", "Disable")]
+    )
+    password_mode = forms.ChoiceField(
+        choices=[("auto", "Autogenerated password"), ("custom", "Custom password")],
+        required=False,
+        initial="auto",
+    )
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    require_reset = forms.BooleanField(required=False, initial=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") in ("enable", "reset") and data.get("password_mode") == "custom":
+            if not data.get("password"):
+                self.add_error("password", "Enter a custom password, or choose autogenerated.")
+        return data
+
+
+def remember_password(request: HttpRequest, user: IamUser, password: str) -> dict[str, str]:
+    """Keep a new password for its one .csv download; returns what the page shows once."""
+    shown = {
+        "user": user.name,
+        "password": password,
+        "signin_url": signin_url(request, user.account_id),
+    }
+    request.session[NEW_PASSWORD_SESSION] = {**shown, "at": time.time()}
+    return shown
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_console_access(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Enable, reset or disable the user's console password (login profile)."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    if request.method == "GET":
+        form = ConsoleAccessForm(
+            initial={
+                "action": "reset" if user.console.login_profile_created else "enable",
+                "password_mode": "auto",
+                "require_reset": True,
+            }
+        )
+        return render_detail(request, user.name, TAB, console_form=form)
+    form = ConsoleAccessForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, user.name, TAB, status=400, console_form=form)
+    data = form.cleaned_data
+    generated = data["password_mode"] != "custom"
+    password = generate_password(user.account_id) if generated else data["password"]
+    try:
+        if data["action"] == "enable":
+            create_login_profile(
+                actor=actor,
+                user_name=user.name,
+                password=password,
+                password_reset_required=data["require_reset"],
+            )
+        elif data["action"] == "reset":
+            update_login_profile(
+                actor=actor,
+                user_name=user.name,
+                password=password,
+                password_reset_required=data["require_reset"],
+            )
+        else:
+            delete_login_profile(actor=actor, user_name=user.name)
+            return after_action(request, user.name, TAB, notice="Console access disabled.")
+    except IamError as exc:
+        if exc.code == "PasswordPolicyViolation":
+            form.add_error("password", exc.message)
+            return render_detail(request, user.name, TAB, status=exc.status, console_form=form)
+        return render_detail(
+            request, user.name, TAB, status=exc.status, action_error=exc, console_form=form
+        )
+    notice = "Console access enabled." if data["action"] == "enable" else "Password reset."
+    extra: dict[str, Any] = {"notice": notice}
+    if generated:
+        # The only time the generated password is shown; the .csv takes it once more.
+        extra["new_password"] = remember_password(request, user, password)
+    return render_detail(request, user.name, TAB, **extra)
+
+
+@console_login_required
+@require_POST
+def user_password_csv(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """The new password's sign-in details as a .csv, once (then it is gone from the session)."""
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    held = request.session.get(NEW_PASSWORD_SESSION)
+    if (
+        not held
+        or held.get("user", "").lower() != user.name.lower()
+        or time.time() - held.get("at", 0) > SECRET_TTL
+    ):
+        return render_error(
+            request,
+            SecretGone(
+                "The password can no longer be downloaded: it is shown only once. "
+                "Reset the password to set a new one."
+            ),
+        )
+    del request.session[NEW_PASSWORD_SESSION]
+    return csv_response(
+        f"{user.name}_credentials.csv",
+        ["User name", "Password", "Console sign-in URL"],
+        [held["user"], held["password"], held["signin_url"]],
+    )
+
+
+def csv_response(filename: str, header: list[str], row: list[str]) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    # A value starting with = + - @ would run as a formula in a spreadsheet: quote it.
+    writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# -- access keys -----------------------------------------------------------------------------
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """CreateAccessKey after a fresh MFA code; the secret is shown in this response only."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    step = require_recent_mfa(
+        request,
+        user,
+        action_url=reverse("accounts:user-create-access-key", args=[user.name]),
+        what="create an access key",
+        keep={},
+    )
+    if step is not None:
+        return step
+    try:
+        new = create_access_key(actor=actor, user_name=user.name)
+    except IamError as exc:
+        return after_action(request, user.name, TAB, error=exc)
+    request.session[NEW_KEY_SESSION] = {
+        "user": user.name,
+        "id": new.key.access_key_id,
+        "secret": new.secret,
+        "at": time.time(),
+    }
+    return render_detail(
+        request,
+        user.name,
+        TAB,
+        new_key={"id": new.key.access_key_id, "secret": new.secret},
+        notice="Access key created. This is the only time the secret access key can be viewed or downloaded.",
+    )
+
+
+@console_login_required
+@require_POST
+def user_access_key_csv(
+    request: HtmxHttpRequest, user_name: str, access_key_id: str
+) -> HttpResponse:
+    """``Access key ID,Secret access key`` as a .csv, once: then the secret is gone."""
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    held = request.session.get(NEW_KEY_SESSION)
+    if (
+        not held
+        or held.get("id") != access_key_id
+        or held.get("user", "").lower() != user.name.lower()
+        or time.time() - held.get("at", 0) > SECRET_TTL
+    ):
+        return render_error(
+            request,
+            SecretGone(
+                f"The secret access key of {access_key_id} can no longer be downloaded: it is "
+                "shown only once. Create a new access key if it is lost."
+            ),
+        )
+    del request.session[NEW_KEY_SESSION]
+    return csv_response(
+        f"{user.name}_accessKeys.csv",
+        ["Access key ID", "Secret access key"],
+        [held["id"], held["secret"]],
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_access_key_status(
+    request: HtmxHttpRequest, user_name: str, access_key_id: str
+) -> HttpResponse:
+    actor = principal_of(request)
+    status = request.POST.get("status", "")
+    try:
+        user = lookup_user(request, user_name)
+        update_access_key(
+            actor=actor, user_name=user.name, access_key_id=access_key_id, status=status
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    verb = "activated" if status == "Active" else "deactivated"
+    return after_action(request, user.name, TAB, notice=f"Access key {access_key_id} {verb}.")
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_access_key_delete(
+    request: HtmxHttpRequest, user_name: str, access_key_id: str
+) -> HttpResponse:
+    """Delete an access key after the caller types its id (as AWS's console asks)."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+        keys = {
+            k.access_key_id: k for k in list_access_keys(actor=actor, user_name=user.name).items
+        }
+    except IamError as exc:
+        return render_error(request, exc)
+    key = keys.get(access_key_id)
+    if key is None:
+        return render_error(
+            request, NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
+        )
+    confirm = {"key": key, "error": ""}
+    if request.method == "GET":
+        return render_detail(request, user.name, TAB, key_delete=confirm)
+    if request.POST.get("confirm", "").strip() != access_key_id:
+        confirm["error"] = f"Type the access key ID {access_key_id} to confirm."
+        return render_detail(request, user.name, TAB, status=400, key_delete=confirm)
+    try:
+        delete_access_key(actor=actor, user_name=user.name, access_key_id=access_key_id)
+    except IamError as exc:
+        return render_detail(
+            request, user.name, TAB, status=exc.status, action_error=exc, key_delete=confirm
+        )
+    return after_action(request, user.name, TAB, notice=f"Access key {access_key_id} deleted.")
+
+
+# -- MFA devices -----------------------------------------------------------------------------
+
+
+class AssignMfaForm(forms.Form):
+    device_name = forms.CharField(
+        label="Device name",
+        max_length=128,
+        help_text="A name for the device in this account: letters, digits and +=,.@-_ characters.",
+    )
+
+
+class MfaCodesForm(forms.Form):
+    code1 = forms.RegexField(label="MFA code 1", regex=r"^\s*\d{6}\s*$", max_length=8)
+    code2 = forms.RegexField(label="MFA code 2", regex=r"^\s*\d{6}\s*$", max_length=8)
+
+
+def _qr_svg(uri: str) -> str:
+    # segno writes plain SVG paths (no script, no style element): safe to inline, and
+    # the CSP allows it. The URI is built here from our own values.
+    svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#16191f", light="#ffffff")
+    return mark_safe(svg)  # noqa: S308
+
+
+def _enrollment(user: IamUser, device: MfaDevice, form: MfaCodesForm, error: str = "") -> dict:
+    from accounts.operations.credentials import mfa_otpauth_uri
+
+    seed = device.seed()
+    account = Account.objects.get(pk=user.account_id)
+    label = f"{user.name}@{account.alias or account.id}"
+    return {
+        "device": device,
+        "qr_svg": _qr_svg(mfa_otpauth_uri(device, seed, label)),
+        "secret": base64.b32encode(seed).decode().rstrip("="),
+        "form": form,
+        "error": error,
+    }
+
+
+def _pending_device(request: HttpRequest, user: IamUser) -> MfaDevice | None:
+    pending = request.session.get(PENDING_MFA_SESSION) or {}
+    if pending.get("user", "").lower() != user.name.lower():
+        return None
+    return MfaDevice.objects.filter(
+        account_id=user.account_id, serial_number=pending.get("serial"), enabled__isnull=True
+    ).first()
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_assign_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Step 1: name the device (CreateVirtualMFADevice); then its QR code and secret."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    if request.method == "GET":
+        form = AssignMfaForm(initial={"device_name": user.name})
+        return render_detail(request, user.name, TAB, mfa_assign=form)
+    form = AssignMfaForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, user.name, TAB, status=400, mfa_assign=form)
+    try:
+        new = create_virtual_mfa_device(actor=actor, name=form.cleaned_data["device_name"])
+    except IamError as exc:
+        if exc.code in ("ValidationError", "EntityAlreadyExists"):
+            form.add_error("device_name", exc.message)
+            return render_detail(request, user.name, TAB, status=exc.status, mfa_assign=form)
+        return render_detail(
+            request, user.name, TAB, status=exc.status, action_error=exc, mfa_assign=form
+        )
+    request.session[PENDING_MFA_SESSION] = {
+        "user": user.name,
+        "serial": new.device.serial_number,
+    }
+    return render_detail(
+        request, user.name, TAB, mfa_enroll=_enrollment(user, new.device, MfaCodesForm())
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_confirm_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Step 2: two consecutive codes from the device (EnableMFADevice), as AWS asks."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    device = _pending_device(request, user)
+    if device is None:
+        return after_action(
+            request,
+            user.name,
+            TAB,
+            error=ValidationError("No MFA device is being assigned: start again."),
+        )
+    if request.POST.get("cancel"):
+        request.session.pop(PENDING_MFA_SESSION, None)
+        try:
+            delete_virtual_mfa_device(actor=actor, serial_number=device.serial_number)
+        except IamError as exc:
+            return after_action(request, user.name, TAB, error=exc)
+        return after_action(request, user.name, TAB, notice="MFA device assignment cancelled.")
+    form = MfaCodesForm(request.POST)
+    if not form.is_valid():
+        return render_detail(
+            request, user.name, TAB, status=400, mfa_enroll=_enrollment(user, device, form)
+        )
+    try:
+        enable_mfa_device(
+            actor=actor,
+            user_name=user.name,
+            serial_number=device.serial_number,
+            code1=form.cleaned_data["code1"].strip(),
+            code2=form.cleaned_data["code2"].strip(),
+        )
+    except IamError as exc:
+        if exc.code == "InvalidAuthenticationCode":
+            message = (
+                "The codes are not valid: type two consecutive codes (the current one, then "
+                "the next one, up to 30 seconds later)."
+            )
+            return render_detail(
+                request,
+                user.name,
+                TAB,
+                status=exc.status,
+                mfa_enroll=_enrollment(user, device, form, message),
+            )
+        return render_detail(
+            request,
+            user.name,
+            TAB,
+            status=exc.status,
+            action_error=exc,
+            mfa_enroll=_enrollment(user, device, form),
+        )
+    request.session.pop(PENDING_MFA_SESSION, None)
+    return after_action(request, user.name, TAB, notice="MFA device assigned.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_remove_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """Remove an MFA device (deactivate it and delete the virtual device), after a fresh code."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc)
+    serial = request.POST.get("serial_number", "")[:1200]
+    step = require_recent_mfa(
+        request,
+        user,
+        action_url=reverse("accounts:user-remove-mfa", args=[user.name]),
+        what="remove an MFA device",
+        keep={"serial_number": serial},
+    )
+    if step is not None:
+        return step
+    try:
+        run_together(
+            actor,
+            [
+                (deactivate_mfa_device, {"user_name": user.name, "serial_number": serial}),
+                (delete_virtual_mfa_device, {"serial_number": serial}),
+            ],
+        )
+    except IamError as exc:
+        return after_action(request, user.name, TAB, error=exc)
+    return after_action(request, user.name, TAB, notice="MFA device removed.")
+
+
+urlpatterns = [
+    path(
+        "users/<str:user_name>/console-access/",
+        user_console_access,
+        name="user-console-access",
+    ),
+    path("users/<str:user_name>/password.csv", user_password_csv, name="user-password-csv"),
+    path(
+        "users/<str:user_name>/access-keys/create/",
+        user_create_access_key,
+        name="user-create-access-key",
+    ),
+    path(
+        "users/<str:user_name>/access-keys/<str:access_key_id>/csv/",
+        user_access_key_csv,
+        name="user-access-key-csv",
+    ),
+    path(
+        "users/<str:user_name>/access-keys/<str:access_key_id>/status/",
+        user_access_key_status,
+        name="user-access-key-status",
+    ),
+    path(
+        "users/<str:user_name>/access-keys/<str:access_key_id>/delete/",
+        user_access_key_delete,
+        name="user-access-key-delete",
+    ),
+    path("users/<str:user_name>/mfa/assign/", user_assign_mfa, name="user-assign-mfa"),
+    path("users/<str:user_name>/mfa/confirm/", user_confirm_mfa, name="user-confirm-mfa"),
+    path("users/<str:user_name>/mfa/remove/", user_remove_mfa, name="user-remove-mfa"),
+]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from accounts.errors import IamError
+from accounts.errors import IamError, ValidationError
 from accounts.operations.common import GROUPS_PER_USER, MANAGED_POLICIES_PER_ENTITY
 from accounts.operations.credentials import check_password_policy, create_login_profile
 from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
@@ -238,7 +238,13 @@ def _pickers(
 def _render(
     request: HtmxHttpRequest, step: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    context = {"step": step, "steps": STEPS, "state": _state(request), **context}
+    context = {
+        "step": step,
+        "step_index": STEP_KEYS.index(step),
+        "steps": STEPS,
+        "state": _state(request),
+        **context,
+    }
     template = "accounts/users/create.html"
     if request.htmx:
         template += "#wizard"
@@ -379,7 +385,12 @@ def _create(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -
             return _render(
                 request,
                 "review",
-                {"create_error": "Type the custom password again in step 1 (it is never kept)."},
+                {
+                    "create_error": ValidationError(
+                        "Type the custom password again in step 1: it is not kept after an "
+                        "attempt to create the user."
+                    )
+                },
                 status=400,
             )
         password = password or generate_password(actor.account_id)
@@ -424,7 +435,10 @@ def _create(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -
         "console": bool(password),
         "new_password": shown,
     }
-    return render(request, "accounts/users/created.html", context)
+    template = "accounts/users/created.html"
+    if request.htmx:
+        template += "#result"
+    return render(request, template, context)
 
 
 def _permission_steps(actor: Principal, state: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:

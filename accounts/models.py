@@ -352,3 +352,14 @@ class SignInThrottle(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     # Failures older than a day are forgotten, so no wait ever becomes permanent.
     last_failure = models.DateTimeField(null=True, blank=True)
+
+
+class CredentialReport(models.Model):
+    """The account's latest credential report (GenerateCredentialReport): AWS's CSV, kept
+    until a newer one replaces it; GetCredentialReport refuses it once 4 hours old."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="credential_report"
+    )
+    generated = models.DateTimeField()
+    content = models.TextField()

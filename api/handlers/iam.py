@@ -15,7 +15,7 @@ from urllib.parse import quote
 from accounts import operations as ops
 from accounts.principal import Principal
 from api.handlers import authdetails
-from iamconsole.ops import Page
+from iamconsole.ops import Page, decode_marker, encode_marker
 from policies import operations as pops
 
 Handler = Callable[[Principal, dict[str, Any]], dict[str, Any] | None]
@@ -182,8 +182,30 @@ def key_out(key: Any) -> dict[str, Any]:
     return out
 
 
-def _tag_list(tags: list[dict[str, str]]) -> dict[str, Any]:
-    return {"Tags": _tags(tags), "IsTruncated": False}
+def _slice(items: list[Any], p: dict[str, Any]) -> Page:
+    """One page of an in-memory list (tags, a policy's entities): AWS's Marker/MaxItems
+    with the same 1..1000 range and opaque marker as ``paginate``."""
+    from accounts.errors import ValidationError
+
+    limit = p.get("MaxItems") or 100
+    if not 1 <= limit <= 1000:
+        raise ValidationError(
+            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000"
+        )
+    start = 0
+    raw = decode_marker(p.get("Marker"))
+    if raw is not None:
+        if not raw.isdigit() or int(raw) > len(items):
+            raise ValidationError("Invalid Marker.")
+        start = int(raw)
+    end = start + limit
+    truncated = end < len(items)
+    return Page(items[start:end], truncated, encode_marker(str(end)) if truncated else None)
+
+
+def _tag_list(tags: list[dict[str, str]], p: dict[str, Any]) -> dict[str, Any]:
+    return _page(_slice(list(tags), p), "Tags", lambda t: {"Key": t["Key"], "Value": t["Value"]})
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -249,7 +271,7 @@ def untag_user(actor: Principal, p: dict[str, Any]) -> None:
 
 @action("ListUserTags")
 def list_user_tags(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    return _tag_list(ops.list_user_tags(actor=actor, name=p["UserName"]))
+    return _tag_list(ops.list_user_tags(actor=actor, name=p["UserName"]), p)
 
 
 # -- groups -----------------------------------------------------------------------------------
@@ -388,7 +410,7 @@ def untag_role(actor: Principal, p: dict[str, Any]) -> None:
 
 @action("ListRoleTags")
 def list_role_tags(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    return _tag_list(ops.list_role_tags(actor=actor, name=p["RoleName"]))
+    return _tag_list(ops.list_role_tags(actor=actor, name=p["RoleName"]), p)
 
 
 # -- managed policies ---------------------------------------------------------------------------
@@ -481,7 +503,7 @@ def untag_policy(actor: Principal, p: dict[str, Any]) -> None:
 
 @action("ListPolicyTags")
 def list_policy_tags(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    return _tag_list(pops.list_policy_tags(actor=actor, arn=p["PolicyArn"]))
+    return _tag_list(pops.list_policy_tags(actor=actor, arn=p["PolicyArn"]), p)
 
 
 # -- attachments, inline policies, boundaries: the same three shapes for users/groups/roles --
@@ -594,12 +616,29 @@ def list_entities_for_policy(actor: Principal, p: dict[str, Any]) -> dict[str, A
         path_prefix=p.get("PathPrefix"),
         usage=p.get("PolicyUsageFilter"),
     )
-    return {
-        "PolicyGroups": [{"GroupName": g.name, "GroupId": g.unique_id} for g in found.groups],
-        "PolicyUsers": [{"UserName": u.name, "UserId": u.unique_id} for u in found.users],
-        "PolicyRoles": [{"RoleName": r.name, "RoleId": r.unique_id} for r in found.roles],
-        "IsTruncated": found.is_truncated,
+    # One sequence (groups, users, roles, each by name) paged as a whole, as IAM pages
+    # ListEntitiesForPolicy: a page may hold several kinds.
+    sequence = (
+        [("group", g) for g in found.groups]
+        + [("user", u) for u in found.users]
+        + [("role", r) for r in found.roles]
+    )
+    page = _slice(sequence, p)
+    out: dict[str, Any] = {
+        "PolicyGroups": [
+            {"GroupName": g.name, "GroupId": g.unique_id} for k, g in page.items if k == "group"
+        ],
+        "PolicyUsers": [
+            {"UserName": u.name, "UserId": u.unique_id} for k, u in page.items if k == "user"
+        ],
+        "PolicyRoles": [
+            {"RoleName": r.name, "RoleId": r.unique_id} for k, r in page.items if k == "role"
+        ],
+        "IsTruncated": page.is_truncated,
     }
+    if page.marker:
+        out["Marker"] = page.marker
+    return out
 
 
 # -- access keys ----------------------------------------------------------------------------------
@@ -908,3 +947,7 @@ def get_account_authorization_details(actor: Principal, p: dict[str, Any]) -> di
         marker=p.get("Marker"),
         max_items=p.get("MaxItems"),
     )
+
+
+# Actions served from their own modules register into HANDLERS when imported here.
+from api.handlers import reports, simulate  # noqa: E402,F401

@@ -6,8 +6,17 @@ accounts/urls.py joins them under the ``accounts`` namespace, so URL names stay
 
 from django.urls import URLPattern, URLResolver
 
-from accounts.pages import account_settings, events, groups, roles, switch_role, user_signin, users
-from accounts.pages import users_credentials, users_wizard  # noqa: I001  (before users: URL order)
+from accounts.pages import (
+    account_settings,
+    events,
+    groups,
+    roles,
+    switch_role,
+    user_signin,
+    users,
+    users_credentials,
+    users_wizard,
+)
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:

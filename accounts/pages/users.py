@@ -14,7 +14,6 @@ the create-user wizard in users_wizard.py; both reuse the helpers here.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,6 +92,11 @@ STARTER_DOCUMENT = json.dumps(
     },
     indent=4,
 )
+
+
+def _now() -> float:
+    # Through django.utils.timezone, so tests can move the clock.
+    return timezone.now().timestamp()
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -205,7 +209,7 @@ def signin_url(request: HttpRequest, account_id: str) -> str:
 
 def forget_secrets(request: HttpRequest, *, stale_only: bool = False) -> None:
     """Drop one-time secrets (new access key, new password) kept for their .csv download."""
-    now = time.time()
+    now = _now()
     for key in (NEW_KEY_SESSION, NEW_PASSWORD_SESSION):
         held = request.session.get(key)
         if held is not None and (not stale_only or now - held.get("at", 0) > SECRET_TTL):

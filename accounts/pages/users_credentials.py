@@ -18,7 +18,6 @@ import csv
 import io
 import secrets
 import string
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ import segno
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -70,6 +70,11 @@ PENDING_MFA_SESSION = "users_pending_mfa"
 PASSWORD_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
 
 
+def _now() -> float:
+    # Through django.utils.timezone, so tests can move the clock.
+    return timezone.now().timestamp()
+
+
 class SecretGone(IamError):
     """A one-time secret asked for again: AWS never shows a secret twice."""
 
@@ -98,15 +103,24 @@ def require_recent_mfa(
     """
     device = own_mfa_device(request)
     at = request.session.get(REAUTH_SESSION)
-    if device is None or (at is not None and time.time() - float(at) < REAUTH_WINDOW):
+    if device is None or (at is not None and _now() - float(at) < REAUTH_WINDOW):
         return None
     code = request.POST.get("mfa_code")
     error = ""
     if code is not None:
-        if device.verify_token(code.strip()):  # once per code, throttled by django-otp
-            request.session[REAUTH_SESSION] = time.time()
+        allowed, info = device.verify_is_allowed()
+        if not allowed:  # django-otp's growing wait after wrong codes
+            until = (info or {}).get("locked_until")
+            error = "Too many wrong codes. Wait a little and try again" + (
+                f" (after {until:%H:%M:%S} UTC)." if until else "."
+            )
+        elif device.verify_token(code.strip()):  # each code once
+            request.session[REAUTH_SESSION] = _now()
             return None
-        error = "The MFA code is not valid. Wait for the next code from your device and try again."
+        else:
+            error = (
+                "The MFA code is not valid. Wait for the next code from your device and try again."
+            )
     reauth = {"action_url": action_url, "what": what, "keep": keep, "error": error}
     return render_detail(request, user.name, TAB, status=403 if error else 200, reauth=reauth)
 
@@ -188,7 +202,7 @@ def remember_password(request: HttpRequest, user: IamUser, password: str) -> dic
         "password": password,
         "signin_url": signin_url(request, user.account_id),
     }
-    request.session[NEW_PASSWORD_SESSION] = {**shown, "at": time.time()}
+    request.session[NEW_PASSWORD_SESSION] = {**shown, "at": _now()}
     return shown
 
 
@@ -262,7 +276,7 @@ def user_password_csv(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     if (
         not held
         or held.get("user", "").lower() != user.name.lower()
-        or time.time() - held.get("at", 0) > SECRET_TTL
+        or _now() - held.get("at", 0) > SECRET_TTL
     ):
         return render_error(
             request,
@@ -321,7 +335,7 @@ def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResp
         "user": user.name,
         "id": new.key.access_key_id,
         "secret": new.secret,
-        "at": time.time(),
+        "at": _now(),
     }
     return render_detail(
         request,
@@ -347,7 +361,7 @@ def user_access_key_csv(
         not held
         or held.get("id") != access_key_id
         or held.get("user", "").lower() != user.name.lower()
-        or time.time() - held.get("at", 0) > SECRET_TTL
+        or _now() - held.get("at", 0) > SECRET_TTL
     ):
         return render_error(
             request,

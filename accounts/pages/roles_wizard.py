@@ -189,7 +189,10 @@ def check_step(step: str, data: QueryDict) -> dict[str, str]:
         if len(data.get("description", "")) > 1000:
             errors["description"] = "Maximum 1,000 characters."
         value = data.get("max_session_duration", "")
-        if not value.isdigit() or not MIN_SESSION <= int(value) <= MAX_SESSION:
+        if (
+            not (value.isascii() and value.isdigit())
+            or not MIN_SESSION <= int(value) <= MAX_SESSION
+        ):
             errors["max_session_duration"] = (
                 f"1 validation error detected: Value '{value}' at 'maxSessionDuration' failed to "
                 f"satisfy constraint: Member must have value between {MIN_SESSION} and "

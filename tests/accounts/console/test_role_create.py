@@ -269,3 +269,16 @@ def test_get_creates_nothing_and_post_without_csrf_is_refused(console):
                           "service": "ec2", **details()})  # fmt: skip
     assert r.status_code == 403
     assert not Role.objects.exists()
+
+
+def test_odd_duration_and_step_values_are_refused_not_a_500(console):
+    for value in ("²", "٣٦٠٠", "-1", "", "9" * 40):
+        r = wizard(
+            console,
+            {"step": "review", "go": "create", "entity_type": "service", "service": "ec2",
+             **details(max_session_duration=value)},
+        )  # fmt: skip
+        assert r.status_code == 400 and r.context["step"] == "details", value
+    r = wizard(console, {"step": "nowhere", "go": "goto:elsewhere"})
+    assert r.status_code == 200 and r.context["step"] == "trust"
+    assert not Role.objects.exists()

@@ -44,6 +44,7 @@ from accounts.operations.credentials import list_mfa_devices, resync_mfa_device
 from accounts.pages.user_signin import signin_url
 from accounts.principal import Principal
 from iamconsole.console import console_login_required, principal_of
+from policies.authorization import authorize
 
 TEMPLATE = "accounts/settings/page.html"
 ROOT_ONLY = "Only the root user can view and manage the root user's MFA devices."
@@ -167,9 +168,15 @@ def _read_alias(actor: Principal, ctx: dict[str, Any]) -> None:
 
 def _read_policy(actor: Principal, ctx: dict[str, Any]) -> None:
     try:
-        policy: PasswordPolicy | None = get_account_password_policy(actor=actor)
+        policy: PasswordPolicy | None = None
+        if PasswordPolicy.objects.filter(account_id=actor.account_id).exists():
+            policy = get_account_password_policy(actor=actor)
+        else:
+            # The IAM default applies: the same permission is needed to learn that,
+            # but no NoSuchEntity error is written to the trail at every page view.
+            authorize(actor, "iam:GetAccountPasswordPolicy", "*")
     except NoSuchEntity:
-        policy = None  # the IAM default policy applies
+        policy = None  # deleted meanwhile: the IAM default policy applies
     except AccessDenied as exc:
         ctx["policy_denied"] = exc.message
         return

@@ -210,7 +210,7 @@ def test_forced_password_change_before_any_console_page(client, root, iam_user):
     r = sign_in(client)
     change = reverse("accounts:user-signin-change-password")
     assert r.status_code == 302 and r.url == change
-    for page in ("/",):
+    for page in ("/", "/account/", "/events/", "/switchrole/"):
         r = client.get(page)
         assert r.status_code == 302 and r.url.startswith(change), page
 

@@ -128,9 +128,9 @@ def build_report(account_id: str) -> str:
     for key in AccessKey.objects.filter(account_id=account_id).order_by("created", "pk"):
         keys.setdefault(key.user_id, []).append(key)
     mfa_users = set(
-        MfaDevice.objects.filter(account_id=account_id, enabled__isnull=False).values_list(
-            "iam_user_id", flat=True
-        )
+        MfaDevice.objects.filter(
+            account_id=account_id, confirmed=True, enabled__isnull=False
+        ).values_list("iam_user_id", flat=True)
     )
 
     buffer = io.StringIO()

@@ -28,7 +28,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from accounts.errors import IamError, InvalidInput, MalformedPolicyDocument, NoSuchEntity
+from accounts.errors import (
+    IamError,
+    InvalidInput,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+    ValidationError,
+)
 from accounts.principal import Principal
 from api.handlers.iam import action
 from iamconsole.ops import decode_marker, encode_marker
@@ -144,7 +150,7 @@ def context_entries(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _page_bounds(p: dict[str, Any], total: int) -> tuple[int, int]:
     limit = p.get("MaxItems") or 100
     if not 1 <= limit <= 1000:
-        raise InvalidInput(
+        raise ValidationError(
             f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
             "constraint: Member must have value between 1 and 1000"
         )

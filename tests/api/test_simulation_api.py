@@ -355,3 +355,26 @@ def test_context_keys_for_principal_and_custom_policies(root_iam, acct, sim_user
     with pytest.raises(ClientError) as exc:
         root_iam.get_context_keys_for_custom_policy(PolicyInputList=["[]"])
     assert error_code(exc) == "InvalidInput"
+
+
+def test_aws_cli_simulates_a_principal_and_lists_its_context_keys(aws_cli, acct, sim_user):
+    out = aws_cli(
+        acct.root_creds,
+        "iam",
+        "simulate-principal-policy",
+        "--policy-source-arn",
+        sim_user.arn,
+        "--action-names",
+        "s3:GetObject",
+        "s3:DeleteBucket",
+    )
+    decisions = [(r["EvalActionName"], r["EvalDecision"]) for r in out["EvaluationResults"]]
+    assert decisions == [("s3:GetObject", "allowed"), ("s3:DeleteBucket", "implicitDeny")]
+    keys = aws_cli(
+        acct.root_creds,
+        "iam",
+        "get-context-keys-for-custom-policy",
+        "--policy-input-list",
+        json.dumps(allow("s3:*", Condition={"Bool": {"aws:SecureTransport": "true"}})),
+    )
+    assert keys == {"ContextKeyNames": ["aws:SecureTransport"]}

@@ -1,0 +1,212 @@
+"""The journeys people take through the console, in a real browser.
+
+Data a journey is not about is made through the operations layer (fast, and the
+same code the console calls); what the journey is about is done through the pages,
+with the labels and button names a person reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import next_code, sign_in_root, sign_in_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_root_signs_up_enrolls_mfa_and_sees_the_account_on_the_dashboard(page):
+    from accounts.models import Account
+    from accounts.totp import code_at, current_step
+
+    page.goto("/signup/")
+    page.get_by_label("Root user email address").fill("owner@example.com")
+    page.get_by_label("Root user password", exact=True).fill("Owner-password-1")
+    page.get_by_label("Confirm root user password").fill("Owner-password-1")
+    page.get_by_label("Account alias (optional)").fill("owner-lab")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(
+        page.get_by_role("heading", name="Assign an MFA device to the root user")
+    ).to_be_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
+    secret = page.locator(".secret").inner_text().strip()
+    seed = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    t = current_step()
+    page.get_by_label("MFA code 1").fill(code_at(seed, t - 1))
+    page.get_by_label("MFA code 2").fill(code_at(seed, t))
+    page.get_by_role("button", name="Add MFA").click()
+
+    account = Account.objects.get(alias="owner-lab")
+    expect(page.get_by_role("heading", name="IAM dashboard")).to_be_visible()
+    expect(page.locator(".topbar .identity")).to_contain_text(account.id)
+    card = page.locator("section", has=page.get_by_role("heading", name="AWS account"))
+    expect(card).to_contain_text(account.id)
+    expect(card).to_contain_text("owner-lab")
+    expect(page.get_by_text("Root user has MFA")).to_be_visible()
+    assert re.fullmatch(r"\d{12}", account.id)
+
+
+ACCOUNT = "111122223333"
+ROOT_EMAIL = "root@example.com"
+ROOT_PASSWORD = "root-password-1"  # tests/conftest.py's ``account``
+IAM_READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+# Chromium logs every 4xx answer, and htmx logs the 4xx it swaps in (policies.js lets
+# it): the pages answer AWS errors (AccessDenied) with their status.
+EXPECTED_403 = r"status of 403|Response Status Error Code 403 "
+
+
+@pytest.fixture
+def signed_in_root(page, totp_device):
+    from tests.conftest import TOTP_SEED
+
+    sign_in_root(page, email=ROOT_EMAIL, password=ROOT_PASSWORD, device=totp_device, seed=TOTP_SEED)
+    return page
+
+
+def pick_policy(page, name: str) -> None:
+    """Find a managed policy in the wizard's picker (filtered in place) and tick it."""
+    search = page.locator("#id_policies_q")
+    search.clear()
+    search.press_sequentially(name)  # the list refreshes on keyup, as a person types
+    picker = page.locator("#policy-picker")
+    row = picker.get_by_role("row").filter(has=page.get_by_text(name, exact=True))
+    expect(picker.get_by_role("row")).to_have_count(2)  # the header and the one match
+    row.get_by_role("checkbox").check()
+
+
+def test_root_creates_a_console_user_and_an_access_key_and_downloads_its_csv(
+    signed_in_root, page, totp_device, root, tmp_path
+):
+    from accounts.models import AccessKey, IamUser
+    from policies.operations import list_attached_user_policies
+    from tests.conftest import TOTP_SEED
+
+    page.get_by_role("navigation", name="Identity and Access Management").get_by_role(
+        "link", name="Users"
+    ).click()
+    page.get_by_role("link", name="Create user").click()
+
+    # 1. Details: console access with a custom password that must be changed.
+    page.get_by_label("User name").fill("bob")
+    page.get_by_label("Provide user access to the AWS Management Console").check()
+    page.get_by_role("radio", name="Custom password").check()
+    page.get_by_label("Custom password", exact=True).and_(page.locator("[type=password]")).fill(
+        "Bob-first-Passw0rd!"
+    )
+    page.get_by_label("Users must create a new password at next sign-in").check()
+    page.get_by_role("button", name="Next").click()
+
+    # 2. Permissions: attach policies directly (read-only IAM, and the right to change
+    # the password the user must reset).
+    expect(page.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()
+    page.get_by_role("radio", name="Attach policies directly").check()
+    pick_policy(page, "IAMReadOnlyAccess")
+    pick_policy(page, "IAMUserChangePassword")
+    page.get_by_role("button", name="Next").click()
+
+    # 3. Tags: none. 4. Review and create.
+    expect(page.get_by_role("heading", name="Add tags (optional)")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Review and create")).to_be_visible()
+    expect(page.get_by_text(IAM_READ_ONLY)).to_be_visible()
+    expect(page.get_by_text(CHANGE_PASSWORD)).to_be_visible()
+    page.get_by_role("button", name="Create user").click()
+    expect(page.get_by_text("User bob created.")).to_be_visible()
+    expect(page.get_by_text("The custom password you set")).to_be_visible()
+
+    bob = IamUser.objects.get(account_id=ACCOUNT, name="bob")
+    assert bob.console.password_reset_required
+    attached = list_attached_user_policies(actor=root, user_name="bob").items
+    assert {p.arn for p in attached} == {IAM_READ_ONLY, CHANGE_PASSWORD}
+
+    # The access key: Security credentials, Create access key, a fresh MFA code first.
+    page.get_by_role("link", name="View user").click()
+    expect(page.get_by_role("heading", name="bob", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Security credentials").click()
+    page.get_by_role("button", name="Create access key").click()
+    expect(page.get_by_role("dialog", name="Confirm with MFA")).to_be_visible()
+    page.get_by_label("MFA code").fill(next_code(totp_device, TOTP_SEED))
+    page.get_by_role("button", name="Confirm").click()
+
+    panel = page.get_by_role("region", name="Retrieve access key")
+    expect(panel).to_be_visible()
+    key_id, secret = (v.strip() for v in panel.locator("dd").all_inner_texts())
+    assert re.fullmatch(r"AKIA[A-Z0-9]{16}", key_id)
+    assert len(secret) == 40
+    assert AccessKey.objects.filter(user=bob, access_key_id=key_id).exists()
+
+    with page.expect_download() as info:
+        panel.get_by_role("button", name="Download .csv file").click()
+    download = info.value
+    assert download.suggested_filename == "bob_accessKeys.csv"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    rows = [line.split(",") for line in path.read_text("utf-8").splitlines()]
+    assert rows == [["Access key ID", "Secret access key"], [key_id, secret]]
+
+    # Done: the key is listed, its secret is not on the page any more.
+    panel.get_by_role("link", name="Done").click()
+    expect(page.get_by_role("row").filter(has_text=key_id)).to_contain_text("Active")
+    expect(page.get_by_text(secret)).to_have_count(0)
+
+
+def test_iam_user_signs_in_changes_the_password_and_sees_only_what_policies_allow(
+    page, page_monitor, root
+):
+    from accounts.operations.credentials import create_login_profile
+    from accounts.operations.users import create_user
+    from policies.operations import attach_user_policy
+
+    create_user(actor=root, name="carol")
+    create_user(actor=root, name="dan")
+    create_login_profile(
+        actor=root, user_name="carol", password="Carol-first-1!", password_reset_required=True
+    )
+    attach_user_policy(actor=root, user_name="carol", policy_arn=IAM_READ_ONLY)
+    attach_user_policy(actor=root, user_name="carol", policy_arn=CHANGE_PASSWORD)
+
+    sign_in_user(page, account=ACCOUNT, user_name="carol", password="Carol-first-1!")
+
+    # Forced to change the password before any console page opens.
+    expect(page.get_by_role("heading", name="Password change required")).to_be_visible()
+    page.goto("/users/")
+    expect(page.get_by_role("heading", name="Password change required")).to_be_visible()
+    page.get_by_label("Old password").fill("Carol-first-1!")
+    page.get_by_label("New password", exact=True).fill("Carol-second-2!")
+    page.get_by_label("Retype new password").fill("Carol-second-2!")
+    page.get_by_role("button", name="Confirm password change").click()
+    expect(page.get_by_text("Your password has been changed.")).to_be_visible()
+    identity = page.locator(".topbar .identity")
+    expect(identity).to_contain_text("carol")
+    expect(identity).to_contain_text(ACCOUNT)
+
+    # IAMReadOnlyAccess: the users list shows.
+    page.get_by_role("navigation", name="Identity and Access Management").get_by_role(
+        "link", name="Users"
+    ).click()
+    users = page.locator("#user-table")
+    expect(users.get_by_role("link", name="carol", exact=True)).to_be_visible()
+    expect(users.get_by_role("link", name="dan", exact=True)).to_be_visible()
+
+    # Creating a user is not allowed: AWS's AccessDenied message, on the page.
+    page_monitor.expect(EXPECTED_403)
+    page.get_by_role("link", name="Create user").click()
+    page.get_by_label("User name").fill("eve")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Add tags (optional)")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Create user").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Access denied")
+    expect(alert).to_contain_text(
+        f"User: arn:aws:iam::{ACCOUNT}:user/carol is not authorized to perform: "
+        f"iam:CreateUser on resource: arn:aws:iam::{ACCOUNT}:user/eve"
+    )
+    expect(page.get_by_role("heading", name="Review and create")).to_be_visible()

@@ -210,3 +210,63 @@ def test_iam_user_signs_in_changes_the_password_and_sees_only_what_policies_allo
         f"iam:CreateUser on resource: arn:aws:iam::{ACCOUNT}:user/eve"
     )
     expect(page.get_by_role("heading", name="Review and create")).to_be_visible()
+
+
+READER_POLICY = """{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::reports/*"
+        }
+    ]
+}"""
+
+
+def test_policy_editor_shows_findings_in_place_and_creates_the_policy(signed_in_root, page):
+    from policies.models import ManagedPolicy
+
+    page.get_by_role("navigation", name="Identity and Access Management").get_by_role(
+        "link", name="Policies"
+    ).click()
+    page.get_by_role("link", name="Create policy").click()
+    page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
+
+    editor = page.get_by_label("Policy editor")
+    validation = page.locator("#policy-validation")
+    # A missing comma: the finding appears with its line, and no summary is offered.
+    editor.fill(READER_POLICY.replace('"s3:GetObject",', '"s3:GetObject"'))
+    editor.press("End")  # the check runs when typing pauses
+    finding = validation.locator(".finding")
+    expect(finding).to_have_count(1)
+    expect(finding).to_contain_text("ERROR")
+    expect(finding).to_contain_text("Ln 7")
+    expect(finding).to_contain_text("JSON_SYNTAX_ERROR")
+    expect(validation).to_contain_text("Errors: 1")
+    expect(validation.get_by_role("heading", name="Summary")).to_have_count(0)
+
+    # Fixed: the finding goes, the summary (service, access level) comes.
+    editor.fill(READER_POLICY)
+    editor.press("End")
+    expect(validation.locator(".finding")).to_have_count(0)
+    expect(validation).to_contain_text("No errors or warnings.")
+    expect(validation).to_contain_text("Errors: 0")
+    expect(validation.get_by_role("heading", name="Summary")).to_be_visible()
+    summary = validation.get_by_role("row").filter(has_text="Amazon S3")
+    expect(summary).to_contain_text("Allow")
+    expect(summary).to_contain_text("Limited: Read")
+    assert page.evaluate("window.__sameDocument") is True  # all of it happened in place
+
+    page.get_by_label("Policy name").fill("ReportsReader")
+    page.get_by_label("Description").fill("Read the monthly reports")
+    page.get_by_role("button", name="Create policy").click()
+
+    policy = ManagedPolicy.objects.get(account_id=ACCOUNT, name="ReportsReader")
+    expect(page).to_have_url(re.compile(rf"/policies/{policy.policy_id}/$"))
+    expect(page.get_by_role("heading", name="ReportsReader", exact=True)).to_be_visible()
+    expect(page.get_by_text("Policy ReportsReader created.")).to_be_visible()
+    details = page.locator("section", has=page.get_by_role("heading", name="Policy details"))
+    expect(details).to_contain_text("Customer managed")
+    expect(details).to_contain_text(f"arn:aws:iam::{ACCOUNT}:policy/ReportsReader")
+    expect(details).to_contain_text("Read the monthly reports")

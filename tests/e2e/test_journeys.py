@@ -270,3 +270,67 @@ def test_policy_editor_shows_findings_in_place_and_creates_the_policy(signed_in_
     expect(details).to_contain_text("Customer managed")
     expect(details).to_contain_text(f"arn:aws:iam::{ACCOUNT}:policy/ReportsReader")
     expect(details).to_contain_text("Read the monthly reports")
+
+
+def test_policy_simulator_shows_each_decision_with_the_deciding_statement(
+    signed_in_root, page, root
+):
+    import json
+
+    from accounts.operations.users import create_user
+    from policies.operations import put_user_policy
+
+    create_user(actor=root, name="frank")
+    put_user_policy(
+        actor=root,
+        user_name="frank",
+        policy_name="Reports",
+        document=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "ReadReports", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+                    {
+                        "Sid": "NoDeletes",
+                        "Effect": "Deny",
+                        "Action": "s3:DeleteObject",
+                        "Resource": "*",
+                    },
+                ],
+            }
+        ),
+    )
+
+    page.goto("/policies/")
+    page.get_by_role("link", name="Policy simulator").click()
+    page.get_by_label("User, group or role", exact=True).select_option(label="frank")
+    page.get_by_label("Service", exact=True).select_option("s3")
+    actions = page.locator("#sim-actions")
+    for name in ("GetObject", "PutObject", "DeleteObject"):
+        actions.get_by_label(name, exact=True).check()  # loaded in place for the service
+    page.get_by_role("button", name="Run simulation").click()
+
+    results = page.get_by_role("region", name="Results")
+    expect(results).to_contain_text(f"arn:aws:iam::{ACCOUNT}:user/frank")
+
+    def result(action: str):
+        return results.locator("tbody.sim-result").filter(
+            has=page.get_by_role("cell", name=action, exact=True)
+        )
+
+    allowed = result("s3:GetObject")
+    expect(allowed.locator(".decision")).to_have_text("Allowed")
+    expect(allowed).to_contain_text("Reports")
+    expect(allowed).to_contain_text("statement 1 (ReadReports), Allow")
+
+    denied = result("s3:DeleteObject")
+    expect(denied.locator(".decision")).to_have_text("Explicit deny")
+    expect(denied).to_contain_text("statement 2 (NoDeletes), Deny")
+
+    implicit = result("s3:PutObject")
+    expect(implicit.locator(".decision")).to_have_text("Implicit deny")
+    # The "why" trace lists the statements that did not match, and why.
+    implicit.get_by_text("Why:").click()
+    trace = implicit.locator("table.trace")
+    expect(trace).to_be_visible()
+    expect(trace.get_by_role("row").filter(has_text="ReadReports")).to_contain_text("No match")

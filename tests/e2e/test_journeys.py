@@ -334,3 +334,58 @@ def test_policy_simulator_shows_each_decision_with_the_deciding_statement(
     trace = implicit.locator("table.trace")
     expect(trace).to_be_visible()
     expect(trace.get_by_role("row").filter(has_text="ReadReports")).to_contain_text("No match")
+
+
+def test_iam_user_switches_to_a_role_and_back(page, page_monitor, root):
+    import json
+
+    from accounts.operations.credentials import create_login_profile
+    from accounts.operations.roles import create_role
+    from accounts.operations.users import create_user
+    from policies.operations import attach_role_policy
+
+    grace = create_user(actor=root, name="grace")
+    create_login_profile(actor=root, user_name="grace", password="Grace-password-1!")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": grace.arn}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    create_role(actor=root, name="Auditor", trust_policy=json.dumps(trust))
+    attach_role_policy(actor=root, role_name="Auditor", policy_arn=IAM_READ_ONLY)
+
+    sign_in_user(page, account=ACCOUNT, user_name="grace", password="Grace-password-1!")
+    header = page.locator(".topbar")
+    expect(header.locator(".identity")).to_contain_text("grace")
+
+    header.get_by_role("link", name="Switch role").click()
+    expect(page.get_by_role("heading", name="Switch role")).to_be_visible()
+    page.get_by_label("Account ID or alias").fill(ACCOUNT)
+    page.get_by_label("IAM role name").fill("Auditor")
+    page.get_by_label("Display name (optional)").fill("Audit")
+    page.get_by_role("button", name="Switch role").click()
+
+    expect(page.get_by_text(f"You are now using the role Auditor in {ACCOUNT}.")).to_be_visible()
+    session = header.locator(".identity-role")
+    expect(session).to_contain_text("Audit")
+    expect(session).to_contain_text(f"Auditor @ {ACCOUNT}")
+    expect(session).to_contain_text("signed in as grace")
+    expect(session).to_have_attribute("title", f"arn:aws:sts::{ACCOUNT}:assumed-role/Auditor/grace")
+
+    # The role's permissions are in force: IAMReadOnlyAccess lists users.
+    page.goto("/users/")
+    expect(page.locator("#user-table").get_by_role("link", name="grace")).to_be_visible()
+
+    header.get_by_role("button", name="Switch back").click()
+    expect(page.get_by_text("You are back to your own identity, grace.")).to_be_visible()
+    expect(header.locator(".identity-role")).to_have_count(0)
+    expect(header.locator(".identity")).to_contain_text("grace")
+    expect(header.get_by_role("button", name="Switch back")).to_have_count(0)
+
+    # grace alone has no policy: the users list is denied again, with AWS's message.
+    page_monitor.expect(EXPECTED_403)
+    page.goto("/users/")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"User: arn:aws:iam::{ACCOUNT}:user/grace is not authorized to perform: iam:ListUsers"
+    )

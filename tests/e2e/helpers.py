@@ -8,17 +8,18 @@ from playwright.sync_api import Page, expect
 
 
 def next_code(device, seed: bytes) -> str:
-    """A TOTP code the device accepts now: within one step of now and after its last use
-    (each code works once), waiting for the next step only when both are used up."""
+    """A TOTP code the device accepts now: the server takes steps now-1..now+1 and each
+    code once. Start at the current step (never now-1: the step may turn before the
+    server checks), after the device's last used one; wait only when now+1 is used too."""
     from accounts.totp import code_at, current_step
 
     device.refresh_from_db()
     while True:
         now = current_step()
-        step = max(now - 1, (device.last_t or 0) + 1)
+        step = max(now, (device.last_t or 0) + 1)
         if step <= now + 1:
             return code_at(seed, step)
-        time.sleep(1)  # pragma: no cover (three codes in one 30-second step)
+        time.sleep(1)  # pragma: no cover (three codes within one 30-second step)
 
 
 def sign_in_root(page: Page, *, email: str, password: str, device, seed: bytes) -> None:

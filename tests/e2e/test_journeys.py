@@ -389,3 +389,180 @@ def test_iam_user_switches_to_a_role_and_back(page, page_monitor, root):
     expect(page.get_by_role("alert")).to_contain_text(
         f"User: arn:aws:iam::{ACCOUNT}:user/grace is not authorized to perform: iam:ListUsers"
     )
+
+
+# -- XSS: payloads in every free-text field AWS allows them in -----------------------------
+
+P_SCRIPT = "<script>alert(1)</script>"
+P_IMG = '"><img src=x onerror=alert(1)>'
+P_JS = "javascript:alert(1)"
+P_TEXTAREA = "</textarea><script>alert(1)</script>"
+# AWS tag values allow only letters, digits, spaces and _.:/=+-@ (no parentheses, no
+# angle brackets, and the operations enforce it): the nearest payload is a bare
+# javascript: URL, which must never become a link.
+TAG_JS = "javascript:alert"
+DESCRIPTION = f"{P_SCRIPT} {P_IMG} {P_JS}"
+
+
+def _payload_policy(*values: str) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Payloads",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": "*",
+                    "Condition": {"StringLike": {"aws:UserAgent": list(values)}},
+                }
+            ],
+        },
+        indent=4,
+    )
+
+
+def _trust_with_payload() -> str:
+    import json
+
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": P_TEXTAREA}},
+                }
+            ],
+        },
+        indent=4,
+    )
+
+
+SHOWN_TEXT = """() => [document.body.innerText,
+    ...Array.from(document.querySelectorAll("input, textarea"), (e) => e.value)].join("\\n")"""
+
+
+def shown_text(page) -> str:
+    """What a person reads on the page: rendered text and the values of form fields."""
+    return page.evaluate(SHOWN_TEXT)
+
+
+def assert_nothing_injected(page, url: str) -> None:
+    """What an injection would leave in the DOM (the CSP might keep it from running, so
+    the absence of a dialog alone proves little): inline scripts, the <img onerror>,
+    javascript: links."""
+    dom = {
+        "inline <script>": page.locator("script:not([src])").count(),
+        "<img src=x>": page.locator("img[src='x']").count(),
+        "[onerror]": page.locator("[onerror]").count(),
+        "javascript: link": page.locator("a[href^='javascript' i]").count(),
+    }
+    assert not any(dom.values()), f"{url}: injected markup {dom}"
+
+
+def test_payloads_in_names_tags_descriptions_and_policy_json_render_as_text(
+    signed_in_root, page, page_monitor, root
+):
+    from accounts.operations.roles import create_role
+    from accounts.operations.users import create_user
+    from policies.operations import (
+        create_policy,
+        create_policy_version,
+        put_role_policy,
+        put_user_policy,
+    )
+
+    create_user(actor=root, name="xss-user", tags=[{"Key": "homepage", "Value": TAG_JS}])
+    put_user_policy(
+        actor=root,
+        user_name="xss-user",
+        policy_name="XssInline",
+        document=_payload_policy(P_TEXTAREA, P_IMG),
+    )
+    create_role(
+        actor=root,
+        name="XssRole",
+        trust_policy=_trust_with_payload(),
+        description=DESCRIPTION,
+        tags=[{"Key": "homepage", "Value": TAG_JS}],
+    )
+    put_role_policy(
+        actor=root,
+        role_name="XssRole",
+        policy_name="XssInline",
+        document=_payload_policy(P_TEXTAREA, P_IMG),
+    )
+    policy = create_policy(
+        actor=root,
+        name="XssPolicy",
+        document=_payload_policy(P_TEXTAREA),
+        description=DESCRIPTION,
+        tags=[{"Key": "homepage", "Value": TAG_JS}],
+    )
+    create_policy_version(
+        actor=root,
+        arn=policy.arn,
+        document=_payload_policy(P_TEXTAREA, P_SCRIPT, P_IMG),
+        set_as_default=True,
+    )
+    pid = policy.policy_id
+
+    # (url, texts that must show literally, textareas whose value must hold P_TEXTAREA)
+    pages: list[tuple[str, list[str], int]] = [
+        ("/users/", ["xss-user"], 0),
+        ("/users/xss-user/", ["XssInline"], 0),
+        ("/users/xss-user/tags/", [TAG_JS], 0),
+        ("/users/xss-user/inline-policy/?name=XssInline", [], 1),
+        ("/roles/", ["XssRole"], 0),
+        ("/roles/XssRole/", [P_SCRIPT, P_IMG, P_JS], 0),
+        ("/roles/XssRole/?tab=trust", [P_TEXTAREA], 0),
+        ("/roles/XssRole/?tab=tags", [TAG_JS], 0),
+        ("/roles/XssRole/trust/", [], 1),
+        ("/policies/?scope=Local", ["XssPolicy"], 0),
+        (f"/policies/{pid}/", [DESCRIPTION, P_TEXTAREA, P_SCRIPT, P_IMG], 0),
+        (f"/policies/{pid}/?tab=tags", [TAG_JS], 0),
+        (f"/policies/{pid}/?tab=versions", ["v1", "v2"], 0),
+        (f"/policies/{pid}/versions/diff/?a=v1&b=v2", [P_TEXTAREA, P_SCRIPT, P_IMG], 0),
+        (f"/policies/{pid}/versions/diff/?a=v1&b=v2&mode=unified", [P_SCRIPT, P_IMG], 0),
+        (f"/policies/{pid}/versions/create/", [], 1),
+    ]
+    for url, texts, textareas in pages:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, f"{url}: {response.status}"
+        page.wait_for_load_state()  # deferred scripts (htmx) ran
+        shown = shown_text(page)
+        for text in texts:
+            assert text in shown, f"{url} does not show {text!r} literally"
+        if textareas:
+            values = [t.input_value() for t in page.locator("textarea").all()]
+            assert any(P_TEXTAREA in v for v in values), f"{url}: textarea lost the payload"
+        assert_nothing_injected(page, url)
+        assert page_monitor.dialogs == [], f"{url}: {page_monitor.dialogs}"
+
+    # Event history: what a caller sends that the trail keeps as text (the user agent, an
+    # error message quoting the bad value) shows as text too.
+    from accounts.errors import IamError
+    from accounts.operations.roles import tag_role
+    from accounts.principal import root_principal
+
+    caller = root_principal(ACCOUNT, source_ip="127.0.0.1", user_agent=DESCRIPTION)
+    tag_role(actor=caller, name="XssRole", tags=[{"Key": "team", "Value": "red"}])
+    with pytest.raises(IamError):
+        create_user(actor=caller, name=P_IMG)
+    page.goto("/events/")
+    for name in ("TagRole", "CreateUser"):
+        event = (
+            page.get_by_role("row")
+            .filter(has=page.get_by_role("group").filter(has_text=name))
+            .first
+        )
+        event.locator("summary").click()
+        expect(event.locator(".event-details")).to_contain_text(DESCRIPTION)
+    failed = page.get_by_role("row").filter(has_text="CreateUser").filter(has_text="Error").first
+    expect(failed).to_contain_text(P_IMG)
+    assert_nothing_injected(page, "/events/")

@@ -32,8 +32,9 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError
 from accounts.models import Account
@@ -179,6 +180,9 @@ def switch_role(request: HttpRequest) -> HttpResponse:
         {"account": account_label, "role": data["role"], "display_name": display},
     )
     messages.success(request, f"You are now using the role {role.name} in {account_label}.")
+    if getattr(request, "htmx", False):
+        # The whole console changes identity: load a full page, not a fragment.
+        return HttpResponseClientRedirect(reverse("iamconsole:dashboard"))
     return redirect("iamconsole:dashboard")
 
 

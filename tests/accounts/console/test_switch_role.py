@@ -249,3 +249,17 @@ def test_signin_then_switch_role_end_to_end(client, root):
     )
     assert switch(client, ACCOUNT, "Reader").status_code == 302
     assert client.session[IDENTITY_KEY]["kind"] == "assumed-role"
+
+
+def test_htmx_switch_loads_a_full_page_and_a_refusal_swaps_in_place(
+    user_console, root, alice_login
+):
+    create_role(actor=root, name="Reader", trust_policy=trust(alice_login.arn))
+    c = user_console(alice_login)
+    url = reverse("accounts:switch-role")
+    r = c.post(url, {"account": ACCOUNT, "role": "Nope"}, headers={"HX-Request": "true"})
+    html = r.content.decode()
+    assert r.status_code == 403 and "<html" not in html and SWITCH_FAILED in html
+    r = c.post(url, {"account": ACCOUNT, "role": "Reader"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r["HX-Redirect"] == reverse("iamconsole:dashboard")
+    assert c.session[IDENTITY_KEY]["kind"] == "assumed-role"

@@ -389,13 +389,17 @@ def _permissions_context(actor: Principal, user: IamUser) -> dict[str, Any]:
                 ),
             )
         )
+    attached = section(lambda: list(list_attached_user_policies(actor=actor, user_name=name).items))
+    inline = section(lambda: list(list_user_policies(actor=actor, user_name=name).items))
+    any_policies = bool(attached.value or inline.value) or any(
+        gp.attached.value or gp.inline.value for gp in from_groups
+    )
     return {
-        "attached": section(
-            lambda: list(list_attached_user_policies(actor=actor, user_name=name).items)
-        ),
-        "inline": section(lambda: list(list_user_policies(actor=actor, user_name=name).items)),
+        "attached": attached,
+        "inline": inline,
         "group_section": groups,
         "from_groups": from_groups,
+        "any_policies": any_policies,
     }
 
 

@@ -165,9 +165,10 @@ def generate_password(account_id: str) -> str:
     classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, PASSWORD_SYMBOLS]
     chars = [secrets.choice(c) for c in classes]
     everything = "".join(classes)
-    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    chars += [secrets.choice(everything) for _ in range(length - len(chars) - 1)]
     secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
+    # A letter first: easier to copy, and never read as a spreadsheet formula.
+    return secrets.choice(string.ascii_letters) + "".join(chars)
 
 
 class ConsoleAccessForm(forms.Form):
@@ -290,15 +291,25 @@ def user_password_csv(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
         f"{user.name}_credentials.csv",
         ["User name", "Password", "Console sign-in URL"],
         [held["user"], held["password"], held["signin_url"]],
+        secrets_at=(1,),
     )
 
 
-def csv_response(filename: str, header: list[str], row: list[str]) -> HttpResponse:
+def csv_response(
+    filename: str, header: list[str], row: list[str], *, secrets_at: tuple[int, ...] = ()
+) -> HttpResponse:
+    """A one-row .csv download. A user-chosen value starting with = + - @ (an IAM user
+    may be named ``=cmd``) would run as a spreadsheet formula, so it is quoted; the
+    generated secrets (columns ``secrets_at``) are written exactly as they are."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    # A value starting with = + - @ would run as a formula in a spreadsheet: quote it.
-    writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row])
+    writer.writerow(
+        [
+            "'" + v if i not in secrets_at and v[:1] in ("=", "+", "-", "@") else v
+            for i, v in enumerate(row)
+        ]
+    )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     response["Cache-Control"] = "no-store"
@@ -375,6 +386,7 @@ def user_access_key_csv(
         f"{user.name}_accessKeys.csv",
         ["Access key ID", "Secret access key"],
         [held["id"], held["secret"]],
+        secrets_at=(0, 1),
     )
 
 

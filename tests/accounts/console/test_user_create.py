@@ -308,3 +308,16 @@ def test_wizard_picker_searches_in_place(console):
         headers={**HTMX, "HX-Target": "boundary-picker"},
     )
     assert 'id="boundary-picker"' in r.content.decode() and 'type="radio"' in r.content.decode()
+
+
+def test_csv_quotes_a_formula_like_user_name_but_never_the_password(console):
+    r = run_wizard(console, details_fields={"name": "=cmd", "console_access": "1"})
+    assert r.status_code == 200
+    line = (
+        console.post(reverse("accounts:user-password-csv", args=["=cmd"]))
+        .content.decode()
+        .splitlines()[1]
+    )
+    user_name, password, _ = line.split(",", 2)
+    assert user_name == "'=cmd" and password[0].isalpha()
+    assert IamUser.objects.get(name="=cmd").console.check_password(password.strip('"'))

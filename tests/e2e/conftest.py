@@ -89,14 +89,20 @@ class PageMonitor:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
-    expected: list[re.Pattern[str]] = field(default_factory=list)
+    # (pattern, index of the first console error it may excuse)
+    expected: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
 
     def expect(self, pattern: str) -> None:
-        """Declare a console error this journey provokes on purpose (a regex)."""
-        self.expected.append(re.compile(pattern))
+        """Declare a console error (a regex) the journey provokes on purpose from now on:
+        errors logged before this call are not excused."""
+        self.expected.append((re.compile(pattern), len(self.console_errors)))
 
     def unexpected_console_errors(self) -> list[str]:
-        return [m for m in self.console_errors if not any(p.search(m) for p in self.expected)]
+        return [
+            message
+            for i, message in enumerate(self.console_errors)
+            if not any(p.search(message) and i >= start for p, start in self.expected)
+        ]
 
     def problems(self) -> list[str]:
         out = [f"console error: {m}" for m in self.unexpected_console_errors()]

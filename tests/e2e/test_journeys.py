@@ -355,6 +355,10 @@ def test_iam_user_switches_to_a_role_and_back(page, page_monitor, root):
     create_role(actor=root, name="Auditor", trust_policy=json.dumps(trust))
     attach_role_policy(actor=root, role_name="Auditor", policy_arn=IAM_READ_ONLY)
 
+    # grace has no policy of her own (all she needs is the role's trust): the dashboard
+    # she lands on answers iam:GetAccountSummary's AccessDenied with 403, and so do the
+    # pages she opens after switching back.
+    page_monitor.expect(EXPECTED_403)
     sign_in_user(page, account=ACCOUNT, user_name="grace", password="Grace-password-1!")
     header = page.locator(".topbar")
     expect(header.locator(".identity")).to_contain_text("grace")
@@ -384,7 +388,6 @@ def test_iam_user_switches_to_a_role_and_back(page, page_monitor, root):
     expect(header.get_by_role("button", name="Switch back")).to_have_count(0)
 
     # grace alone has no policy: the users list is denied again, with AWS's message.
-    page_monitor.expect(EXPECTED_403)
     page.goto("/users/")
     expect(page.get_by_role("alert")).to_contain_text(
         f"User: arn:aws:iam::{ACCOUNT}:user/grace is not authorized to perform: iam:ListUsers"

@@ -24,7 +24,11 @@ class ConsoleBackend(BaseBackend):
             # Hash anyway so unknown names take as long as wrong passwords.
             ConsoleUser().set_password(password)
             return None
-        if not user.has_login_profile or not user.check_password(password):
+        if not user.has_login_profile:
+            # No console password: refuse, after the same hashing work as a wrong one.
+            ConsoleUser().set_password(password)
+            return None
+        if not user.check_password(password):
             return None
         return user
 

@@ -264,7 +264,13 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
     if actor.kind != "user":
         raise AccessDenied("Only IAM users can change their password with this action.")
     user = find_user(actor.account_id, actor.user_name)
-    authorize(actor, "iam:ChangePassword", user.arn)
+    from accounts.models import PasswordPolicy
+
+    # "Allow users to change their own password" in the account password policy lets
+    # every IAM user do it without iam:ChangePassword (AWS: AllowUsersToChangePassword).
+    policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
+    if policy is None or not policy.allow_users_to_change_password:
+        authorize(actor, "iam:ChangePassword", user.arn)
     console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
     if console.login_profile_created is None or not console.check_password(old_password):
         # IAM answers a wrong old password with AccessDenied (ChangePassword errors).

@@ -158,3 +158,21 @@ def test_deactivate_and_delete_virtual_mfa_device(root, iam_user):
     assert creds.list_mfa_devices(actor=root, user_name="alice").items == []
     creds.delete_virtual_mfa_device(actor=root, serial_number=serial)
     assert creds.list_virtual_mfa_devices(actor=root).items == []
+
+
+def test_change_password_needs_permission_unless_the_password_policy_allows_it(
+    root, iam_user, alice
+):
+    from accounts.operations.account import update_account_password_policy
+
+    creds.create_login_profile(actor=root, user_name="alice", password="First-password-1")
+    with pytest.raises(AccessDenied):
+        creds.change_password(
+            actor=alice, old_password="First-password-1", new_password="Second-password-2"
+        )
+    update_account_password_policy(actor=root, allow_users_to_change_password=True)
+    creds.change_password(
+        actor=alice, old_password="First-password-1", new_password="Second-password-2"
+    )
+    with pytest.raises(AccessDenied, match="old password"):
+        creds.change_password(actor=alice, old_password="wrong", new_password="Third-password-3")

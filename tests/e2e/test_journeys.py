@@ -64,6 +64,8 @@ EXPECTED_403 = r"status of 403|Response Status Error Code 403 "
 def signed_in_root(page, totp_device):
     from tests.conftest import TOTP_SEED
 
+    if page is None:  # no browser under CI: the journey fails in its call (conftest.py)
+        return page
     sign_in_root(page, email=ROOT_EMAIL, password=ROOT_PASSWORD, device=totp_device, seed=TOTP_SEED)
     return page
 

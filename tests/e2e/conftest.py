@@ -22,10 +22,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django refuses database
-# calls from a thread with a running loop unless told this is fine (it is: the loop
-# only drives the browser).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -72,6 +68,12 @@ def browser() -> Iterator[object]:
         return
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API leaves an event loop running in this thread for as long as
+    # the browser lives (the rest of this worker's session); Django refuses database
+    # calls from a thread with a running loop unless told this is fine (it is: the loop
+    # only drives the browser). Set only once a browser starts, so runs without e2e
+    # tests keep Django's check.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     pw = sync_playwright().start()
     try:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

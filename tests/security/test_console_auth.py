@@ -81,8 +81,7 @@ def test_unknown_user_and_wrong_password_look_identical(db, account, figure):
     for _ in range(20):  # interleaved, so drift in machine load hits both alike
         known.append(attempt(EMAIL))
         unknown.append(attempt("nobody@example.com"))
-    # The fastest of 20 is each path's own cost: other load only ever adds to it,
-    # so minima compare fairly even while other tests run on the same cores.
+    # The cheapest of 20 is each path's own cost: interference only ever adds to it.
     k_time = min(t for _, _, t in known)
     u_time = min(t for _, _, t in unknown)
     differ = abs(k_time - u_time) / max(k_time, u_time)

@@ -30,7 +30,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import IamError, NoSuchEntity, ValidationError
@@ -510,8 +510,11 @@ def render_detail(
     context = detail_context(request, user, tab, **extra)
     template = "accounts/users/detail.html"
     if request.htmx:
-        template += "#tab"
-    return render(request, template, context, status=status)
+        template += "#summary" if request.htmx.target == "user-summary" else "#tab"
+    response = render(request, template, context, status=status)
+    if request.method == "POST" and request.htmx:
+        trigger_client_event(response, "userChanged")  # the summary card reloads itself
+    return response
 
 
 def after_action(
@@ -551,7 +554,10 @@ def user_detail(request: HtmxHttpRequest, user_name: str, tab: str = "permission
     """A user's page; each tab is its own URL and, for htmx, just the tab section."""
     if tab not in TAB_KEYS:
         raise Http404("No such tab.")
-    forget_secrets(request)  # a secret shown once is gone once its page is left
+    if not (request.htmx and request.htmx.target == "user-summary"):
+        # A secret shown once is gone once its page is left (the summary card reloading
+        # itself next to the secret is not leaving it).
+        forget_secrets(request)
     return render_detail(request, user_name, tab)
 
 

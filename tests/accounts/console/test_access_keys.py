@@ -221,3 +221,17 @@ def test_an_iam_user_with_mfa_must_type_a_code_from_their_own_device(
         r.status_code == 200
         and AccessKey.objects.filter(user=user_totp_device.iam_user).count() == 1
     )
+
+
+def test_the_summary_refreshes_without_dropping_the_new_secret(reauthed, iam_user):
+    r = reauthed.post(create_url(), headers=HTMX)
+    assert "userChanged" in r.headers["HX-Trigger"]
+    key = AccessKey.objects.get(user=iam_user)
+    summary = reauthed.get(
+        reverse("accounts:user-detail", args=["alice"]),
+        headers={**HTMX, "HX-Target": "user-summary"},
+    )
+    html = summary.content.decode()
+    assert 'id="user-summary"' in html and key.access_key_id in html and 'id="user-tab"' not in html
+    csv_url = reverse("accounts:user-access-key-csv", args=["alice", key.access_key_id])
+    assert reauthed.post(csv_url).status_code == 200

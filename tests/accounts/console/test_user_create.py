@@ -114,7 +114,9 @@ def test_generated_password_is_shown_once_and_downloads_once(console):
     html = r.content.decode()
     user = IamUser.objects.get(name="carol")
     assert user.console.login_profile_created is not None and user.console.password_reset_required
-    password = html.split('class="mono secret-value">', 1)[1].split("<", 1)[0]
+    import html as htmllib
+
+    password = htmllib.unescape(html.split('class="mono secret-value">', 1)[1].split("<", 1)[0])
     assert len(password) >= 20 and user.console.check_password(password)
     assert "/signin/111122223333/" in html
     assert password not in console.get(reverse("accounts:user-list")).content.decode()

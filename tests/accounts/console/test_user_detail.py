@@ -448,3 +448,45 @@ def test_custom_managed_policy_link_goes_to_the_policy_page(console, root, iam_u
     html = console.get(tab_url("alice", "permissions")).content.decode()
     assert reverse("policies:policy-detail", args=[policy.policy_id]) in html
     assert json.loads(allow_policy("s3:*"))
+
+
+def test_enter_in_a_tag_field_saves_instead_of_removing_a_row(console, root, iam_user):
+    tag_user(actor=root, name="alice", tags=[{"Key": "team", "Value": "a"}])
+    html = console.get(tab_url("alice", "tags")).content.decode()
+    form = html.split('class="tag-editor"', 1)[1]
+    first_button = form.split("<button", 1)[1].split(">", 1)[0]
+    assert 'name="remove"' not in first_button
+
+
+def test_console_password_enable_reset_and_disable(console, iam_user):
+    import html as htmllib
+
+    url = reverse("accounts:user-console-access", args=["alice"])
+    r = console.post(
+        url, {"action": "enable", "password_mode": "auto", "require_reset": "1"}, headers=HTMX
+    )
+    page = r.content.decode()
+    assert r.status_code == 200 and "Console access enabled." in page
+    password = htmllib.unescape(page.split('class="mono secret-value">', 1)[1].split("<", 1)[0])
+    iam_user.console.refresh_from_db()
+    assert iam_user.console.check_password(password) and iam_user.console.password_reset_required
+    r = console.post(
+        url, {"action": "reset", "password_mode": "custom", "password": "x"}, headers=HTMX
+    )
+    assert (
+        r.status_code == 400 and "Password should have at least 8 characters" in r.content.decode()
+    )
+    r = console.post(
+        url,
+        {"action": "reset", "password_mode": "custom", "password": "New-passw0rd!"},
+        headers=HTMX,
+    )
+    assert r.status_code == 200 and "New-passw0rd!" not in r.content.decode()
+    iam_user.console.refresh_from_db()
+    assert (
+        iam_user.console.check_password("New-passw0rd!")
+        and not iam_user.console.password_reset_required
+    )
+    r = console.post(url, {"action": "disable"}, headers=HTMX)
+    iam_user.console.refresh_from_db()
+    assert r.status_code == 200 and iam_user.console.login_profile_created is None

@@ -31,6 +31,7 @@ def test_assign_form_then_qr_code_and_secret(console, iam_user):
     assert 'name="device_name"' in html and 'value="alice"' in html and "<html" not in html
     html, serial = start_assignment(console)
     assert "<svg" in html and "Secret key" in html and serial in html
+    assert " style=" not in html and "<script" not in html  # CSP: the QR code is plain SVG
     import base64
 
     assert base64.b32encode(seed_of(serial)).decode().rstrip("=") in html

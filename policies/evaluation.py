@@ -198,6 +198,7 @@ def _evaluate(
         resource=resource,
         context=request_context(actor, policies, context),
         resource_account=resource_account,
+        literal_resource=True,  # a real request names one resource
     )
     return engine.evaluate(
         request,

@@ -56,12 +56,19 @@ class RequestView:
         resource: str,
         context: Mapping[str, object],
         derived: Mapping[str, object],
+        literal_resource: bool = False,
     ) -> None:
         self.principal = principal
         self.action = action
         self.action_lower = action.lower()
         self.resource = resource
-        self.resource_pattern = is_pattern(resource) and not _wildcard_only_star(action, resource)
+        # A simulator may ask about a pattern of resources ("bucket/*"); a real request
+        # names one resource, whose "*" or "?" characters are just characters.
+        self.resource_pattern = (
+            not literal_resource
+            and is_pattern(resource)
+            and not _wildcard_only_star(action, resource)
+        )
         self._context = context
         self._lower: dict[str, object] | None = None
         self._derived = derived

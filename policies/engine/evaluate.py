@@ -69,6 +69,10 @@ class Request:
     resource: str
     context: Mapping[str, object] = field(default_factory=dict)
     resource_account: str | None = None
+    # True for a real request: the resource is one ARN, taken literally even if it holds
+    # "*" or "?" (IAM paths may). False (the default, as simulators ask) treats such a
+    # resource as a pattern of resources: an Allow applies if it overlaps it.
+    literal_resource: bool = False
 
     @classmethod
     def build(
@@ -239,7 +243,9 @@ def principal_context(principal: str | None) -> dict[str, object]:
 
 def _view(request: Request, has_boundary: bool = False) -> RequestView:
     p = principal_info(request.principal)
-    view = RequestView(p, request.action, request.resource, request.context, {})
+    view = RequestView(
+        p, request.action, request.resource, request.context, {}, request.literal_resource
+    )
     view.has_boundary = has_boundary
     return view
 
@@ -406,7 +412,9 @@ def evaluate(
 ) -> Decision:
     """Decide one request as AWS does. Documents may be dicts, JSON text or compiled."""
     p = principal_info(request.principal)
-    view = RequestView(p, request.action, request.resource, request.context, _NO_KEYS)
+    view = RequestView(
+        p, request.action, request.resource, request.context, _NO_KEYS, request.literal_resource
+    )
     act = view.action_lower
     if act == "sts:getcalleridentity":
         # AWS: "No permissions are required to perform this operation" and an explicit

@@ -164,3 +164,48 @@ def test_boundary_condition_key_restricts_user_creation(root, alice, account):
         create_user(actor=alice, name="unbounded")
     user = create_user(actor=alice, name="bounded", permissions_boundary=boundary)
     assert user.permissions_boundary.arn == boundary
+
+
+def test_a_star_in_a_real_resource_is_a_character_not_a_wildcard(root, alice, account):
+    """IAM paths may hold "*": a request on such a user is about that one user, never a
+    pattern that a policy for another ARN could overlap."""
+    create_user(actor=root, name="bob", path="/*/")
+    ops.put_user_policy(
+        actor=root,
+        user_name="alice",
+        policy_name="one-path",
+        document=doc(
+            {
+                "Effect": "Allow",
+                "Action": "iam:GetUser",
+                "Resource": f"arn:aws:iam::{account.id}:user/x/bob",
+            }
+        ),
+    )
+    with pytest.raises(AccessDenied):
+        get_user(actor=alice, name="bob")
+
+
+def test_engine_treats_literal_resources_literally():
+    from policies.engine import Request, evaluate
+
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Action": "iam:GetUser",
+            "Resource": "arn:aws:iam::111122223333:user/alice",
+        }
+    )
+    kw = {
+        "principal": "arn:aws:iam::111122223333:user/alice",
+        "action": "iam:GetUser",
+        "resource": "arn:aws:iam::111122223333:user/*",
+        "resource_account": "111122223333",
+    }
+    assert (
+        evaluate(Request(**kw), identity_policies=[policy]).effect == "Allow"
+    )  # simulator: overlaps
+    assert (
+        evaluate(Request(**kw, literal_resource=True), identity_policies=[policy]).effect
+        == "ImplicitDeny"
+    )

@@ -158,3 +158,17 @@ def test_an_unknown_identity_kind_gets_no_principal(console):
     session[IDENTITY_KEY] = {"kind": "martian"}
     session.save()
     assert console.get("/").status_code == 403
+
+
+def test_dashboard_shows_access_denied_in_its_panels_for_a_user_without_permissions(
+    user_console, root, iam_user
+):
+    from accounts.operations.credentials import create_login_profile
+
+    create_login_profile(actor=root, user_name="alice", password="Long-password-123")
+    response = user_console(iam_user).get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "is not authorized to perform: iam:GetAccountSummary" in html
+    assert "is not authorized to perform: iam:ListUsers" in html
+    assert 'href="/users/alice/"' not in html  # no user names without ListUsers

@@ -121,9 +121,8 @@ document_like = st.fixed_dictionaries(
 )
 @given(doc=document_like | json_values)
 def test_fuzzed_policy_documents_never_crash(root, doc):
-    from policies.operations import create_policy, delete_policy
-
     from policies.documents import check_policy_document
+    from policies.operations import create_policy, delete_policy
 
     text = json.dumps(doc)
     # The check itself (pure CPU) must be fast; the database work around it is not timed.

@@ -196,7 +196,13 @@ def policy_picker(request: HtmxHttpRequest) -> HttpResponse:
         multiple=field_name == "policies",
         exclude=request.GET.getlist("attached"),
     )
-    return render(request, "accounts/roles/partials/policy_picker.html#list", {"picker": picker})
+    status = picker.error.status if picker.error else 200
+    return render(
+        request,
+        "accounts/roles/partials/policy_picker.html#list",
+        {"picker": picker},
+        status=status,
+    )
 
 
 def permissions_context(actor: Principal, kind: str, name: str) -> dict[str, Any]:
@@ -387,6 +393,10 @@ def group_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             status = 400
     picker = build_picker(actor, q=request.POST.get("policies_q", ""), selected=selected)
+    # A caller who may not list users or policies sees the form with AWS's denial (403).
+    denied = error or picker.error
+    if denied is not None and status == 200:
+        status = denied.status
     return render(
         request,
         "accounts/groups/create.html",

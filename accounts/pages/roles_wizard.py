@@ -258,7 +258,10 @@ def _context(
         names = dict(ManagedPolicy.objects.filter(arn__in=arns).values_list("arn", "name"))
         ctx["policy_names"] = [names.get(a, a) for a in data.getlist("policies") if a]
         ctx["boundary_name"] = names.get(data.get("boundary", ""), data.get("boundary", ""))
+        from accounts.pages.roles import pretty
+
         ctx["trusted"] = trusted_entities(ctx["trust_preview"])
+        ctx["trust_pretty"] = pretty(ctx["trust_preview"])
         try:
             ctx["tag_list"] = parse_tag_lines(data.get("tags", ""))
         except Exception:
@@ -298,7 +301,14 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
     actor = principal_of(request)
     if request.method == "GET":
         data, step, errors = defaults(actor.account_id), "trust", {}
-        return render(request, "accounts/roles/create.html", _context(request, step, data, errors))
+        context = _context(request, step, data, errors)
+        # The wizard lists policies (step 2): a caller who may not list them is told
+        # now, with AWS's message and 403, rather than after choosing a trusted entity.
+        probe = build_picker(actor).error
+        context["error"] = probe
+        return render(
+            request, "accounts/roles/create.html", context, status=probe.status if probe else 200
+        )
     data = request.POST.copy()
     step = data.get("step") if data.get("step") in STEP_NAMES else "trust"
     go = data.get("go", "next")
@@ -337,6 +347,9 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect(url)
     context = _context(request, step, data, errors)
     context["error"] = error
+    picker = context.get("picker")
+    if picker is not None and picker.error is not None and status == 200:
+        status = picker.error.status  # the policy list is denied: AWS's message, 403
     template = "accounts/roles/create.html"
     if request.htmx:
         template += "#wizard"

@@ -395,3 +395,23 @@ def test_read_only_user_sees_pages_but_every_change_is_denied(reader, root, grou
         assert f"{denied}{action}" in html, (url, html[:400])
     assert Group.objects.filter(pk=group.pk, users__name="alice").exists()
     assert not Group.objects.filter(name="ops").exists()
+
+
+def test_user_without_permissions_gets_403_with_aws_message_on_every_group_page(
+    root, group, user_console
+):
+    from accounts.operations.credentials import create_login_profile
+
+    user = create_user(actor=root, name="nobody")
+    create_login_profile(actor=root, user_name="nobody", password="Long-enough-password-1!")
+    client = user_console(user)
+    denied = "User: arn:aws:iam::111122223333:user/nobody is not authorized to perform: iam:"
+    for url, action in (
+        (reverse("accounts:group-list"), "ListGroups"),
+        (detail(group.name), "GetGroup"),
+        (reverse("accounts:group-create"), "ListUsers"),
+        (reverse("accounts:policy-picker"), "ListPolicies"),
+        (reverse("accounts:group-delete", args=[group.name]), "GetGroup"),
+    ):
+        r = client.get(url)
+        assert r.status_code == 403 and f"{denied}{action}" in r.content.decode(), url

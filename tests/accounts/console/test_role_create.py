@@ -282,3 +282,17 @@ def test_odd_duration_and_step_values_are_refused_not_a_500(console):
     r = wizard(console, {"step": "nowhere", "go": "goto:elsewhere"})
     assert r.status_code == 200 and r.context["step"] == "trust"
     assert not Role.objects.exists()
+
+
+def test_user_without_permissions_is_told_at_once_with_aws_message(root, user_console):
+    from accounts.operations.credentials import create_login_profile
+    from accounts.operations.users import create_user
+
+    user = create_user(actor=root, name="nobody")
+    create_login_profile(actor=root, user_name="nobody", password="Long-enough-password-1!")
+    r = user_console(user).get(URL)
+    assert r.status_code == 403
+    assert (
+        "User: arn:aws:iam::111122223333:user/nobody is not authorized to perform: "
+        "iam:ListPolicies" in r.content.decode()
+    )

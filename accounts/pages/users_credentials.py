@@ -61,6 +61,7 @@ from accounts.pages.users import (
     signin_url,
 )
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.session_secrets import seal_for_session, unseal_from_session
 
 TAB = "security-credentials"
 REAUTH_SESSION = "users_reauth_at"
@@ -203,7 +204,8 @@ def remember_password(request: HttpRequest, user: IamUser, password: str) -> dic
         "password": password,
         "signin_url": signin_url(request, user.account_id),
     }
-    request.session[NEW_PASSWORD_SESSION] = {**shown, "at": _now()}
+    sealed = seal_for_session(request, password, NEW_PASSWORD_SESSION)
+    request.session[NEW_PASSWORD_SESSION] = {**shown, "password": sealed, "at": _now()}
     return shown
 
 
@@ -287,10 +289,13 @@ def user_password_csv(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
             ),
         )
     del request.session[NEW_PASSWORD_SESSION]
+    password = unseal_from_session(request, held.get("password"), NEW_PASSWORD_SESSION)
+    if password is None:
+        return render_error(request, SecretGone("The password can no longer be downloaded."))
     return csv_response(
         f"{user.name}_credentials.csv",
         ["User name", "Password", "Console sign-in URL"],
-        [held["user"], held["password"], held["signin_url"]],
+        [held["user"], password, held["signin_url"]],
         secrets_at=(1,),
     )
 
@@ -345,7 +350,7 @@ def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResp
     request.session[NEW_KEY_SESSION] = {
         "user": user.name,
         "id": new.key.access_key_id,
-        "secret": new.secret,
+        "secret": seal_for_session(request, new.secret, NEW_KEY_SESSION),
         "at": _now(),
     }
     return render_detail(
@@ -382,10 +387,15 @@ def user_access_key_csv(
             ),
         )
     del request.session[NEW_KEY_SESSION]
+    secret = unseal_from_session(request, held.get("secret"), NEW_KEY_SESSION)
+    if secret is None:
+        return render_error(
+            request, SecretGone("The secret access key can no longer be downloaded.")
+        )
     return csv_response(
         f"{user.name}_accessKeys.csv",
         ["Access key ID", "Secret access key"],
-        [held["id"], held["secret"]],
+        [held["id"], secret],
         secrets_at=(0, 1),
     )
 

@@ -37,6 +37,7 @@ from accounts.pages.users_credentials import generate_password, remember_passwor
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.session_secrets import seal_for_session, unseal_from_session
 from policies.operations import (
     attach_user_policy,
     find_policy,
@@ -329,7 +330,7 @@ def user_create(request: HtmxHttpRequest) -> HttpResponse:
         state.pop("password", None)
         if data["console_access"] and data["password_mode"] == "custom":
             # The one secret the wizard holds, until creation is tried.
-            state["password"] = data["password"]
+            state["password"] = seal_for_session(request, data["password"], WIZARD_SESSION)
         _save(request, state)
         return _next(request, actor, "permissions")
 
@@ -375,7 +376,7 @@ def user_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def _create(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -> HttpResponse:
     """Every call in one transaction; on any error nothing is left and the review shows it."""
-    custom = state.pop("password", None)
+    custom = unseal_from_session(request, state.pop("password", None), WIZARD_SESSION)
     _save(request, state)  # the custom password leaves the session now, whatever happens
     name = state["name"]
     password = None

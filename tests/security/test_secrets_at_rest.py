@@ -17,8 +17,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _database_dump() -> bytes:
-    """Every value of every table, as bytes, through the live connection."""
-    chunks: list[bytes] = []
+    """Every value of every table, as bytes, through the live connection; session data
+    decoded too (Django stores it signed and compressed, not encrypted)."""
+    import json as _json
+
+    from django.contrib.sessions.models import Session
+
+    chunks: list[bytes] = [_json.dumps(s.get_decoded()).encode() for s in Session.objects.all()]
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
@@ -138,3 +143,28 @@ def test_sqlite_integrity_check_is_clean(figure):
         result = cursor.fetchone()[0]
     figure(f"PRAGMA integrity_check: {result} (sqlite {sqlite3.sqlite_version})")
     assert result == "ok"
+
+
+def test_console_created_secrets_are_sealed_in_the_session_store(console, iam_user, clock, figure):
+    """A key's secret and a generated password wait in the session for their one .csv
+    download: sealed, so the session table never holds them in the clear."""
+    import re
+
+    from django.urls import reverse
+
+    from accounts.pages.users_credentials import REAUTH_SESSION
+
+    session = console.session
+    session[REAUTH_SESSION] = clock.time()
+    session.save()
+    page = console.post(reverse("accounts:user-create-access-key", args=["alice"])).content.decode()
+    secret = re.search(r"[A-Za-z0-9/+]{40}", page.split("Secret access key", 1)[-1]).group(0)
+    from accounts.models import AccessKey
+
+    assert AccessKey.objects.get(user=iam_user).secret() == secret  # the page showed the real one
+    dump = _database_dump()
+    hits = dump.count(secret.encode())
+    figure(
+        f"new key's secret shown once on the page; {hits} copies in the database (sessions included)"
+    )
+    assert hits == 0

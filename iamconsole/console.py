@@ -301,3 +301,15 @@ def render_console_error(request: HttpRequest, exc: IamError) -> HttpResponse:
         template += "#error"
     status = exc.status if 400 <= exc.status < 600 else 500
     return render(request, template, {"error": exc}, status=status)
+
+
+def require_create_permission(request: HttpRequest, action: str, kind: str) -> None:
+    """Gate a "create" page: the caller must be allowed ``action`` on new ``kind``s of
+    the account (``arn:aws:iam::ACCOUNT:KIND/*``, taken literally), else AccessDenied,
+    which the console renders with AWS's message and 403. AWS's console opens such a
+    form and refuses at submit; here a caller who could never create sees that first.
+    """
+    from policies.authorization import authorize
+
+    actor = principal_of(request)
+    authorize(actor, action, f"arn:aws:iam::{actor.account_id}:{kind}/*")

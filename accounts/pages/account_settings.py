@@ -242,8 +242,12 @@ def _done(request: HttpRequest, section: str, notice: str) -> HttpResponse:
 @console_login_required
 @require_GET
 def account_settings(request: HttpRequest) -> HttpResponse:
-    """The account settings page."""
-    return render(request, TEMPLATE, _context(request))
+    """The account settings page; 403 when the caller may read none of its sections."""
+    context = _context(request)
+    nothing = (
+        "alias_denied" in context and "policy_denied" in context and "mfa_root_only" in context
+    )
+    return render(request, TEMPLATE, context, status=403 if nothing else 200)
 
 
 @console_login_required

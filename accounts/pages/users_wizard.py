@@ -36,7 +36,7 @@ from accounts.pages.users import (
 from accounts.pages.users_credentials import generate_password, remember_password
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
-from iamconsole.console import console_login_required, principal_of
+from iamconsole.console import console_login_required, principal_of, require_create_permission
 from iamconsole.session_secrets import seal_for_session, unseal_from_session
 from policies.operations import (
     attach_user_policy,
@@ -298,6 +298,8 @@ def _next(request: HtmxHttpRequest, actor: Principal, step: str) -> HttpResponse
 @vary_on_headers("HX-Request")
 def user_create(request: HtmxHttpRequest) -> HttpResponse:
     """The wizard: GET shows a step (``?step=``), POST validates it and moves on."""
+    if request.method == "GET":
+        require_create_permission(request, "iam:CreateUser", "user")
     actor = principal_of(request)
     state = _state(request)
     step = (request.POST if request.method == "POST" else request.GET).get("step", "details")
@@ -474,6 +476,7 @@ def _permission_steps(actor: Principal, state: dict[str, Any]) -> list[tuple[Any
 @vary_on_headers("HX-Request")
 def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
     """The wizard's policy lists, filtered in place (``q`` policies, ``bq`` boundary)."""
+    require_create_permission(request, "iam:CreateUser", "user")
     actor = principal_of(request)
     if "bq" in request.GET and request.htmx and request.htmx.target == "boundary-picker":
         picker = build_picker(

@@ -21,7 +21,7 @@ from accounts.errors import (
     MalformedPolicyDocument,
     ValidationError,
 )
-from iamconsole.console import console_login_required, principal_of
+from iamconsole.console import console_login_required, principal_of, require_create_permission
 from policies.engine.catalog import ACCESS_LEVELS
 from policies.forms import (
     DeletePolicyForm,
@@ -185,6 +185,8 @@ def _form_error(form: Any, exc: IamError) -> None:
 @require_http_methods(["GET", "POST"])
 def policy_create(request: HtmxHttpRequest) -> HttpResponse:
     """Create policy: JSON editor validated as you type, then name, description, tags."""
+    if request.method == "GET":  # a submitted form is refused by CreatePolicy itself
+        require_create_permission(request, "iam:CreatePolicy", "policy")
     status = 200
     error = None
     if request.method == "POST":

@@ -195,23 +195,13 @@ def test_iam_user_signs_in_changes_the_password_and_sees_only_what_policies_allo
     expect(users.get_by_role("link", name="carol", exact=True)).to_be_visible()
     expect(users.get_by_role("link", name="dan", exact=True)).to_be_visible()
 
-    # Creating a user is not allowed: AWS's AccessDenied message, on the page.
+    # Creating a user is not allowed: opening the form already answers AWS's AccessDenied.
     page_monitor.expect(EXPECTED_403)
     page.get_by_role("link", name="Create user").click()
-    page.get_by_label("User name").fill("eve")
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Set permissions", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Add tags (optional)")).to_be_visible()
-    page.get_by_role("button", name="Next").click()
-    page.get_by_role("button", name="Create user").click()
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Access denied")
-    expect(alert).to_contain_text(
+    expect(page.locator("body")).to_contain_text(
         f"User: arn:aws:iam::{ACCOUNT}:user/carol is not authorized to perform: "
-        f"iam:CreateUser on resource: arn:aws:iam::{ACCOUNT}:user/eve"
+        f"iam:CreateUser on resource: arn:aws:iam::{ACCOUNT}:user/*"
     )
-    expect(page.get_by_role("heading", name="Review and create")).to_be_visible()
 
 
 READER_POLICY = """{

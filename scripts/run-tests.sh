@@ -10,7 +10,7 @@ status=0
 
 if [ $postgres_only -eq 0 ]; then
   echo "== tests on SQLite =="
-  $PY -m pytest -n "$workers" "$@" || status=$?
+  $PY -m pytest -n "$workers" --durations=15 "$@" || status=$?
 fi
 
 echo "== tests on PostgreSQL =="
@@ -24,5 +24,5 @@ as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U iamconsole --auth=trust -E UTF8 >/dev/
 as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
   -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
 trap 'as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1; rm -rf "$PGDIR"' EXIT
-DATABASE_URL="postgres://iamconsole@127.0.0.1:$PGPORT/iamconsole" $PY -m pytest -n "$workers" "$@" || status=$?
+DATABASE_URL="postgres://iamconsole@127.0.0.1:$PGPORT/iamconsole" $PY -m pytest -n "$workers" --durations=15 "$@" || status=$?
 exit $status

@@ -547,14 +547,14 @@ def _trace_set(kind: str, prefix: str, ps: PolicySet, view: RequestView) -> list
                 why = (
                     f"{view.action} is listed in NotAction"
                     if st.not_action
-                    else f"{view.action} is not among {list(st.actions or ())}"
+                    else f"{view.action} is not among {_listed(st.actions)}"
                 )
             elif not cs.resource_matches(view):
                 element = "NotResource" if st.not_resource else "Resource"
                 why = (
                     f"{view.resource} is listed in NotResource"
                     if st.not_resource
-                    else f"{view.resource} does not match {list(st.resources or ())}"
+                    else f"{view.resource} does not match {_listed(st.resources)}"
                 )
             elif required is not None and cs.principal_match(view, required) is None:
                 element = "NotPrincipal" if st.not_principal else "Principal"
@@ -576,3 +576,8 @@ def _trace_set(kind: str, prefix: str, ps: PolicySet, view: RequestView) -> list
                 )
             )
     return out
+
+
+def _listed(values: Sequence[str] | None) -> str:
+    """Policy values as a person reads them: "s3:Get*", "s3:List*"."""
+    return ", ".join(f'"{v}"' for v in (values or ())) or "(none)"

@@ -168,3 +168,94 @@ def test_console_created_secrets_are_sealed_in_the_session_store(console, iam_us
         f"new key's secret shown once on the page; {hits} copies in the database (sessions included)"
     )
     assert hits == 0
+
+
+def test_no_secret_seed_or_session_token_on_any_page(console, root, iam_user, figure):
+    """After creation, no console page shows an access-key secret, TOTP seed or STS
+    session token again, and the database holds the token only as a hash."""
+    import json as _json
+
+    from django.urls import reverse
+
+    from accounts.operations.credentials import (
+        create_access_key,
+        create_login_profile,
+        create_virtual_mfa_device,
+    )
+    from accounts.operations.roles import create_role
+    from accounts.operations.sts import assume_role
+    from accounts.principal import user_principal
+    from policies.operations import put_user_policy
+    from tests.conftest import allow_policy
+    from tests.security.test_console_auth import all_patterns, fill
+
+    key = create_access_key(actor=root, user_name="alice")
+    mfa = create_virtual_mfa_device(actor=root, name="alice-phone")
+    create_login_profile(actor=root, user_name="alice", password="Long-password-123")
+    put_user_policy(
+        actor=root, user_name="alice", policy_name="assume", document=allow_policy("sts:AssumeRole")
+    )
+    create_role(
+        actor=root,
+        name="app",
+        trust_policy=_json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": iam_user.arn},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    session = assume_role(
+        actor=user_principal(iam_user),
+        role_arn=iam_user.arn.replace(":user/alice", ":role/app"),
+        session_name="s",
+    )
+    needles = {
+        "access key secret": key.secret.encode(),
+        "session secret": session.secret.encode(),
+        "session token": session.session_token.encode(),
+        "seed hex": mfa.seed.hex().encode(),
+        "seed base32": base64.b32encode(mfa.seed).rstrip(b"="),
+    }
+    values = {
+        "user_name": "alice",
+        "group_name": "x",
+        "role_name": "app",
+        "access_key_id": key.key.access_key_id,
+        "policy_id": "x",
+        "version_id": "v1",
+        "account": root.account_id,
+        "tab": "security-credentials",
+    }
+    pages = 0
+    found: list[str] = []
+    for name, _route, args in all_patterns():
+        if name == "accounts:signout":
+            continue
+        response = console.get(reverse(name, kwargs=fill(args, values)))
+        pages += 1
+        found += [f"{what} on {name}" for what, n in needles.items() if n in response.content]
+    dump = _database_dump()
+    found += [f"{what} in the database" for what, n in needles.items() if n in dump]
+    figure(f"{pages} pages and the database searched for 5 secrets: {len(found)} hits")
+    assert not found, found
+
+
+def test_removing_a_users_console_access_ends_their_sessions(root, iam_user, user_console, figure):
+    from accounts.operations.credentials import create_login_profile, delete_login_profile
+
+    create_login_profile(actor=root, user_name="alice", password="Long-password-123")
+    client = user_console(iam_user)
+    assert client.get("/").status_code == 200
+    delete_login_profile(actor=root, user_name="alice")
+    response = client.get("/")
+    figure(
+        f"after DeleteLoginProfile the user's open session gets {response.status_code} to {response.headers.get('Location')}"
+    )
+    assert response.status_code == 302 and "/signin/" in response.url

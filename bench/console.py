@@ -156,7 +156,7 @@ def pages(account_id: str) -> list[tuple[str, str]]:
             "policies:policy-detail",
             {"policy_id": policy.policy_id if policy else "x"},
         ),
-        ("Event history", "accounts:event-list", {}),
+        ("Event history", "accounts:events", {}),
     ]
     found = []
     for label, name, kwargs in wanted:

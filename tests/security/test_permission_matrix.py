@@ -34,13 +34,28 @@ SELF_SERVICE = {
 }
 # Endpoints that only check a document the caller typed (no data read or written).
 DOCUMENT_CHECKS = {
-    "policies:policy-validate", "accounts:group-inline-validate", "accounts:role-trust-validate",
-    "accounts:role-inline-validate", "accounts:role-trust-preview",
+    "policies:policy-validate",
+    "accounts:group-inline-validate",
+    "accounts:role-trust-validate",
+    "accounts:role-inline-validate",
+    "accounts:role-trust-preview",
     "policies:simulator-actions",  # the public AWS action catalog, no account data
 }
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
 
 
 @pytest.fixture
@@ -59,17 +74,44 @@ def world(root, account, group):
         create_login_profile(actor=root, user_name=name, password="Long-password-123")
     from policies.operations import attach_user_policy
 
-    attach_user_policy(actor=root, user_name="reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
-    values = {"user_name": "target", "group_name": group.name, "role_name": "app", "policy_id": policy.policy_id,
-              "access_key_id": key.access_key_id, "version_id": "v1", "account": account.id, "tab": "permissions"}
+    attach_user_policy(
+        actor=root, user_name="reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    )
+    values = {
+        "user_name": "target",
+        "group_name": group.name,
+        "role_name": "app",
+        "policy_id": policy.policy_id,
+        "access_key_id": key.access_key_id,
+        "version_id": "v1",
+        "account": account.id,
+        "tab": "permissions",
+    }
     body = {
-        "name": "created-by-matrix", "user_name": "target", "group_name": group.name, "role_name": "app",
-        "confirm": "target", "alias": "matrix-alias", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess",
-        "policy_arns": "arn:aws:iam::aws:policy/AdministratorAccess", "policy_name": "x", "document": POLICY,
-        "policy_document": POLICY, "key": "k", "value": "v", "tags": "k=v", "status": "Inactive",
-        "minimum_password_length": "12", "description": "d", "max_session_duration": "7200",
-        "password": "Long-password-123", "users": "target", "groups": group.name, "trust_policy": TRUST,
-        "version_id": "v1", "set_as_default": "on",
+        "name": "created-by-matrix",
+        "user_name": "target",
+        "group_name": group.name,
+        "role_name": "app",
+        "confirm": "target",
+        "alias": "matrix-alias",
+        "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "policy_arns": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "policy_name": "x",
+        "document": POLICY,
+        "policy_document": POLICY,
+        "key": "k",
+        "value": "v",
+        "tags": "k=v",
+        "status": "Inactive",
+        "minimum_password_length": "12",
+        "description": "d",
+        "max_session_duration": "7200",
+        "password": "Long-password-123",
+        "users": "target",
+        "groups": group.name,
+        "trust_policy": TRUST,
+        "version_id": "v1",
+        "set_as_default": "on",
     }
     return values, body
 
@@ -97,7 +139,9 @@ def test_a_user_without_permissions_is_refused_everywhere(user_console, world, f
         client.post(url, body)
         if _db_fingerprint() != before:
             changed.append(url)
-    figure(f"GET statuses {dict(sorted(statuses.items()))}; {len(opened)} pages opened, {len(changed)} POSTs changed data")
+    figure(
+        f"GET statuses {dict(sorted(statuses.items()))}; {len(opened)} pages opened, {len(changed)} POSTs changed data"
+    )
     assert not opened, "\n".join(opened)
     assert not changed, changed
 
@@ -119,6 +163,8 @@ def test_a_read_only_user_can_browse_but_every_write_is_refused(user_console, wo
             changed.append((url, response.status_code))
         elif response.status_code == 403:
             refused += 1
-    figure(f"{pages} pages open to IAMReadOnlyAccess; {refused} POSTs refused 403; {len(changed)} changed data")
+    figure(
+        f"{pages} pages open to IAMReadOnlyAccess; {refused} POSTs refused 403; {len(changed)} changed data"
+    )
     assert pages >= 10
     assert not changed, changed

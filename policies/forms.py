@@ -19,7 +19,12 @@ STARTER_DOCUMENT = json.dumps(
 )
 
 SCOPES = [("All", "All types"), ("AWS", "AWS managed"), ("Local", "Customer managed")]
-USAGE = [("", "Any usage"), ("attached", "Attached"), ("boundary", "Permissions boundary")]
+USAGE = [
+    ("", "Any usage"),
+    ("attached", "Attached"),
+    ("unattached", "Not attached"),
+    ("boundary", "Permissions boundary"),
+]
 
 
 def parse_lines(text: str, *, field: str) -> list[tuple[str, str]]:
@@ -48,6 +53,7 @@ class PolicyFilterForm(forms.Form):
         return {
             "scope": data.get("scope") or "All",
             "only_attached": usage == "attached",
+            "only_unattached": usage == "unattached",
             "policy_usage_filter": "PermissionsBoundary" if usage == "boundary" else None,
             "name_contains": data.get("q") or None,
             "marker": data.get("marker") or None,

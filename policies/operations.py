@@ -158,6 +158,7 @@ def list_policies(
     actor: Principal,
     scope: str = "All",
     only_attached: bool = False,
+    only_unattached: bool = False,
     path_prefix: str | None = None,
     policy_usage_filter: str | None = None,
     marker: str | None = None,
@@ -202,6 +203,8 @@ def list_policies(
         qs = qs.filter(pk__in=used)
     if only_attached:
         qs = qs.filter(attachment_count__gt=0)
+    elif only_unattached:  # the console's "Not attached" filter (not an IAM API option)
+        qs = qs.filter(attachment_count=0)
     if name_contains:
         qs = qs.filter(name__icontains=name_contains)
     return paginate(qs, key="arn", marker=marker, max_items=max_items)

@@ -248,3 +248,13 @@ def test_unknown_boundary_policy_is_no_such_entity(root, iam_user, account):
         ops.put_user_permissions_boundary(
             actor=root, user_name="alice", policy_arn=f"arn:aws:iam::{account.id}:policy/Nope"
         )
+
+
+def test_list_policies_not_attached_filter(root, iam_user):
+    ops.create_policy(actor=root, name="Unused", document=allow_policy())
+    used = ops.create_policy(actor=root, name="Used", document=allow_policy())
+    ops.attach_user_policy(actor=root, user_name="alice", policy_arn=used.arn)
+    names = [
+        p.name for p in ops.list_policies(actor=root, scope="Local", only_unattached=True).items
+    ]
+    assert names == ["Unused"]

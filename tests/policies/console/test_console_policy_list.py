@@ -79,3 +79,13 @@ def test_list_query_count_does_not_grow_with_rows(console, root):
     ten = _queries(console, 10, root)
     hundred = _queries(console, 90, root)  # 100 customer policies now
     assert hundred == ten, (ten, hundred)
+
+
+def test_not_attached_filter_lists_only_unused_policies(console, root, iam_user):
+    from policies.operations import attach_user_policy, create_policy
+
+    create_policy(actor=root, name="unused-one", document=allow_policy("s3:*"))
+    used = create_policy(actor=root, name="used-one", document=allow_policy("s3:*"))
+    attach_user_policy(actor=root, user_name=iam_user.name, policy_arn=used.arn)
+    html = console.get("/policies/", {"scope": "Local", "usage": "unattached"}).content.decode()
+    assert "unused-one" in html and ">used-one</a>" not in html

@@ -555,15 +555,21 @@ def group_detach_policy(request: HtmxHttpRequest, group_name: str) -> HttpRespon
     return render_group(request, group_name, "permissions", extra={"error": error})
 
 
-@console_login_required
-@require_http_methods(["GET", "POST"])
-def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    """Create or edit an inline policy: JSON editor with live validation, then PutGroupPolicy."""
+def inline_policy_editor(
+    request: HtmxHttpRequest,
+    *,
+    kind: str,
+    entity: Any,
+    put: Any,
+    get: Any,
+    template: str,
+    tab_url: str,
+    back: tuple[str, str],
+) -> HttpResponse:
+    """Create or edit an inline policy of a group or role (``kind``): the JSON editor with
+    live validation, then Put{Group,Role}Policy through ``put``; ``get`` reads one to edit.
+    The operations authorize; AccessDenied shows on the page, other IAM errors by field."""
     actor = principal_of(request)
-    found, failed = _group_or_error(request, group_name)
-    if failed is not None:
-        return failed
-    group = found.group
     editing = request.GET.get("policy", "")
     error: IamError | None = None
     status = 200
@@ -571,12 +577,7 @@ def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpRespon
         form = InlinePolicyForm(request.POST)
         if form.is_valid():
             try:
-                put_group_policy(
-                    actor=actor,
-                    group_name=group.name,
-                    policy_name=form.cleaned_data["name"],
-                    document=form.cleaned_data["document"],
-                )
+                put(actor, form.cleaned_data["name"], form.cleaned_data["document"])
             except IamError as exc:
                 status = exc.status
                 if exc.code == "AccessDenied":
@@ -589,19 +590,15 @@ def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpRespon
                     )
             else:
                 messages.success(request, f"Policy {form.cleaned_data['name']} saved.")
-                return redirect(_tab_url(group.name, "permissions"))
+                return redirect(tab_url)
         else:
             status = 400
         document = request.POST.get("document", "")
     elif editing:
         try:
-            policy = get_group_policy(actor=actor, group_name=group.name, policy_name=editing)
+            policy = get(actor, editing)
         except IamError as exc:
-            return render_error(
-                request,
-                exc,
-                back=(reverse("accounts:group-detail", args=[group.name]), group.name),
-            )
+            return render_error(request, exc, back=back)
         from policies.views.common import pretty
 
         document = pretty(policy.document)
@@ -611,17 +608,41 @@ def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpRespon
         form = InlinePolicyForm(initial={"document": document})
     return render(
         request,
-        "accounts/groups/inline_policy.html",
+        template,
         {
-            "group": group,
+            kind: entity,
             "form": form,
             "editing": editing,
             "error": error,
-            "validate_url": reverse("accounts:group-inline-validate"),
-            "cancel_url": _tab_url(group.name, "permissions"),
-            **inline_validation(document, "group"),
+            "validate_url": reverse(f"accounts:{kind}-inline-validate"),
+            "cancel_url": tab_url,
+            **inline_validation(document, kind),
         },
         status=status,
+    )
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
+    """Create or edit an inline policy: JSON editor with live validation, then PutGroupPolicy."""
+    found, failed = _group_or_error(request, group_name)
+    if failed is not None:
+        return failed
+    name = found.group.name
+    return inline_policy_editor(
+        request,
+        kind="group",
+        entity=found.group,
+        put=lambda actor, policy, doc: put_group_policy(
+            actor=actor, group_name=name, policy_name=policy, document=doc
+        ),
+        get=lambda actor, policy: get_group_policy(
+            actor=actor, group_name=name, policy_name=policy
+        ),
+        template="accounts/groups/inline_policy.html",
+        tab_url=_tab_url(name, "permissions"),
+        back=(reverse("accounts:group-detail", args=[name]), name),
     )
 
 

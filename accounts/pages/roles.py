@@ -38,12 +38,10 @@ from accounts.operations.roles import (
 )
 from accounts.pages import roles_wizard
 from accounts.pages.groups import (
-    STARTER_DOCUMENT,
     DeleteForm,
     HtmxHttpRequest,
-    InlinePolicyForm,
     build_picker,
-    form_error,
+    inline_policy_editor,
     inline_validation,
     list_query,
     permissions_context,
@@ -436,59 +434,22 @@ def role_boundary(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def role_inline_policy(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
     """Create or edit an inline policy of the role: live validation, then PutRolePolicy."""
-    actor = principal_of(request)
     role, failed = _role(request, role_name)
     if failed is not None:
         return failed
     assert role is not None
-    editing = request.GET.get("policy", "")
-    error: IamError | None = None
-    status = 200
-    if request.method == "POST":
-        form = InlinePolicyForm(request.POST)
-        if form.is_valid():
-            try:
-                put_role_policy(
-                    actor=actor,
-                    role_name=role.name,
-                    policy_name=form.cleaned_data["name"],
-                    document=form.cleaned_data["document"],
-                )
-            except IamError as exc:
-                status = exc.status
-                if exc.code == "AccessDenied":
-                    error = exc
-                else:
-                    form_error(form, exc, {"policyName": "name", "": "document"})
-            else:
-                messages.success(request, f"Policy {form.cleaned_data['name']} saved.")
-                return redirect(_tab_url(role.name, "permissions"))
-        else:
-            status = 400
-        document = request.POST.get("document", "")
-    elif editing:
-        try:
-            policy = get_role_policy(actor=actor, role_name=role.name, policy_name=editing)
-        except IamError as exc:
-            return render_error(request, exc, back=(_tab_url(role.name, "permissions"), role.name))
-        document = pretty(policy.document)
-        form = InlinePolicyForm(initial={"name": policy.name, "document": document})
-    else:
-        document = STARTER_DOCUMENT
-        form = InlinePolicyForm(initial={"document": document})
-    return render(
+    name = role.name
+    return inline_policy_editor(
         request,
-        "accounts/roles/inline_policy.html",
-        {
-            "role": role,
-            "form": form,
-            "editing": editing,
-            "error": error,
-            "validate_url": reverse("accounts:role-inline-validate"),
-            "cancel_url": _tab_url(role.name, "permissions"),
-            **inline_validation(document, "role"),
-        },
-        status=status,
+        kind="role",
+        entity=role,
+        put=lambda actor, policy, doc: put_role_policy(
+            actor=actor, role_name=name, policy_name=policy, document=doc
+        ),
+        get=lambda actor, policy: get_role_policy(actor=actor, role_name=name, policy_name=policy),
+        template="accounts/roles/inline_policy.html",
+        tab_url=_tab_url(name, "permissions"),
+        back=(_tab_url(name, "permissions"), name),
     )
 
 

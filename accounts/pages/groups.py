@@ -516,22 +516,24 @@ def group_remove_member(request: HtmxHttpRequest, group_name: str) -> HttpRespon
 # -- permissions -----------------------------------------------------------------------------
 
 
+def attach_chosen_policies(request: HtmxHttpRequest, attach: Any, **entity: str) -> IamError | None:
+    """Attach each policy ticked in the form (at most 20) with ``attach``
+    (Attach{Group,Role}Policy), all or none; the error to show, if any."""
+    arns = [a for a in dict.fromkeys(request.POST.getlist("policies")) if a][:20]
+    if not arns:
+        return ValidationError("Choose at least one policy to attach.")
+    try:
+        run_together(principal_of(request), [(attach, {**entity, "policy_arn": a}) for a in arns])
+    except IamError as exc:
+        return exc
+    return None
+
+
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
 def group_attach_policies(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    error: IamError | None = None
-    arns = [a for a in dict.fromkeys(request.POST.getlist("policies")) if a][:20]
-    if not arns:
-        error = ValidationError("Choose at least one policy to attach.")
-    else:
-        try:
-            run_together(
-                principal_of(request),
-                [(attach_group_policy, {"group_name": group_name, "policy_arn": a}) for a in arns],
-            )
-        except IamError as exc:
-            error = exc
+    error = attach_chosen_policies(request, attach_group_policy, group_name=group_name)
     if not request.htmx and error is None:
         return redirect(_tab_url(group_name, "permissions"))
     return render_group(request, group_name, "permissions", extra={"error": error})

@@ -40,13 +40,13 @@ from accounts.pages import roles_wizard
 from accounts.pages.groups import (
     DeleteForm,
     HtmxHttpRequest,
+    attach_chosen_policies,
     build_picker,
     inline_policy_editor,
     inline_validation,
     list_query,
     permissions_context,
     render_error,
-    run_together,
 )
 from iamconsole.console import console_login_required, principal_of
 from policies.operations import (
@@ -380,18 +380,7 @@ def trust_validate(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def role_attach_policies(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error: IamError | None = None
-    arns = [a for a in dict.fromkeys(request.POST.getlist("policies")) if a][:20]
-    if not arns:
-        error = ValidationError("Choose at least one policy to attach.")
-    else:
-        try:
-            run_together(
-                principal_of(request),
-                [(attach_role_policy, {"role_name": role_name, "policy_arn": a}) for a in arns],
-            )
-        except IamError as exc:
-            error = exc
+    error = attach_chosen_policies(request, attach_role_policy, role_name=role_name)
     return _after(request, role_name, "permissions", error)
 
 

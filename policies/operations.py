@@ -27,6 +27,7 @@ from accounts.operations.common import (
     MANAGED_POLICY_LIMIT,
     VERSIONS_PER_POLICY,
     change_tags,
+    check_new_entity,
     find_group,
     find_role,
     find_user,
@@ -114,15 +115,14 @@ def create_policy(
     error = EntityAlreadyExists(
         f"A policy called {name} already exists. Duplicate names are not allowed."
     )
-    if ManagedPolicy.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
-        raise error
-    if (
-        ManagedPolicy.objects.filter(account_id=actor.account_id).count()
-        >= CUSTOMER_POLICIES_PER_ACCOUNT
-    ):
-        raise LimitExceeded(
-            f"Cannot exceed quota for PoliciesPerAccount: {CUSTOMER_POLICIES_PER_ACCOUNT}."
-        )
+    check_new_entity(
+        actor,
+        ManagedPolicy,
+        name,
+        exists=error,
+        quota=CUSTOMER_POLICIES_PER_ACCOUNT,
+        quota_name="PoliciesPerAccount",
+    )
     now = timezone.now()
     policy = ManagedPolicy(
         account_id=actor.account_id,

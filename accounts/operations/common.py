@@ -165,3 +165,26 @@ def change_tags(
     obj.save(update_fields=["tags"])
     invalidate(actor.account_id)
     record_event(actor, event, obj.arn, request=request)
+
+
+def check_new_entity(
+    actor: Principal, model: Any, name: str, *, exists: Exception, quota: int, quota_name: str
+) -> None:
+    """Create*: refuse a name already taken in the account (case-insensitively) with
+    ``exists`` (EntityAlreadyExists), and the account's quota with LimitExceeded."""
+    from accounts.errors import LimitExceeded
+
+    in_account = model.objects.filter(account_id=actor.account_id)
+    if in_account.filter(name__iexact=name).exists():
+        raise exists
+    if in_account.count() >= quota:
+        raise LimitExceeded(f"Cannot exceed quota for {quota_name}: {quota}.")
+
+
+def boundary_policy(actor: Principal, arn: str | None) -> Any:
+    """The managed policy a Create* names as permissions boundary, if any."""
+    if not arn:
+        return None
+    from policies.operations import find_boundary_policy
+
+    return find_boundary_policy(actor, arn)

@@ -10,6 +10,7 @@ from accounts.models import Group, GroupMembership, IamUser
 from accounts.operations.common import (
     GROUPS_PER_ACCOUNT,
     GROUPS_PER_USER,
+    check_new_entity,
     find_group,
     find_user,
     iam_arn,
@@ -28,10 +29,9 @@ def create_group(*, actor: Principal, name: str, path: str | None = None) -> Gro
     arn = iam_arn(actor.account_id, "group", path, name)
     authorize(actor, "iam:CreateGroup", arn)
     error = EntityAlreadyExists(f"Group with name {name} already exists.")
-    if Group.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
-        raise error
-    if Group.objects.filter(account_id=actor.account_id).count() >= GROUPS_PER_ACCOUNT:
-        raise LimitExceeded(f"Cannot exceed quota for GroupsPerAccount: {GROUPS_PER_ACCOUNT}.")
+    check_new_entity(
+        actor, Group, name, exists=error, quota=GROUPS_PER_ACCOUNT, quota_name="GroupsPerAccount"
+    )
     group = Group(
         account_id=actor.account_id, name=name, path=path, arn=arn, unique_id=unique_id("AGPA")
     )

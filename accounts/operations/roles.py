@@ -8,13 +8,15 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, ValidationError
+from accounts.errors import DeleteConflict, EntityAlreadyExists, ValidationError
 from accounts.ids import unique_id
 from accounts.models import Role
 from accounts.operations.common import (
     ROLES_PER_ACCOUNT,
     TRUST_POLICY_LIMIT,
+    boundary_policy,
     change_tags,
+    check_new_entity,
     find_role,
     iam_arn,
     list_in_account,
@@ -78,15 +80,10 @@ def create_role(
     if tags:
         authorize(actor, "iam:TagRole", arn, context=ctx)
     error = EntityAlreadyExists(f"Role with name {name} already exists.")
-    if Role.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
-        raise error
-    if Role.objects.filter(account_id=actor.account_id).count() >= ROLES_PER_ACCOUNT:
-        raise LimitExceeded(f"Cannot exceed quota for RolesPerAccount: {ROLES_PER_ACCOUNT}.")
-    boundary = None
-    if permissions_boundary:
-        from policies.operations import find_boundary_policy
-
-        boundary = find_boundary_policy(actor, permissions_boundary)
+    check_new_entity(
+        actor, Role, name, exists=error, quota=ROLES_PER_ACCOUNT, quota_name="RolesPerAccount"
+    )
+    boundary = boundary_policy(actor, permissions_boundary)
     role = Role(
         account_id=actor.account_id,
         name=name,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from accounts.errors import DeleteConflict, EntityAlreadyExists
 from accounts.ids import unique_id
 from accounts.models import ConsoleUser, IamUser
 from accounts.operations.common import (
     USERS_PER_ACCOUNT,
     acting_user,
+    boundary_policy,
     change_tags,
+    check_new_entity,
     find_user,
     iam_arn,
     list_in_account,
@@ -41,20 +43,15 @@ def create_user(
     authorize(actor, "iam:CreateUser", arn, context=ctx)
     if tags:
         authorize(actor, "iam:TagUser", arn, context=ctx)
-    if IamUser.objects.filter(account_id=actor.account_id, name__iexact=name).exists():
-        raise EntityAlreadyExists(f"User with name {name} already exists.")
-    if IamUser.objects.filter(account_id=actor.account_id).count() >= USERS_PER_ACCOUNT:
-        raise LimitExceeded(f"Cannot exceed quota for UsersPerAccount: {USERS_PER_ACCOUNT}.")
-    boundary = None
-    if permissions_boundary:
-        from policies.operations import find_boundary_policy
-
-        boundary = find_boundary_policy(actor, permissions_boundary)
+    error = EntityAlreadyExists(f"User with name {name} already exists.")
+    check_new_entity(
+        actor, IamUser, name, exists=error, quota=USERS_PER_ACCOUNT, quota_name="UsersPerAccount"
+    )
+    boundary = boundary_policy(actor, permissions_boundary)
     console = ConsoleUser(
         username=f"iam:{actor.account_id}:{name.lower()}", account_id=actor.account_id
     )
     console.set_unusable_password()
-    error = EntityAlreadyExists(f"User with name {name} already exists.")
     from iamconsole.ops import save_unique
 
     save_unique(console, error)

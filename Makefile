@@ -1,5 +1,7 @@
 # IAM Console: `make run` serves the console, `make test` runs the whole suite
 # on SQLite and on PostgreSQL. Both work on a fresh machine with Python 3.11.
+# `make serve` is the production server alone (gunicorn.conf.py), `make dev` the
+# autoreloading development server with DEBUG on.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -7,9 +9,13 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# gunicorn workers and threads per worker; empty: 2 x CPUs + 1 and 2 (gunicorn.conf.py)
+WORKERS ?=
+THREADS ?=
 PYTEST_ARGS ?=
+SERVE := HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) $(PY) -m gunicorn -c gunicorn.conf.py
 
-.PHONY: run test test-sqlite test-postgres deps dev-deps system-deps lint security-report bench clean
+.PHONY: run serve dev test test-sqlite test-postgres deps dev-deps system-deps lint security-report bench clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,11 +30,23 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 deps: $(VENV)/.runtime
 dev-deps: $(VENV)/.dev
 
+# The demo: migrate, seed the demo account, print its sign-in URL, serve (production server).
 run: deps
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
+	$(SERVE)
+
+# The production server only (migrations are a deploy step: manage.py migrate).
+serve: deps
+	$(SERVE)
+
+# Development: runserver with autoreload and DEBUG on.
+dev: deps
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian's chromium (browser tests) and postgresql (second database backend).
 system-deps:

@@ -312,30 +312,49 @@ class MfaDevice(ThrottlingMixin, Device):
         from django.utils import timezone
         from django_otp.models import VerifyNotAllowed
 
+        from accounts.totp import device_wait_after
+
         count, last = self.throttling_failure_count, self.throttling_failure_timestamp
-        if count > 0 and last is not None:
-            wait = timedelta(seconds=min(2 ** min(count - 1, 20), 15 * 60))
-            if timezone.now() - last < wait:
-                return False, {
-                    "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
-                    "failure_count": count,
-                    "locked_until": last + wait,
-                }
+        now = timezone.now()
+        wait = device_wait_after(count, last, now)
+        if wait:
+            return False, {
+                "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                "failure_count": count,
+                "locked_until": now + timedelta(seconds=wait),
+            }
         return True, None
 
     def verify_token(self, token: object) -> bool:
-        """django-otp entry point: accept a code once, within one step of now."""
-        from accounts.totp import verify_and_consume
+        """django-otp entry point: accept a code once, within one step of now.
 
-        verify_allowed, _ = self.verify_is_allowed()
-        if not verify_allowed:
-            return False
-        ok = verify_and_consume(self, str(token))
-        if ok:
-            self.throttle_reset()
-        else:
-            self.throttle_increment()
-        return ok
+        The attempt is counted atomically before the check (``accounts.totp``);
+        no whole-row save, which would write back a stale ``last_t``.
+        """
+        from accounts.totp import check_code
+
+        return check_code(self, str(token)).ok
+
+    # django-otp's own versions save the whole row (stale ``last_t`` and a lost
+    # count under concurrency): both become single UPDATE statements here.
+    def throttle_increment(self, commit: bool = True) -> None:
+        from django.db.models import F
+        from django.utils import timezone
+
+        now = timezone.now()
+        MfaDevice.objects.filter(pk=self.pk).update(
+            throttling_failure_count=F("throttling_failure_count") + 1,
+            throttling_failure_timestamp=now,
+        )
+        self.throttling_failure_count += 1
+        self.throttling_failure_timestamp = now
+
+    def throttle_reset(self, commit: bool = True) -> None:
+        MfaDevice.objects.filter(pk=self.pk).update(
+            throttling_failure_count=0, throttling_failure_timestamp=None
+        )
+        self.throttling_failure_count = 0
+        self.throttling_failure_timestamp = None
 
 
 class SignInThrottle(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["root", "user", "assumed-role"]
 
@@ -79,3 +79,45 @@ def user_principal(user: object, **kw: object) -> Principal:
         unique_id=user.unique_id,
         **kw,
     )  # type: ignore[arg-type]
+
+
+def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
+    """The ARN of a role session: ``arn:aws:sts::<account>:assumed-role/<role>/<session>``
+    (IAM identifiers, "Role session ARNs")."""
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+
+
+def role_session_principal(role: Any, session_name: str, **kw: Any) -> Principal:
+    """A session of ``role`` (an ``accounts.models.Role``) named ``session_name``.
+
+    The one place a role session's principal is built: from STS credentials (the API),
+    from a console "Switch role" session, or for a simulation. ``aws:userid`` is
+    ``<role unique id>:<session name>``, as AWS documents for assumed roles.
+    """
+    return Principal(
+        account_id=role.account_id,
+        kind="assumed-role",
+        arn=role_session_arn(role.account_id, role.name, session_name),
+        unique_id=f"{role.unique_id}:{session_name}",
+        role_id=role.pk,
+        session_name=session_name,
+        **kw,
+    )
+
+
+def temporary_credential_principal(credential: Any, **kw: Any) -> Principal:
+    """The role session a temporary credential (``accounts.models.TemporaryCredential``
+    with a role) stands for: its session policies, tags, source identity and MFA state.
+    ``kw`` adds the request's details (source IP, user agent, via, region, MFA time)."""
+    role = credential.role
+    assert role is not None, "only a role's temporary credential is a role session"
+    fields: dict[str, Any] = {
+        "session_issued": credential.issued,
+        "session_policies": tuple(credential.session_policies or ()),
+        "session_tags": tuple((t["Key"], t["Value"]) for t in credential.session_tags or ()),
+        "source_identity": credential.source_identity,
+        "mfa_authenticated": credential.mfa_authenticated,
+        "access_key_id": credential.access_key_id,
+    }
+    fields.update(kw)
+    return role_session_principal(role, credential.session_name, **fields)

@@ -37,6 +37,16 @@ def root_key(email: str) -> str:
     return _key(f"root:{email.strip().lower()}")
 
 
+def device_key(device_pk: int) -> str:
+    """The throttle key of an MFA device's codes sent to STS (``TokenCode``)."""
+    return _key(f"mfa-device:{device_pk}")
+
+
+def source_key(address: str) -> str:
+    """The throttle key of a source address (every sign-in attempt from it)."""
+    return _key(f"source:{address.strip().lower()}")
+
+
 def _key(identity: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 

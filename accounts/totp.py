@@ -3,12 +3,22 @@
 A code is accepted at steps -1..+1 around now (AWS tolerates small clock drift)
 and never twice: the device's ``last_t`` moves forward with a conditional UPDATE,
 so of several requests racing with one code exactly one wins.
+
+The console's code checks (root and IAM-user sign-in, re-authentication) go
+through ``check_code``: the device's wait is read afresh, a step is consumed by
+one conditional UPDATE, a failure is one ``F()`` increment. Nothing here saves
+the whole device row: django-otp's ``throttle_increment`` does (``self.save()``),
+which wrote a stale ``last_t`` back, re-opened a used step (2 to 5 sign-ins with
+one code) and lost parallel failure counts. STS ``TokenCode`` consumes steps
+with the same UPDATE and is throttled in ``accounts.operations.sts``.
 """
 
 from __future__ import annotations
 
 import hmac
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +27,10 @@ if TYPE_CHECKING:
 STEP = 30
 DIGITS = 6
 DRIFT = 1
+# The device's growing wait after failed attempts: 1, 2, 4, ... seconds, at most
+# 15 minutes (never a permanent lock-out: whoever holds the password, or a user's
+# access key, could otherwise lock the owner out of their device for good).
+MAX_DEVICE_WAIT = 15 * 60
 
 
 def code_at(seed: bytes, t: int) -> str:
@@ -50,17 +64,83 @@ def matching_step(
     return found
 
 
+def device_wait_after(count: int, last_failure: datetime | None, now: datetime) -> int:
+    """Seconds still to wait after ``count`` failed attempts, the last at ``last_failure``."""
+    if count <= 0 or last_failure is None:
+        return 0
+    wait = timedelta(seconds=min(2 ** min(count - 1, 20), MAX_DEVICE_WAIT))
+    left = (last_failure + wait - now).total_seconds()
+    return max(1, int(left + 0.999)) if left > 0 else 0
+
+
+def device_wait(device: MfaDevice) -> int:
+    """Seconds the device still refuses codes, read afresh (the instance may be stale)."""
+    from django.utils import timezone
+
+    from accounts.models import MfaDevice
+
+    row = (
+        MfaDevice.objects.filter(pk=device.pk)
+        .values_list("throttling_failure_count", "throttling_failure_timestamp")
+        .first()
+    )
+    return device_wait_after(row[0], row[1], timezone.now()) if row else 0
+
+
+def record_code_failure(device: MfaDevice) -> None:
+    """One wrong (or replayed) code: a single ``F()`` increment, so parallel failures all count."""
+    device.throttle_increment()
+
+
 def verify_and_consume(device: MfaDevice, code: str, *, now: float | None = None) -> bool:
-    """Accept ``code`` once: atomically move the device's last used step forward."""
+    """Accept ``code`` once: atomically move the device's last used step forward.
+
+    One conditional UPDATE decides (``WHERE last_t < t``; its row count): on
+    PostgreSQL a racer blocks on the row lock and re-checks the condition after
+    the winner commits; on SQLite writers are serialized. The same statement
+    resets the failure count, so no other write ever carries ``last_t``.
+    """
     from accounts.models import MfaDevice
 
     t = matching_step(device.seed(), code, now=now)
     if t is None:
         return False
-    updated = MfaDevice.objects.filter(pk=device.pk, last_t__lt=t).update(last_t=t)
+    updated = MfaDevice.objects.filter(pk=device.pk, last_t__lt=t).update(
+        last_t=t, throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     if updated:
         device.last_t = t
+        device.throttling_failure_count = 0
+        device.throttling_failure_timestamp = None
     return bool(updated)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """``check_code``'s answer: accepted, or refused (``wait`` > 0: not even checked)."""
+
+    ok: bool
+    wait: int = 0
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def check_code(device: MfaDevice, code: str, *, now: float | None = None) -> CodeCheck:
+    """The device's growing wait, then the code (once), then the failure count.
+
+    Every code that is checked and fails raises the device's failure count by
+    exactly one (``F()``); a code refused by the wait is not checked. Callers that
+    can be flooded in parallel (sign-in, STS) also count attempts before checking
+    them with ``accounts.throttle``.
+    """
+    wait = device_wait(device)
+    if wait:
+        return CodeCheck(ok=False, wait=wait)
+    if verify_and_consume(device, code, now=now):
+        return CodeCheck(ok=True)
+    record_code_failure(device)
+    return CodeCheck(ok=False)
 
 
 def consecutive_steps(

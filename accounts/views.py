@@ -24,7 +24,6 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -36,12 +35,14 @@ from accounts.forms import EmailForm, MfaCodeForm, MfaEnrollForm, PasswordForm, 
 from accounts.models import ConsoleUser, MfaDevice
 from accounts.operations.account import sign_up
 from accounts.operations.credentials import (
-    create_virtual_mfa_device,
+    ROOT_MFA_DEVICE_NAME,
+    create_root_virtual_mfa_device,
     delete_virtual_mfa_device,
     enable_mfa_device,
     mfa_otpauth_uri,
 )
 from accounts.principal import root_principal
+from accounts.totp import check_code, device_wait
 from iamconsole.console import (
     IDENTITY_KEY,
     MFA_AUTH_TIME_KEY,
@@ -65,7 +66,6 @@ BAD_CODE_PAIR = (
     "The codes were not valid. Enter two consecutive codes: type the first, wait for "
     "the app to show the next one, then type it."
 )
-ROOT_MFA_DEVICE_NAME = "root-account-mfa-device"
 SIGNIN_EVENT_SOURCE = "signin.amazonaws.com"
 
 
@@ -152,10 +152,8 @@ def _throttled(request: HttpRequest, template: str, context: dict[str, object], 
 
 
 def _device_wait(device: MfaDevice) -> int:
-    allowed, data = device.verify_is_allowed()
-    if allowed or not data or "locked_until" not in data:
-        return 0
-    return throttle.seconds_until(data["locked_until"], timezone.now())  # type: ignore[arg-type]
+    """The device's own growing wait after wrong codes, read afresh from the database."""
+    return device_wait(device)
 
 
 def _qr_svg(uri: str) -> str:
@@ -273,7 +271,10 @@ def signin_mfa(request: HttpRequest) -> HttpResponse:
         wait = throttle.begin_attempt(key)
         if wait:
             return _throttled(request, template, context, wait)
-        if device.verify_token(form.cleaned_data["code"]):  # refuses a code used before
+        checked = check_code(device, form.cleaned_data["code"])  # each code once, atomically
+        if checked.wait:
+            return _throttled(request, template, context, checked.wait)
+        if checked.ok:
             return _complete_signin(request, device)
         _audit_signin(request, user.account_id, ok=False, mfa_used=True)
         context["error"] = BAD_CODE
@@ -283,14 +284,22 @@ def signin_mfa(request: HttpRequest) -> HttpResponse:
 def _enrollment_device(request: HttpRequest, user: ConsoleUser) -> MfaDevice:
     """This session's not-yet-enabled root device: a new seed for each new session."""
     actor = principal_of(request)
-    serial = f"arn:aws:iam::{user.account_id}:mfa/{ROOT_MFA_DEVICE_NAME}"
-    device = MfaDevice.objects.filter(serial_number=serial, enabled__isnull=True).first()
-    if device is not None and request.session.get(ENROLL_DEVICE_KEY) == device.pk:
+    mine = request.session.get(ENROLL_DEVICE_KEY)
+    device = MfaDevice.objects.filter(
+        pk=mine, account_id=user.account_id, iam_user__isnull=True, enabled__isnull=True
+    ).first()
+    if device is not None and mine is not None:
         return device
-    if device is not None:
-        # Left over from another session: that seed may have been seen elsewhere.
+    # Left over from other sessions: those seeds may have been seen elsewhere. Only the
+    # root's enrollment creates names in the reserved space, so these are all root's.
+    leftovers = MfaDevice.objects.filter(
+        account_id=user.account_id,
+        name__istartswith=ROOT_MFA_DEVICE_NAME,
+        enabled__isnull=True,
+    ).values_list("serial_number", flat=True)
+    for serial in list(leftovers):
         delete_virtual_mfa_device(actor=actor, serial_number=serial)
-    device = create_virtual_mfa_device(actor=actor, name=ROOT_MFA_DEVICE_NAME).device
+    device = create_root_virtual_mfa_device(actor=actor).device
     request.session[ENROLL_DEVICE_KEY] = device.pk
     return device
 
@@ -314,7 +323,11 @@ def signin_mfa_enroll(request: HttpRequest) -> HttpResponse:
         if device is None:  # the page was never shown in this session, or is stale
             return redirect("accounts:signin-mfa-enroll")
     else:
-        device = _enrollment_device(request, user)
+        try:
+            device = _enrollment_device(request, user)
+        except IamError as exc:  # never a 500, whatever state the devices are in
+            context = {"form": form, "error": exc.message, "unavailable": True}
+            return render(request, template, context, status=exc.status)
     seed = device.seed()
     label = f"IAM Console:{ROOT_MFA_DEVICE_NAME}@{user.account_id}"
     context: dict[str, object] = {

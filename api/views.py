@@ -18,16 +18,24 @@ import hmac
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.errors import IamError
-from accounts.principal import Principal
+from accounts.errors import AccessDenied, IamError
+from accounts.models import AccessKey, TemporaryCredential
+from accounts.operations.activity import record_access_key_use, record_role_use
+from accounts.principal import (
+    Principal,
+    root_principal,
+    temporary_credential_principal,
+    user_principal,
+)
 from api import sigv4
+from api.handlers import HANDLERS
 from api.protocol import (
     QueryError,
     load_service_model,
@@ -35,6 +43,7 @@ from api.protocol import (
     serialize_error,
     serialize_response,
 )
+from audit.trail import record_event
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +57,6 @@ _SIGNING_PARAMS = {
     "X-Amz-Signature",
     "X-Amz-Security-Token",
 }
-# Last-used bookkeeping is written at most this often per key (one UPDATE less per call
-# under load; AWS itself reports last use with minute-level granularity).
-_LAST_USED_RESOLUTION = timedelta(seconds=1)
 
 
 @dataclass
@@ -58,8 +64,8 @@ class Caller:
     """Who signed the request: the credential row and the principal built from it."""
 
     principal: Principal
-    access_key: Any = None  # accounts.models.AccessKey
-    temporary: Any = None  # accounts.models.TemporaryCredential
+    access_key: AccessKey | None = None
+    temporary: TemporaryCredential | None = None
 
 
 def _error(
@@ -108,12 +114,10 @@ class _Lookup:
 
     def __init__(self, sent_token: str | None) -> None:
         self.sent_token = sent_token
-        self.access_key: Any = None
-        self.temporary: Any = None
+        self.access_key: AccessKey | None = None
+        self.temporary: TemporaryCredential | None = None
 
     def __call__(self, access_key_id: str) -> sigv4.SigningSecret | str | None:
-        from accounts.models import AccessKey, TemporaryCredential
-
         key = (
             AccessKey.objects.filter(access_key_id=access_key_id, status="Active")
             .select_related("user")
@@ -140,8 +144,6 @@ class _Lookup:
 
 
 def _principal(lookup: _Lookup, verified: sigv4.VerifiedRequest, request: HttpRequest) -> Caller:
-    from accounts.principal import root_principal, user_principal
-
     common: dict[str, Any] = {
         "access_key_id": verified.access_key_id,
         "source_ip": request.META.get("REMOTE_ADDR") or None,
@@ -155,26 +157,13 @@ def _principal(lookup: _Lookup, verified: sigv4.VerifiedRequest, request: HttpRe
             return Caller(root_principal(key.account_id, **common), access_key=key)
         return Caller(user_principal(key.user, **common), access_key=key)
     temp = lookup.temporary
+    assert temp is not None  # SigV4 verified one of the two credentials
     mfa = {
         "mfa_authenticated": temp.mfa_authenticated,
         "mfa_auth_time": temp.issued if temp.mfa_authenticated else None,
     }
     if temp.role is not None:
-        role = temp.role
-        principal = Principal(
-            account_id=role.account_id,
-            kind="assumed-role",
-            arn=f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{temp.session_name}",
-            unique_id=f"{role.unique_id}:{temp.session_name}",
-            role_id=role.pk,
-            session_name=temp.session_name,
-            session_issued=temp.issued,
-            session_policies=tuple(temp.session_policies or ()),
-            session_tags=tuple((t["Key"], t["Value"]) for t in temp.session_tags or ()),
-            source_identity=temp.source_identity,
-            **mfa,
-            **common,
-        )
+        principal = temporary_credential_principal(temp, **mfa, **common)
     elif temp.user is not None:
         principal = user_principal(temp.user, **mfa, **common)
     else:
@@ -196,25 +185,13 @@ def _params(request: HttpRequest) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k not in _SIGNING_PARAMS]
 
 
-def _touch_last_used(caller: Caller, service: str, region: str) -> None:
-    from accounts.models import AccessKey, Role
-
-    now = datetime.now(UTC)
-    key = caller.access_key
-    if key is not None and (
-        key.last_used is None
-        or now - key.last_used > _LAST_USED_RESOLUTION
-        or key.last_used_service != service
-        or key.last_used_region != region
-    ):
-        AccessKey.objects.filter(pk=key.pk).update(
-            last_used=now, last_used_service=service, last_used_region=region
-        )
+def _record_use(caller: Caller, service: str, region: str) -> None:
+    """Last-used bookkeeping for the signing key, or the role behind a role session."""
+    if caller.access_key is not None:
+        record_access_key_use(caller.access_key, service=service, region=region)
     temp = caller.temporary
     if temp is not None and temp.role is not None:
-        role = temp.role
-        if role.last_used is None or now - role.last_used > _LAST_USED_RESOLUTION:
-            Role.objects.filter(pk=role.pk).update(last_used=now, last_used_region=region)
+        record_role_use(temp.role, region=region)
 
 
 def _check_session_credentials(caller: Caller, service: str, action: str) -> None:
@@ -278,9 +255,6 @@ def _audit_refused(
     if cred is None:
         return
     try:
-        from accounts.errors import AccessDenied
-        from iamconsole.ops import record_event
-
         caller = _principal(
             lookup,
             sigv4.VerifiedRequest(
@@ -308,8 +282,6 @@ def _audit_refused(
 
 
 def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
-    from api.handlers import HANDLERS
-
     wire = _wire_request(request)
     service = _credential_service(wire)
     lookup = _Lookup(_sent_token(request))
@@ -338,7 +310,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
                 400,
             )
         caller = _principal(lookup, verified, request)
-        _touch_last_used(caller, service, verified.region)
+        _record_use(caller, service, verified.region)
         _check_session_credentials(caller, service, action)
         parsed = parse_query(model, action, params)
         output = handler(caller.principal, parsed)

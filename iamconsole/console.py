@@ -36,7 +36,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError
-from accounts.principal import Principal, root_principal, user_principal
+from accounts.principal import (
+    Principal,
+    root_principal,
+    temporary_credential_principal,
+    user_principal,
+)
+from iamconsole.pages import render_error
 
 IDENTITY_KEY = "iam_identity"
 MFA_AUTH_TIME_KEY = "iam_mfa_auth_time"  # unix time of the MFA step
@@ -99,10 +105,6 @@ def _user(request: HttpRequest, identity: dict[str, Any]) -> Principal:
     )
 
 
-def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
-    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
-
-
 def _assumed_role(request: HttpRequest, identity: dict[str, Any]) -> Principal:
     """A role session from "Switch role": the role's temporary credential, while it lasts.
 
@@ -130,22 +132,9 @@ def _assumed_role(request: HttpRequest, identity: dict[str, Any]) -> Principal:
             fail_silently=True,
         )
         return source
-    role = cred.role
-    assert role is not None
-    return Principal(
-        account_id=role.account_id,
-        kind="assumed-role",
-        arn=role_session_arn(role.account_id, role.name, cred.session_name),
-        unique_id=f"{role.unique_id}:{cred.session_name}",
-        role_id=role.pk,
-        session_name=cred.session_name,
-        session_issued=cred.issued,
-        session_policies=tuple(cred.session_policies or ()),
-        session_tags=tuple((t["Key"], t["Value"]) for t in cred.session_tags or ()),
-        source_identity=cred.source_identity,
-        mfa_authenticated=cred.mfa_authenticated,
+    return temporary_credential_principal(
+        cred,
         mfa_auth_time=source.mfa_auth_time if cred.mfa_authenticated else None,
-        access_key_id=cred.access_key_id,
         source_ip=source.source_ip,
         user_agent=source.user_agent,
         via="console",
@@ -294,13 +283,7 @@ def console_login_required(view: View) -> View:
 
 def render_console_error(request: HttpRequest, exc: IamError) -> HttpResponse:
     """An IAM error as a console page (or fragment for htmx) with AWS's status."""
-    from django.shortcuts import render
-
-    template = "accounts/settings/error.html"
-    if getattr(request, "htmx", False):
-        template += "#error"
-    status = exc.status if 400 <= exc.status < 600 else 500
-    return render(request, template, {"error": exc}, status=status)
+    return render_error(request, exc)
 
 
 def require_create_permission(request: HttpRequest, action: str, kind: str) -> None:

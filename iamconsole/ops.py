@@ -1,9 +1,11 @@
-"""What every operation shares: the wrapper, audit events, pagination, arguments.
+"""What every operation shares: the wrapper, pagination, arguments.
 
 An operation is a plain keyword-only function taking ``actor=``. ``@operation``
 runs it in one transaction; if it fails (``AccessDenied`` included) the work is
 rolled back and the failure is audited after the rollback, so denied attempts
-show in the event history while nothing half-done survives.
+show in the event history while nothing half-done survives. The audit trail
+itself (model, writer, reader) lives in the ``audit`` app; ``record_event`` is
+re-exported here for the callers that import it from this module.
 """
 
 from __future__ import annotations
@@ -16,62 +18,15 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from accounts.errors import IamError
+from accounts.errors import IamError, ValidationError
 from accounts.principal import Principal
+from audit.trail import record_event
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# Request parameters never written to the audit trail.
-_SECRET_PARAMS = {
-    "Password",
-    "NewPassword",
-    "OldPassword",
-    "SecretAccessKey",
-    "AuthenticationCode1",
-    "AuthenticationCode2",
-    "TokenCode",
-    "PolicyDocument",
-    "AssumeRolePolicyDocument",
-}
-
-
-def record_event(
-    actor: Principal,
-    event_name: str,
-    resource_arn: str = "",
-    *,
-    request: dict[str, Any] | None = None,
-    allowed: bool = True,
-    error: IamError | None = None,
-    event_source: str = "iam.amazonaws.com",
-    account_id: str | None = None,
-) -> None:
-    """Write one audit event (who, what, on which resource, when, from where)."""
-    from policies.models import AuditEvent
-
-    params = {k: v for k, v in (request or {}).items() if k not in _SECRET_PARAMS}
-    AuditEvent.objects.create(
-        account_id=account_id or actor.account_id,
-        time=timezone.now(),
-        event_name=event_name,
-        event_source=event_source,
-        actor_arn=actor.arn,
-        actor_account=actor.account_id,
-        access_key_id=actor.access_key_id,
-        resource_arn=resource_arn[:1200],
-        allowed=allowed and error is None,
-        error_code=error.code if error else "",
-        error_message=error.message[:2000] if error else "",
-        source_ip=actor.source_ip,
-        user_agent=actor.user_agent,
-        via=actor.via,
-        request=params,
-    )
 
 
 def operation(
@@ -136,8 +91,6 @@ def decode_marker(marker: str | None) -> str | None:
     try:
         return base64.urlsafe_b64decode(marker.encode()).decode()
     except (ValueError, UnicodeDecodeError) as exc:
-        from accounts.errors import ValidationError
-
         raise ValidationError("Invalid Marker.") from exc
 
 
@@ -148,8 +101,6 @@ def paginate(
 
     MaxItems is 1..1000 (IAM's documented range); the marker is opaque to clients.
     """
-    from accounts.errors import ValidationError
-
     limit = default if max_items is None else max_items
     if not 1 <= limit <= 1000:
         raise ValidationError(
@@ -165,3 +116,65 @@ def paginate(
     rows = rows[:limit]
     next_marker = encode_marker(str(getattr(rows[-1], key))) if truncated and rows else None
     return Page(items=rows, is_truncated=truncated, marker=next_marker)
+
+
+def page_list(
+    items: Sequence[Any], *, marker: str | None, max_items: int | None, default: int = 100
+) -> Page:
+    """One page of an in-memory sequence (tags, a policy's entities, simulation results,
+    authorization details): the same MaxItems range and opaque marker as ``paginate``,
+    the marker being the offset of the next item."""
+    limit = default if max_items is None else max_items
+    if not 1 <= limit <= 1000:
+        raise ValidationError(
+            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000"
+        )
+    start = 0
+    raw = decode_marker(marker)
+    if raw is not None:
+        if not raw.isdigit() or int(raw) > len(items):
+            raise ValidationError("Invalid Marker.")
+        start = int(raw)
+    end = start + limit
+    truncated = end < len(items)
+    return Page(list(items[start:end]), truncated, encode_marker(str(end)) if truncated else None)
+
+
+Step = tuple[Callable[..., Any], dict[str, Any]]
+
+
+def run_batch(actor: Principal, steps: Sequence[Step]) -> list[Any]:
+    """Run several operations (``(operation, kwargs)``, each called with ``actor=``) in one
+    transaction: all of them happen, or none.
+
+    One rule for what a failure records, wherever it came from (the API, one console
+    click, a batch): the failing operation's event, exactly as ``@operation`` records it
+    for a single call. Inside the batch's transaction that record is rolled back with
+    the rest, so it is written again here, after the rollback; the steps that had
+    succeeded are not recorded, since their work was rolled back too.
+    """
+    current: Callable[..., Any] | None = None
+    try:
+        with transaction.atomic():
+            results = []
+            for fn, kwargs in steps:
+                current = fn
+                results.append(fn(actor=actor, **kwargs))
+            return results
+    except IamError as exc:
+        event_name = getattr(current, "event_name", "")
+        if event_name:
+            try:
+                with transaction.atomic():
+                    record_event(
+                        actor,
+                        event_name,
+                        getattr(exc, "resource", ""),
+                        allowed=exc.code != "AccessDenied",
+                        error=exc,
+                        event_source=getattr(current, "event_source", "iam.amazonaws.com"),
+                    )
+            except Exception:  # auditing a failure must not mask it
+                log.exception("could not audit failed %s", event_name)
+        raise

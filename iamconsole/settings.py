@@ -1,15 +1,18 @@
 """Settings for the IAM Console.
 
-Everything deploy-specific comes from the environment; the defaults are safe for
-development (`make run`) and tests. Production:
+Everything deploy-specific comes from the environment. DEBUG is off unless
+DJANGO_DEBUG=1 (`make dev`); the secret key is DJANGO_SECRET_KEY or one generated
+once into var/secret_key. Production (see the README's Configuration section):
 
-    DJANGO_DEBUG=0 DJANGO_SECRET_KEY=... DJANGO_ALLOWED_HOSTS=iam.example.com \
-    DATABASE_URL=postgres://... IAM_SECRETS_KEY=...
+    DJANGO_ALLOWED_HOSTS=iam.example.com DATABASE_URL=postgres://... \
+    DJANGO_SECRET_KEY=... IAM_SECRETS_KEY=... IAM_TRUSTED_PROXIES=10.0.0.2
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -33,20 +36,58 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless a developer turns it on (`make dev`): a 500 never shows Django's debug page.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-# Development default only: with DEBUG off a real key must be given.
-_DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0")
+
+def generated_secret_key(path: Path) -> str:
+    """The key in ``path``, generated there once (owner-only, 0600) if it is missing.
+
+    Several processes may start at once (gunicorn workers, test workers): the key is
+    written to a private temporary file and linked into place, so exactly one key wins
+    and every process reads that one.
+    """
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(64) + "\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # never readable by others, whoever created it
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise RuntimeError(f"{path} holds no usable secret key: remove it to generate one")
+    return key
+
+
+# DJANGO_SECRET_KEY, or a random key generated once into var/secret_key and reused after
+# (sessions and sealed secrets survive restarts). Never a key written in the code.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or generated_secret_key(VAR_DIR / "secret_key")
 
 # Key for access-key secrets and TOTP seeds at rest (AES-GCM, see iamconsole/crypto.py).
 # Defaults to a key derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
 IAM_SECRETS_KEY = os.environ.get("IAM_SECRETS_KEY", "")
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", _LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are
+# believed (iamconsole.middleware.TrustedProxyMiddleware); from anyone else they are
+# ignored. Empty by default: the client address is the socket's peer.
+IAM_TRUSTED_PROXIES = env_list("IAM_TRUSTED_PROXIES", [])
+for _proxy in IAM_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise RuntimeError(f"IAM_TRUSTED_PROXIES: {_proxy!r} is not an address or CIDR") from _exc
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -60,12 +101,17 @@ INSTALLED_APPS = [
     "iamconsole",
     "accounts",
     "policies",
+    "audit",
     "api",
 ]
 
 MIDDLEWARE = [
+    # First: everything after it sees the real client address and scheme.
+    "iamconsole.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iamconsole.middleware.SecurityHeadersMiddleware",
+    # Static files (under the security headers, before sessions and the Query API).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.middleware.QueryApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,18 +188,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Production security (check --deploy is clean with DEBUG off).
+# Production security (check --deploy is clean with DEBUG off and a real host name).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+# HTTPS only (redirect, Secure cookies, HSTS) once the console answers to a real host
+# name with DEBUG off. Served only on the loopback names (`make run`, tests) it works
+# over plain HTTP. IAM_HTTPS=1 or 0 says so explicitly. Whether a request came over
+# HTTPS through a proxy is decided by TrustedProxyMiddleware (not SECURE_PROXY_SSL_HEADER,
+# which would believe any client).
+IAM_HTTPS = env_bool("IAM_HTTPS", not DEBUG and not set(ALLOWED_HOSTS) <= set(_LOCAL_HOSTS))
+if IAM_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 OTP_TOTP_ISSUER = "IAM Console"
 
@@ -165,14 +216,31 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# The production server (gunicorn.conf.py) sets IAM_STATIC_MANIFEST=1 and runs
+# collectstatic: hashed, compressed files that WhiteNoise serves with a year-long
+# Cache-Control. Otherwise (runserver, tests) files come from the source folders.
+IAM_STATIC_MANIFEST = env_bool("IAM_STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IAM_STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not IAM_STATIC_MANIFEST
 
 # The AWS region the Query API reports and accepts in SigV4 scopes (IAM is global:
 # AWS signs IAM requests for us-east-1).
 IAM_REGION = os.environ.get("IAM_REGION", "us-east-1")
 
+# Application logs to stderr (gunicorn's access log goes to stdout, without query
+# strings: see gunicorn.conf.py). Django's own request logs carry only the path.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }

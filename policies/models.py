@@ -7,6 +7,10 @@ from django.db.models.functions import Lower
 
 from accounts.models import Account, Group, IamUser, Role
 
+# AuditEvent moved to the audit app (issue 9). Re-exported only while helpers'
+# in-flight branches may still import it from here; the lead deletes this line.
+from audit.models import AuditEvent  # noqa: E402, F401
+
 
 class ManagedPolicy(models.Model):
     """A managed policy. ``account`` is None for AWS-managed (read-only catalog)."""
@@ -124,30 +128,6 @@ class PolicyAttachment(models.Model):
             models.UniqueConstraint(fields=["policy", "group"], name="attach_group_unique"),
             models.UniqueConstraint(fields=["policy", "role"], name="attach_role_unique"),
         ]
-
-
-class AuditEvent(models.Model):
-    """One console or API call, allowed or denied (the event history)."""
-
-    account = models.ForeignKey(Account, null=True, on_delete=models.CASCADE, related_name="events")
-    time = models.DateTimeField(db_index=True)
-    event_name = models.CharField(max_length=64)  # e.g. CreateUser
-    event_source = models.CharField(max_length=32, default="iam.amazonaws.com")
-    actor_arn = models.CharField(max_length=1200)
-    actor_account = models.CharField(max_length=12, blank=True)
-    access_key_id = models.CharField(max_length=32, blank=True)
-    resource_arn = models.CharField(max_length=1200, blank=True)
-    allowed = models.BooleanField(default=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=512, blank=True)
-    via = models.CharField(max_length=16, default="console")  # console | api | cli
-    request = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-time", "-id"]
-        indexes = [models.Index(fields=["account", "-time"], name="event_account_time")]
 
 
 class CatalogState(models.Model):

@@ -10,9 +10,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.errors import (
+    AccessDenied,
     DeleteConflict,
     EntityAlreadyExists,
-    InvalidInput,
     LimitExceeded,
     NoSuchEntity,
     PolicyNotAttachable,
@@ -28,7 +28,9 @@ from accounts.operations.common import (
     VERSIONS_PER_POLICY,
     change_tags,
     check_new_entity,
+    find_boundary_policy,
     find_group,
+    find_policy,
     find_role,
     find_user,
     iam_arn,
@@ -37,43 +39,66 @@ from accounts.operations.common import (
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_path_prefix, check_tags
-from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from audit.trail import record_event
+from iamconsole.ops import Page, operation, paginate, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.documents import check_policy_document, policy_size
 from policies.models import InlinePolicy, ManagedPolicy, PolicyAttachment, PolicyVersion
 
 EntityKind = Literal["user", "group", "role"]
-_POLICY_ARN_PREFIX = "arn:aws:iam::"
 
-
-def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
-    """A customer-managed policy of the caller's account, or an AWS-managed one."""
-    if not isinstance(arn, str) or not arn.startswith(_POLICY_ARN_PREFIX) or ":policy/" not in arn:
-        raise InvalidInput(f"ARN {arn} is not valid.")
-    policy = (
-        ManagedPolicy.objects.filter(arn=arn)
-        .filter(Q(account_id=actor.account_id) | Q(account__isnull=True))
-        .first()
-    )
-    if policy is None:
-        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
-    return policy
-
-
-def find_boundary_policy(actor: Principal, arn: str) -> ManagedPolicy:
-    try:
-        return find_policy(actor, arn)
-    except NoSuchEntity as exc:
-        raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.") from exc
+# find_policy / find_boundary_policy live in accounts.operations.common (below this
+# module) and are re-exported for the pages that look a policy up by ARN.
+__all__ = [
+    "PolicyEntities",
+    "attach_group_policy",
+    "attach_role_policy",
+    "attach_user_policy",
+    "create_policy",
+    "create_policy_version",
+    "delete_group_policy",
+    "delete_policy",
+    "delete_policy_version",
+    "delete_role_permissions_boundary",
+    "delete_role_policy",
+    "delete_user_permissions_boundary",
+    "delete_user_policy",
+    "detach_group_policy",
+    "detach_role_policy",
+    "detach_user_policy",
+    "find_boundary_policy",
+    "find_policy",
+    "get_group_policy",
+    "get_policy",
+    "get_policy_version",
+    "get_role_policy",
+    "get_user_policy",
+    "list_attached_group_policies",
+    "list_attached_role_policies",
+    "list_attached_user_policies",
+    "list_entities_for_policy",
+    "list_group_policies",
+    "list_policies",
+    "list_policy_tags",
+    "list_policy_versions",
+    "list_role_policies",
+    "list_user_policies",
+    "put_group_policy",
+    "put_role_permissions_boundary",
+    "put_role_policy",
+    "put_user_permissions_boundary",
+    "put_user_policy",
+    "set_default_policy_version",
+    "tag_policy",
+    "untag_policy",
+]
 
 
 def _customer_policy(actor: Principal, arn: str) -> ManagedPolicy:
     policy = find_policy(actor, arn)
     if policy.is_aws_managed:
         # AWS-managed policies are read-only: IAM answers AccessDenied for writes.
-        from accounts.errors import AccessDenied
-
         raise AccessDenied(
             f"User: {actor.arn} is not authorized to perform this action on resource: {arn}",
             resource=arn,

@@ -22,7 +22,7 @@ from typing import Any
 from accounts.errors import InvalidInput, MalformedPolicyDocument, ValidationError
 from accounts.models import Group, IamUser, Role
 from accounts.operations.common import find_group, find_role, find_user
-from accounts.principal import Principal, user_principal
+from accounts.principal import Principal, role_session_principal, user_principal
 from iamconsole.ops import operation
 from policies import engine
 from policies.authorization import authorize
@@ -170,14 +170,7 @@ def simulated_principal(entity: IamUser | Group | Role) -> Principal:
     if isinstance(entity, IamUser):
         return user_principal(entity)
     if isinstance(entity, Role):
-        return Principal(
-            account_id=entity.account_id,
-            kind="assumed-role",
-            arn=f"arn:aws:sts::{entity.account_id}:assumed-role/{entity.name}/{SIMULATED_SESSION}",
-            role_id=entity.pk,
-            unique_id=f"{entity.unique_id}:{SIMULATED_SESSION}",
-            session_name=SIMULATED_SESSION,
-        )
+        return role_session_principal(entity, SIMULATED_SESSION)
     return Principal(
         account_id=entity.account_id,
         kind="group",  # type: ignore[arg-type]  # only for the request context

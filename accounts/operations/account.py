@@ -19,10 +19,25 @@ from accounts.models import (
     PasswordPolicy,
     Role,
 )
+from accounts.operations import common as q
 from accounts.principal import Principal, root_principal
 from accounts.validation import check_alias
-from iamconsole.ops import operation, record_event
+from audit.trail import record_event
+from iamconsole.ops import operation
 from policies.authorization import authorize
+from policies.models import ManagedPolicy
+
+__all__ = [
+    "NewAccount",
+    "create_account_alias",
+    "delete_account_alias",
+    "delete_account_password_policy",
+    "get_account_password_policy",
+    "get_account_summary",
+    "list_account_aliases",
+    "sign_up",
+    "update_account_password_policy",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,10 @@ def sign_up(
     source_ip: str | None = None,
 ) -> NewAccount:
     """Create an account and its root user (Argon2-hashed password).
+
+    Not an IAM action (there is no actor yet, and AWS signs up outside IAM), so not
+    an ``@operation``: it runs its own transaction per attempt and audits the
+    ``CreateAccount`` it makes.
 
     Root emails are unique across the installation (they are the sign-in name).
     """
@@ -96,8 +115,6 @@ def create_account_alias(*, actor: Principal, alias: str) -> None:
     if Account.objects.filter(alias=alias).exclude(pk=account.pk).exists():
         raise EntityAlreadyExists(f"The account alias {alias} already exists.")
     account.alias = alias  # an account has at most one alias: a new one replaces it
-    from iamconsole.ops import save_unique  # noqa: F401  (uniqueness raced below)
-
     try:
         with transaction.atomic():
             account.save(update_fields=["alias"])
@@ -197,9 +214,6 @@ def delete_account_password_policy(*, actor: Principal) -> None:
 @operation("GetAccountSummary")
 def get_account_summary(*, actor: Principal) -> dict[str, int]:
     """GetAccountSummary: usage and quotas, with the keys AWS's SummaryMap uses."""
-    from accounts.operations import common as q
-    from policies.models import ManagedPolicy
-
     authorize(actor, "iam:GetAccountSummary", "*")
     account_id = actor.account_id
     root_console = ConsoleUser.objects.filter(account_id=account_id, is_root=True).first()

@@ -1,5 +1,9 @@
 """ARNs, quotas and lookups shared by the operations.
 
+Everything here sits below the operations modules (users, groups, roles,
+credentials, account, ``policies.operations``): they import it, it imports none
+of them.
+
 Quotas: "IAM object quotas" (default values):
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
 """
@@ -8,9 +12,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.errors import NoSuchEntity
+from django.db.models import Q
+from django.db.models.functions import Substr
+
+from accounts.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from accounts.models import Account, Group, IamUser, Role
 from accounts.principal import Principal
+from accounts.validation import check_path_prefix, check_tags
+from audit.trail import record_event
+from iamconsole.ops import Page, paginate
+from policies.authorization import authorize
+from policies.cache import invalidate
+from policies.models import ManagedPolicy
+
+__all__ = [
+    "ACCESS_KEYS_PER_USER",
+    "CUSTOMER_POLICIES_PER_ACCOUNT",
+    "GROUPS_PER_ACCOUNT",
+    "GROUPS_PER_USER",
+    "INLINE_LIMITS",
+    "MANAGED_POLICIES_PER_ENTITY",
+    "MANAGED_POLICY_LIMIT",
+    "MFA_DEVICES_PER_USER",
+    "ROLES_PER_ACCOUNT",
+    "TRUST_POLICY_LIMIT",
+    "USERS_PER_ACCOUNT",
+    "VERSIONS_PER_POLICY",
+    "account_of",
+    "acting_user",
+    "boundary_policy",
+    "change_tags",
+    "check_new_entity",
+    "find_boundary_policy",
+    "find_group",
+    "find_policy",
+    "find_role",
+    "find_user",
+    "iam_arn",
+    "list_in_account",
+    "path_startswith",
+    "tag_context",
+    "tags_out",
+    "user_resource",
+]
 
 USERS_PER_ACCOUNT = 5000
 GROUPS_PER_ACCOUNT = 300
@@ -72,8 +116,6 @@ def acting_user(actor: Principal, user_name: str | None) -> IamUser | None:
         return find_user(actor.account_id, actor.user_name)
     if actor.kind == "root":
         return None
-    from accounts.errors import ValidationError
-
     raise ValidationError("Must specify userName when calling with non-User credentials")
 
 
@@ -90,8 +132,6 @@ def path_startswith(queryset: Any, prefix: str) -> Any:
 
     (SQLite's LIKE ignores case, and ``%``/``_`` must never act as wildcards.)
     """
-    from django.db.models.functions import Substr
-
     if prefix == "/":
         return queryset
     return queryset.annotate(_path_head=Substr("path", 1, len(prefix))).filter(_path_head=prefix)
@@ -106,15 +146,11 @@ def list_in_account(
     marker: str | None,
     max_items: int | None,
     name_contains: str | None = None,
-) -> Any:
+) -> Page:
     """ListUsers / ListGroups / ListRoles: authorized on ``arn:…:KIND/PREFIX``.
 
     ``PathPrefix`` is matched literally and case-sensitively.
     """
-    from accounts.validation import check_path_prefix
-    from iamconsole.ops import paginate
-    from policies.authorization import authorize
-
     prefix = check_path_prefix(path_prefix)
     authorize(
         actor, f"iam:List{kind.capitalize()}s", f"arn:aws:iam::{actor.account_id}:{kind}{prefix}"
@@ -146,11 +182,6 @@ def change_tags(
 
     Principal tags feed aws:PrincipalTag, so cached decisions are invalidated.
     """
-    from accounts.validation import check_tags
-    from iamconsole.ops import record_event
-    from policies.authorization import authorize
-    from policies.cache import invalidate
-
     if add is not None:
         merged = check_tags(add, obj.tags)
         authorize(actor, f"iam:{event}", obj.arn, context=tag_context(add))
@@ -172,8 +203,6 @@ def check_new_entity(
 ) -> None:
     """Create*: refuse a name already taken in the account (case-insensitively) with
     ``exists`` (EntityAlreadyExists), and the account's quota with LimitExceeded."""
-    from accounts.errors import LimitExceeded
-
     in_account = model.objects.filter(account_id=actor.account_id)
     if in_account.filter(name__iexact=name).exists():
         raise exists
@@ -181,10 +210,32 @@ def check_new_entity(
         raise LimitExceeded(f"Cannot exceed quota for {quota_name}: {quota}.")
 
 
-def boundary_policy(actor: Principal, arn: str | None) -> Any:
+_POLICY_ARN_PREFIX = "arn:aws:iam::"
+
+
+def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    """A customer-managed policy of the caller's account, or an AWS-managed one."""
+    if not isinstance(arn, str) or not arn.startswith(_POLICY_ARN_PREFIX) or ":policy/" not in arn:
+        raise InvalidInput(f"ARN {arn} is not valid.")
+    policy = (
+        ManagedPolicy.objects.filter(arn=arn)
+        .filter(Q(account_id=actor.account_id) | Q(account__isnull=True))
+        .first()
+    )
+    if policy is None:
+        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+    return policy
+
+
+def find_boundary_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    try:
+        return find_policy(actor, arn)
+    except NoSuchEntity as exc:
+        raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.") from exc
+
+
+def boundary_policy(actor: Principal, arn: str | None) -> ManagedPolicy | None:
     """The managed policy a Create* names as permissions boundary, if any."""
     if not arn:
         return None
-    from policies.operations import find_boundary_policy
-
     return find_boundary_policy(actor, arn)

@@ -12,6 +12,7 @@ from accounts.errors import (
     AccessDenied,
     EntityAlreadyExists,
     InvalidAuthenticationCode,
+    InvalidInput,
     LimitExceeded,
     NoSuchEntity,
     PasswordPolicyViolation,
@@ -32,6 +33,32 @@ from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_path_prefix, check_tags
 from iamconsole.ops import Page, operation, paginate, record_event
 from policies.authorization import authorize
+
+__all__ = [
+    "ROOT_MFA_DEVICE_NAME",
+    "NewAccessKey",
+    "NewVirtualMfaDevice",
+    "change_password",
+    "check_password_policy",
+    "create_access_key",
+    "create_login_profile",
+    "create_root_virtual_mfa_device",
+    "create_virtual_mfa_device",
+    "deactivate_mfa_device",
+    "delete_access_key",
+    "delete_login_profile",
+    "delete_virtual_mfa_device",
+    "enable_mfa_device",
+    "get_access_key_last_used",
+    "get_login_profile",
+    "list_access_keys",
+    "list_mfa_devices",
+    "list_virtual_mfa_devices",
+    "mfa_otpauth_uri",
+    "resync_mfa_device",
+    "update_access_key",
+    "update_login_profile",
+]
 
 # -- access keys -----------------------------------------------------------------------
 
@@ -290,6 +317,9 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
 
 # -- virtual MFA devices -----------------------------------------------------------------------
 
+# The root user's device (AWS's name for it). Reserved: see create_root_virtual_mfa_device.
+ROOT_MFA_DEVICE_NAME = "root-account-mfa-device"
+
 
 @dataclass(frozen=True)
 class NewVirtualMfaDevice:
@@ -324,6 +354,37 @@ def create_virtual_mfa_device(
     tags = check_tags(tags or [])
     serial = iam_arn(actor.account_id, "mfa", path, name)
     authorize(actor, "iam:CreateVirtualMFADevice", serial)
+    if name.lower().startswith(ROOT_MFA_DEVICE_NAME):
+        # AWS keeps the root user's virtual device apart from the account's other
+        # devices; here its name is reserved, so no user can squat root's enrollment.
+        raise InvalidInput(f"The name {name} is reserved for the root user's MFA device.")
+    return _new_virtual_device(actor, name=name, path=path, tags=tags, serial=serial)
+
+
+@operation("CreateVirtualMFADevice")
+def create_root_virtual_mfa_device(*, actor: Principal) -> NewVirtualMfaDevice:
+    """The root user's own virtual device, created by the console's first sign-in.
+
+    Named ``root-account-mfa-device`` as in AWS, in a name space CreateVirtualMFADevice
+    refuses to everyone. Should the serial be taken anyway (data from before the name
+    was reserved) a suffixed name in the same reserved space is used instead.
+    """
+    import secrets
+
+    if actor.kind != "root":
+        raise AccessDenied("Only the root user can enroll the root user's MFA device.")
+    name = ROOT_MFA_DEVICE_NAME
+    serial = iam_arn(actor.account_id, "mfa", "/", name)
+    authorize(actor, "iam:CreateVirtualMFADevice", serial)
+    if MfaDevice.objects.filter(serial_number=serial).exists():
+        name = f"{ROOT_MFA_DEVICE_NAME}-{secrets.token_hex(4)}"
+        serial = iam_arn(actor.account_id, "mfa", "/", name)
+    return _new_virtual_device(actor, name=name, path="/", tags=[], serial=serial)
+
+
+def _new_virtual_device(
+    actor: Principal, *, name: str, path: str, tags: list[dict[str, str]], serial: str
+) -> NewVirtualMfaDevice:
     if MfaDevice.objects.filter(serial_number=serial).exists():
         raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
     root_console = ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
@@ -377,12 +438,18 @@ def enable_mfa_device(
         if user is not None
         else ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
     )
-    device.user = owner
-    device.iam_user = user
-    device.confirmed = True
-    device.enabled = timezone.now()
-    device.last_t = step
-    device.save()
+    # One conditional UPDATE decides (SQLite ignores select_for_update): of two
+    # parallel enables, or an enable racing a code use, exactly one wins.
+    enabled = timezone.now()
+    won = MfaDevice.objects.filter(pk=device.pk, enabled__isnull=True, last_t__lt=step).update(
+        user=owner, iam_user=user, confirmed=True, enabled=enabled, last_t=step
+    )
+    if not won:
+        if MfaDevice.objects.filter(pk=device.pk, enabled__isnull=False).exists():
+            raise EntityAlreadyExists("MFA Device is already in use.")
+        raise InvalidAuthenticationCode("Authentication code for device is not valid.")
+    device.user, device.iam_user, device.confirmed = owner, user, True
+    device.enabled, device.last_t = enabled, step
     record_event(
         actor,
         "EnableMFADevice",
@@ -403,9 +470,11 @@ def resync_mfa_device(
     if device.iam_user_id != (user.pk if user else None) or device.enabled is None:
         raise NoSuchEntity(f"MFA device with serial number {serial_number} is not assigned.")
     step = consecutive_steps(device.seed(), code1, code2)
-    if step is None or step <= device.last_t:
+    # The step moves forward only if no one used it meanwhile (one conditional UPDATE).
+    if step is None or not MfaDevice.objects.filter(pk=device.pk, last_t__lt=step).update(
+        last_t=step, throttling_failure_count=0, throttling_failure_timestamp=None
+    ):
         raise InvalidAuthenticationCode("Authentication code for device is not valid.")
-    MfaDevice.objects.filter(pk=device.pk).update(last_t=step)
     record_event(
         actor,
         "ResyncMFADevice",
@@ -426,7 +495,7 @@ def deactivate_mfa_device(*, actor: Principal, user_name: str | None, serial_num
     device.iam_user = None
     device.confirmed = False
     device.enabled = None
-    device.save()
+    device.save(update_fields=["user", "iam_user", "confirmed", "enabled"])  # never a stale last_t
     record_event(
         actor,
         "DeactivateMFADevice",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from accounts.ids import unique_id
 from accounts.models import Group, GroupMembership, IamUser
 from accounts.operations.common import (
@@ -18,8 +18,22 @@ from accounts.operations.common import (
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path
-from iamconsole.ops import Page, operation, paginate, record_event, save_unique
+from audit.trail import record_event
+from iamconsole.ops import Page, operation, paginate, save_unique
 from policies.authorization import authorize
+from policies.cache import invalidate
+
+__all__ = [
+    "GroupWithUsers",
+    "add_user_to_group",
+    "create_group",
+    "delete_group",
+    "get_group",
+    "list_groups",
+    "list_groups_for_user",
+    "remove_user_from_group",
+    "update_group",
+]
 
 
 @operation("CreateGroup")
@@ -108,8 +122,6 @@ def remove_user_from_group(*, actor: Principal, group_name: str, user_name: str)
     user = find_user(actor.account_id, user_name)
     deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
     if not deleted:
-        from accounts.errors import NoSuchEntity
-
         raise NoSuchEntity(f"The user with name {user.name} cannot be found.")
     _invalidate(user)
     record_event(
@@ -186,6 +198,4 @@ def delete_group(*, actor: Principal, name: str, force: bool = False) -> None:
 
 
 def _invalidate(user: IamUser) -> None:
-    from policies.cache import invalidate
-
     invalidate(user.account_id)

@@ -39,8 +39,20 @@ from accounts.models import (
     PasswordPolicy,
 )
 from accounts.principal import Principal
-from iamconsole.ops import operation, record_event
+from audit.trail import record_event
+from iamconsole.ops import operation
 from policies.authorization import authorize
+
+__all__ = [
+    "COLUMNS",
+    "REPORT_LIFETIME",
+    "GenerateResult",
+    "ReportExpired",
+    "ReportNotPresent",
+    "build_report",
+    "generate_credential_report",
+    "get_credential_report",
+]
 
 REPORT_LIFETIME = timedelta(hours=4)
 ROOT_NAME = "<root_account>"

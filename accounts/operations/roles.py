@@ -24,10 +24,29 @@ from accounts.operations.common import (
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
-from iamconsole.ops import Page, operation, record_event, save_unique
+from audit.trail import record_event
+from iamconsole.ops import Page, operation, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.documents import check_policy_document
+from policies.models import InlinePolicy
+
+__all__ = [
+    "MAX_SESSION",
+    "MIN_SESSION",
+    "REVOKE_POLICY_NAME",
+    "create_role",
+    "delete_role",
+    "get_role",
+    "list_role_tags",
+    "list_roles",
+    "revoke_role_sessions",
+    "tag_role",
+    "untag_role",
+    "update_assume_role_policy",
+    "update_role",
+    "update_role_description",
+]
 
 MIN_SESSION = 3600
 MAX_SESSION = 43200
@@ -223,8 +242,6 @@ def revoke_role_sessions(*, actor: Principal, name: str) -> Role:
     """The console's "Revoke active sessions": as AWS does, put the inline policy
     AWSRevokeOlderSessions denying everything to sessions whose aws:TokenIssueTime
     is before now. (It is a PutRolePolicy, authorized and audited as one.)"""
-    from policies.models import InlinePolicy
-
     role = find_role(actor.account_id, name)
     authorize(actor, "iam:PutRolePolicy", role.arn)
     # Issue times have whole-second precision: revoking "before now + 1 s" also ends

@@ -14,9 +14,12 @@ a random session token of which only the SHA-256 is stored, an expiry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,9 +30,23 @@ from django.utils import timezone
 from accounts.errors import AccessDenied, IamError, MalformedPolicyDocument, ValidationError
 from accounts.ids import access_key_id, secret_access_key
 from accounts.models import AccessKey, IamUser, MfaDevice, Role, TemporaryCredential
-from accounts.principal import Principal
+from accounts.principal import Principal, role_session_arn
 from iamconsole.ops import operation, record_event
 from policies.authorization import authorize
+
+__all__ = [
+    "STS",
+    "InvalidAuthorizationMessage",
+    "InvalidParameterValue",
+    "NewCredentials",
+    "PackedPolicyTooLarge",
+    "assume_role",
+    "decode_authorization_message",
+    "get_access_key_info",
+    "get_caller_identity",
+    "get_session_token",
+    "token_hash",
+]
 
 STS = "sts.amazonaws.com"
 MIN_DURATION = 900
@@ -106,17 +123,80 @@ def _caller_mfa_device(actor: Principal, serial_number: str) -> MfaDevice | None
     return None
 
 
+# The TokenCode attempt counted on the caller's device before the operation's
+# transaction opened (``_counts_mfa_attempt``): {"key", "wait", "checked"}.
+_MFA_ATTEMPT: ContextVar[dict[str, Any] | None] = ContextVar("mfa_attempt", default=None)
+
+
+def _counts_mfa_attempt(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Count a ``TokenCode`` against the caller's device outside the operation's transaction.
+
+    The console's throttle (``accounts.throttle``: 5 free failures, then waits
+    doubling from 1 s to 15 minutes, at most 100 attempts an hour), keyed per MFA
+    device. A wrong code makes the operation raise AccessDenied and roll back:
+    counted inside, the failure would vanish with the rollback and codes could be
+    guessed without limit (1,000 wrong codes at 88/s, then the right one at once).
+    Counted here first, under the throttle's row lock, it stays; once the wait
+    starts even the right code is refused until it passes. An attempt the
+    operation never got to check (a bad DurationSeconds) is given back.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from accounts import throttle
+
+        actor, serial, code = (
+            kwargs.get("actor"),
+            kwargs.get("serial_number"),
+            kwargs.get("token_code"),
+        )
+        device = None
+        if isinstance(actor, Principal) and serial and code:
+            device = _caller_mfa_device(actor, serial)
+        if device is None:
+            return fn(*args, **kwargs)
+        key = throttle.device_key(device.pk)
+        attempt = {"key": key, "wait": throttle.begin_attempt(key), "checked": False}
+        token = _MFA_ATTEMPT.set(attempt)
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if not attempt["checked"] and not attempt["wait"]:
+                throttle.refund_attempt(key)
+            raise
+        finally:
+            _MFA_ATTEMPT.reset(token)
+
+    return wrapper
+
+
 def _verify_mfa(actor: Principal, serial_number: str | None, token_code: str | None) -> bool:
-    """SerialNumber + TokenCode: the code must come from the caller's own device."""
+    """SerialNumber + TokenCode: the code must come from the caller's own device.
+
+    Throttled per device (``_counts_mfa_attempt``); a throttled attempt gets the
+    same AccessDenied as a wrong code: AWS's "MultiFactorAuthentication failed with
+    invalid MFA one time pass code.".
+    """
     if not serial_number and not token_code:
         return False
     if not serial_number or not token_code:
         raise ValidationError("Both SerialNumber and TokenCode are required for MFA.")
+    from accounts import throttle
     from accounts.totp import verify_and_consume
 
     device = _caller_mfa_device(actor, serial_number)
-    if device is None or not verify_and_consume(device, token_code):
+    if device is None:
         raise AccessDenied(MFA_FAILED)
+    key = throttle.device_key(device.pk)
+    attempt = _MFA_ATTEMPT.get()
+    if attempt is not None and attempt["key"] == key:
+        attempt["checked"] = True
+        wait = attempt["wait"]
+    else:  # not called through ``_counts_mfa_attempt``: count here (rolled back on failure)
+        wait = throttle.begin_attempt(key)
+    if wait or not verify_and_consume(device, token_code):
+        raise AccessDenied(MFA_FAILED)
+    throttle.forget(key)
     return True
 
 
@@ -124,6 +204,7 @@ def _now() -> datetime:
     return timezone.now().replace(microsecond=0)
 
 
+@_counts_mfa_attempt  # outermost: the count must survive the rollback
 @operation("AssumeRole", event_source=STS)
 def assume_role(
     *,
@@ -252,7 +333,7 @@ def assume_role(
         mfa_authenticated=mfa,
         source_arn=actor.arn,
     )
-    assumed_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+    assumed_arn = role_session_arn(role.account_id, role.name, session_name)
     request = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,
@@ -279,6 +360,7 @@ def assume_role(
     )
 
 
+@_counts_mfa_attempt  # outermost: the count must survive the rollback
 @operation("GetSessionToken", event_source=STS)
 def get_session_token(
     *,

@@ -18,9 +18,25 @@ from accounts.operations.common import (
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
-from iamconsole.ops import Page, operation, record_event
+from audit.trail import record_event
+from iamconsole.ops import Page, operation, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
+
+__all__ = [
+    "create_user",
+    "delete_user",
+    "get_user",
+    "list_user_tags",
+    "list_users",
+    "tag_user",
+    "untag_user",
+    "update_user",
+    "user_exists",
+    # Not defined here: api/handlers/iam.py reads ``accounts.operations.find_user``
+    # through the package's star imports; drop this once those go.
+    "find_user",
+]
 
 
 @operation("CreateUser")
@@ -52,8 +68,6 @@ def create_user(
         username=f"iam:{actor.account_id}:{name.lower()}", account_id=actor.account_id
     )
     console.set_unusable_password()
-    from iamconsole.ops import save_unique
-
     save_unique(console, error)
     user = IamUser(
         account_id=actor.account_id,
@@ -70,13 +84,9 @@ def create_user(
     return user
 
 
+@operation("GetUser")
 def get_user(*, actor: Principal, name: str | None = None) -> IamUser | None:
     """GetUser. Without a name: the caller (None for root, whose details are the account's)."""
-    return _get_user(actor=actor, name=name)
-
-
-@operation("GetUser")
-def _get_user(*, actor: Principal, name: str | None) -> IamUser | None:
     user = acting_user(actor, name)
     authorize(actor, "iam:GetUser", user.arn if user else actor.arn)
     return user
@@ -211,4 +221,5 @@ def list_user_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
 
 
 def user_exists(account_id: str, name: str) -> bool:
+    """Whether the account has a user of that name (unauthorized: the create wizard's name check)."""
     return IamUser.objects.filter(account_id=account_id, name__iexact=name).exists()

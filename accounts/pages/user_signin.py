@@ -32,7 +32,6 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -41,6 +40,7 @@ from accounts import throttle
 from accounts.errors import AccessDenied, IamError, PasswordPolicyViolation
 from accounts.forms import MfaCodeForm
 from accounts.models import Account, ConsoleUser, IamUser, MfaDevice, PasswordPolicy
+from accounts.operations.activity import record_password_use
 from accounts.operations.credentials import change_password
 from accounts.principal import Principal, user_principal
 from accounts.views import (  # the root sign-in's helpers: one behaviour for both
@@ -213,8 +213,7 @@ def _pending_iam_user(request: HttpRequest) -> IamUser | None:
 def _complete_signin(request: HttpRequest, user: IamUser, *, mfa_used: bool) -> HttpResponse:
     """Every authentication step passed: forget the failures, record the sign-in."""
     throttle.forget(user_key(user.account_id, user.name))
-    now = timezone.now()
-    IamUser.objects.filter(pk=user.pk).update(password_last_used=now)  # PasswordLastUsed
+    record_password_use(user)  # PasswordLastUsed
     _audit_signin(request, user.account_id, user, ok=True, mfa_used=mfa_used)
     if user.console.password_reset_required:
         return redirect("accounts:user-signin-change-password")
@@ -343,11 +342,14 @@ def user_signin_mfa(request: HttpRequest) -> HttpResponse:
         if wait:
             return _throttled(request, template, context, wait)
         code = form.cleaned_data["code"]
-        from accounts.totp import matching_step
+        from accounts.totp import check_code, matching_step
 
         # Any of the user's devices (AWS allows up to 8); a wrong code counts against the first.
         device = next((d for d in devices if matching_step(d.seed(), code) is not None), devices[0])
-        if device.verify_token(code):  # refuses a code used before
+        checked = check_code(device, code)  # each code once, atomically
+        if checked.wait:
+            return _throttled(request, template, context, checked.wait)
+        if checked.ok:
             request.session.cycle_key()
             otp_login(request, device)
             request.session[MFA_AUTH_TIME_KEY] = time.time()

@@ -51,10 +51,10 @@ from accounts.operations.users import (
     untag_user,
 )
 from accounts.principal import Principal
+from audit.models import AuditEvent
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import record_event
 from policies.authorization import authorize
-from policies.models import AuditEvent
 from policies.operations import (
     attach_user_policy,
     delete_user_permissions_boundary,

@@ -10,10 +10,10 @@ from typing import Any
 
 from accounts.operations import reports
 from accounts.principal import Principal
-from api.handlers.iam import action
+
+__all__ = ["generate_credential_report", "get_credential_report"]
 
 
-@action("GenerateCredentialReport")
 def generate_credential_report(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     result = reports.generate_credential_report(actor=actor)
     out: dict[str, Any] = {"State": result.state}
@@ -22,7 +22,6 @@ def generate_credential_report(actor: Principal, p: dict[str, Any]) -> dict[str,
     return out
 
 
-@action("GetCredentialReport")
 def get_credential_report(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     report = reports.get_credential_report(actor=actor)
     return {

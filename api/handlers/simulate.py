@@ -22,6 +22,7 @@ SimulateCustomPolicy, EvaluationResult, Statement, ResourceSpecificResult):
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Sequence
@@ -33,14 +34,19 @@ from accounts.errors import (
     InvalidInput,
     MalformedPolicyDocument,
     NoSuchEntity,
-    ValidationError,
 )
 from accounts.principal import Principal
-from api.handlers.iam import action
-from iamconsole.ops import decode_marker, encode_marker
+from api.paging import page_items
 from policies import engine
 from policies import simulation as sim
 from policies.engine.jsonsafe import JsonError, line_col, loads_located
+
+__all__ = [
+    "get_context_keys_for_custom_policy",
+    "get_context_keys_for_principal_policy",
+    "simulate_custom_policy",
+    "simulate_principal_policy",
+]
 
 
 class PolicyEvaluation(IamError):
@@ -117,8 +123,6 @@ def _check_value(name: str, kind: str, value: str) -> None:
     elif base == "boolean":
         ok = value.lower() in ("true", "false")
     elif base == "ip":
-        import ipaddress
-
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
@@ -145,22 +149,6 @@ def context_entries(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
         elif values:
             context[name] = values[0]
     return context
-
-
-def _page_bounds(p: dict[str, Any], total: int) -> tuple[int, int]:
-    limit = p.get("MaxItems") or 100
-    if not 1 <= limit <= 1000:
-        raise ValidationError(
-            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
-            "constraint: Member must have value between 1 and 1000"
-        )
-    start = 0
-    raw = decode_marker(p.get("Marker"))
-    if raw is not None:
-        if not raw.isdigit() or int(raw) > total:
-            raise InvalidInput("Invalid Marker.")
-        start = int(raw)
-    return start, min(total, start + limit)
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -317,15 +305,14 @@ class _Translator:
 
 
 def _results(actor: Principal, simulation: sim.Simulation, p: dict[str, Any]) -> dict[str, Any]:
-    results = simulation.results
-    start, end = _page_bounds(p, len(results))
+    page = page_items(simulation.results, p)
     translator = _Translator(simulation, actor.account_id)
     out: dict[str, Any] = {
-        "EvaluationResults": [translator.result(r) for r in results[start:end]],
-        "IsTruncated": end < len(results),
+        "EvaluationResults": [translator.result(r) for r in page.items],
+        "IsTruncated": page.is_truncated,
     }
-    if end < len(results):
-        out["Marker"] = encode_marker(str(end))
+    if page.marker:
+        out["Marker"] = page.marker
     return out
 
 
@@ -344,7 +331,6 @@ def _simulate(fn: Any, **kwargs: Any) -> sim.Simulation:
         raise PolicyEvaluation(exc.message) from exc
 
 
-@action("SimulatePrincipalPolicy")
 def simulate_principal_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     kind, name = source_entity(actor, p["PolicySourceArn"])
     caller = _caller_arn(p.get("CallerArn"))
@@ -370,7 +356,6 @@ def simulate_principal_policy(actor: Principal, p: dict[str, Any]) -> dict[str, 
     return _results(actor, simulation, p)
 
 
-@action("SimulateCustomPolicy")
 def simulate_custom_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     caller = _caller_arn(p.get("CallerArn"))
     if p.get("ResourcePolicy") is not None and caller is None:
@@ -393,7 +378,6 @@ def simulate_custom_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any
     return _results(actor, simulation, p)
 
 
-@action("GetContextKeysForPrincipalPolicy")
 def get_context_keys_for_principal_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     kind, name = source_entity(actor, p["PolicySourceArn"])
     keys = sim.get_context_keys_for_principal_policy(
@@ -402,7 +386,6 @@ def get_context_keys_for_principal_policy(actor: Principal, p: dict[str, Any]) -
     return {"ContextKeyNames": keys}
 
 
-@action("GetContextKeysForCustomPolicy")
 def get_context_keys_for_custom_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     keys = sim.get_context_keys_for_custom_policy(
         actor=actor, documents=p.get("PolicyInputList") or []

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from accounts.operations import sts
 from accounts.principal import Principal
+from api.shapes import credentials_out
 
-Handler = Callable[[Principal, dict[str, Any]], dict[str, Any] | None]
-
-
-def _credentials(new: sts.NewCredentials) -> dict[str, Any]:
-    return {
-        "AccessKeyId": new.credential.access_key_id,
-        "SecretAccessKey": new.secret,
-        "SessionToken": new.session_token,
-        "Expiration": new.expiration,
-    }
+__all__ = [
+    "assume_role",
+    "decode_authorization_message",
+    "get_access_key_info",
+    "get_caller_identity",
+    "get_session_token",
+]
 
 
 def get_caller_identity(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +36,7 @@ def assume_role(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
         source_identity=p.get("SourceIdentity"),
     )
     out: dict[str, Any] = {
-        "Credentials": _credentials(new),
+        "Credentials": credentials_out(new),
         "AssumedRoleUser": {"AssumedRoleId": new.assumed_role_id, "Arn": new.assumed_role_arn},
     }
     if new.packed_policy_size is not None:
@@ -56,7 +53,7 @@ def get_session_token(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
         serial_number=p.get("SerialNumber"),
         token_code=p.get("TokenCode"),
     )
-    return {"Credentials": _credentials(new)}
+    return {"Credentials": credentials_out(new)}
 
 
 def get_access_key_info(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
@@ -69,12 +66,3 @@ def decode_authorization_message(actor: Principal, p: dict[str, Any]) -> dict[st
             actor=actor, encoded_message=p["EncodedMessage"]
         )
     }
-
-
-HANDLERS: dict[str, Handler] = {
-    "GetCallerIdentity": get_caller_identity,
-    "AssumeRole": assume_role,
-    "GetSessionToken": get_session_token,
-    "GetAccessKeyInfo": get_access_key_info,
-    "DecodeAuthorizationMessage": decode_authorization_message,
-}

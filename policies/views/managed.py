@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -44,7 +43,8 @@ from policies.operations import (
     tag_policy,
     untag_policy,
 )
-from policies.views.common import (
+from iamconsole.pages import (
+    list_query,
     HtmxHttpRequest,
     pretty,
     render_error,
@@ -60,6 +60,9 @@ TABS = [
     ("versions", "Policy versions"),
 ]
 
+# The error page's breadcrumb.
+BACK = (reverse_lazy("policies:policy-list"), "Policies")
+
 
 # -- list --------------------------------------------------------------------------------
 
@@ -74,9 +77,7 @@ def policy_list(request: HtmxHttpRequest) -> HttpResponse:
     try:
         page = list_policies(actor=principal_of(request), max_items=PAGE_SIZE, **filters)
     except IamError as exc:
-        return render_error(request, exc)
-    params = {k: v for k, v in request.GET.items() if k in ("scope", "usage", "q") and v}
-    next_query = urlencode({**params, "marker": page.marker}) if page.is_truncated else None
+        return render_error(request, exc, back=BACK)
     template = "policies/list.html"
     if request.htmx:
         template += "#table"
@@ -86,9 +87,7 @@ def policy_list(request: HtmxHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "next_query": next_query,
-            "first_query": urlencode(params),
-            "paged": bool(filters["marker"]),
+            **list_query(request, page, ("scope", "usage", "q")),
         },
     )
 
@@ -131,7 +130,7 @@ def render_detail(
         policy = policy_by_id(actor, policy_id)
         policy = get_policy(actor=actor, arn=policy.arn)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     if tab not in dict(TABS):
         tab = "permissions"
     context: dict[str, Any] = {"policy": policy, "tab": tab, "tabs": TABS}
@@ -246,7 +245,7 @@ def policy_delete(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
     try:
         policy = get_policy(actor=actor, arn=policy_by_id(actor, policy_id).arn)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     form = DeletePolicyForm(request.POST or None, policy_name=policy.name)
     error = None
     status = 200
@@ -283,7 +282,7 @@ def policy_tag(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
     try:
         policy = policy_by_id(actor, policy_id)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     form = TagForm(request.POST)
     extra: dict[str, Any] = {}
     if form.is_valid():
@@ -310,7 +309,7 @@ def policy_untag(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
     try:
         policy = policy_by_id(actor, policy_id)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     try:
         untag_policy(actor=actor, arn=policy.arn, tag_keys=[request.POST.get("key", "")])
     except IamError as exc:

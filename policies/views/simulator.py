@@ -16,7 +16,7 @@ from accounts.operations.users import list_users
 from iamconsole.console import console_login_required, principal_of
 from policies.forms import SimulatorForm, action_choices
 from policies.simulation import simulate_custom_policy, simulate_principal_policy
-from policies.views.common import HtmxHttpRequest
+from iamconsole.pages import HtmxHttpRequest
 
 EntityChoices = list[tuple[str, list[tuple[str, str]]]]
 

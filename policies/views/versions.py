@@ -9,7 +9,7 @@ from itertools import zip_longest
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,8 +24,11 @@ from policies.operations import (
     get_policy_version,
     set_default_policy_version,
 )
-from policies.views.common import HtmxHttpRequest, pretty, render_error, validation_context
+from iamconsole.pages import HtmxHttpRequest, pretty, render_error, validation_context
 from policies.views.managed import render_detail
+
+# The error page's breadcrumb.
+BACK = (reverse_lazy("policies:policy-list"), "Policies")
 
 
 def _versions_url(policy_id: str) -> str:
@@ -43,7 +46,7 @@ def version_create(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
             actor=actor, arn=policy.arn, version_id=policy.default_version_id
         )
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     error = None
     status = 200
     if request.method == "POST":
@@ -81,7 +84,7 @@ def _version_action(
     try:
         policy = policy_by_id(actor, policy_id)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     func = set_default_policy_version if op == "default" else delete_policy_version
     try:
         func(actor=actor, arn=policy.arn, version_id=version_id)
@@ -172,7 +175,7 @@ def version_diff(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
     try:
         policy = get_policy(actor=actor, arn=policy_by_id(actor, policy_id).arn)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     form = VersionDiffForm(request.GET)
     context: dict[str, object] = {"policy": policy, "diff_form": form}
     status = 200

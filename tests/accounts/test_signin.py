@@ -12,9 +12,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from accounts import throttle
 from accounts.models import MfaDevice, SignInThrottle
 from accounts.totp import code_at
+from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
 from iamconsole.middleware import SESSION_STARTED_KEY
-from policies.models import AuditEvent
 from tests.conftest import TOTP_SEED
 
 EMAIL = "root@example.com"

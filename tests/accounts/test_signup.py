@@ -83,7 +83,7 @@ def test_signup_values_are_escaped_when_the_form_comes_back(client, db):
 
 
 def test_signup_records_an_audit_event(client, db):
-    from policies.models import AuditEvent
+    from audit.models import AuditEvent
 
     client.post(reverse(SIGNUP), GOOD)
     assert AuditEvent.objects.filter(

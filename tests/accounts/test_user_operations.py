@@ -23,7 +23,7 @@ from accounts.operations.users import (
     untag_user,
     update_user,
 )
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 
 
 def test_create_user_gives_aws_identifiers(root, account):

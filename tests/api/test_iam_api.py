@@ -400,7 +400,7 @@ def test_account_authorization_details_are_built_from_the_data_and_paginate(root
 
 
 def test_a_user_without_permission_is_denied_and_the_denial_is_audited(api, acct):
-    from policies.models import AuditEvent
+    from audit.models import AuditEvent
 
     _, creds = acct.make_user("mo", policy=allow("iam:Get*"))
     mo = api.iam(creds)
@@ -429,12 +429,12 @@ def test_outsider_cannot_see_another_accounts_users(api, acct, acct_b, root_iam)
 
 
 def test_an_unexpected_failure_is_a_service_failure_xml_not_a_django_500(root_iam, monkeypatch):
-    from api.handlers import iam
+    from api.handlers import IAM_HANDLERS
 
     def broken(actor, params):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(iam.HANDLERS, "ListGroups", broken)
+    monkeypatch.setitem(IAM_HANDLERS, "ListGroups", broken)
     with pytest.raises(ClientError) as exc:
         root_iam.list_groups()
     assert error_code(exc) == "ServiceFailure"

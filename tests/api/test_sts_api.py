@@ -308,7 +308,7 @@ def test_tampered_signatures_stale_dates_and_inactive_keys_are_refused(api, acct
     with pytest.raises(ClientError) as exc:
         api.sts(bad).get_caller_identity()
     assert error_code(exc) == "SignatureDoesNotMatch"
-    from policies.models import AuditEvent
+    from audit.models import AuditEvent
 
     refused = AuditEvent.objects.get(error_code="SignatureDoesNotMatch")
     assert refused.event_name == "GetCallerIdentity" and not refused.allowed
@@ -385,7 +385,7 @@ def test_get_access_key_info_and_decode_authorization_message(api, acct, acct_b)
 
 
 def test_assume_role_is_audited_in_both_accounts(api, acct, acct_b):
-    from policies.models import AuditEvent
+    from audit.models import AuditEvent
 
     role = make_role(acct_b, "audited", trust(f"arn:aws:iam::{ACCOUNT_A}:root"))
     _, creds = acct.make_user("pam", policy=allow("sts:AssumeRole"))

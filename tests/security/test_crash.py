@@ -56,7 +56,8 @@ def _read_acks(fd: int, buffer: bytearray) -> None:
 
 def test_kill_9_during_writes_loses_no_acknowledged_write(root, figure):
     from accounts.models import AccessKey, ConsoleUser, IamUser
-    from policies.models import AuditEvent, InlinePolicy, PolicyAttachment
+    from audit.models import AuditEvent
+    from policies.models import InlinePolicy, PolicyAttachment
 
     rng = random.Random(1234)  # noqa: S311 - timing jitter, not security
     acked_users: set[str] = set()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import Account, PasswordPolicy
 from accounts.operations.account import create_account_alias, update_account_password_policy
 from accounts.totp import code_at
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 from policies.operations import attach_user_policy
 from tests.conftest import TOTP_SEED
 

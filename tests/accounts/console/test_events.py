@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.errors import AccessDenied
 from accounts.operations.groups import create_group
 from accounts.operations.users import create_user
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 from policies.operations import put_user_policy
 from tests.conftest import allow_policy
 

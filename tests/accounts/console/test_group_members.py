@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts.operations.groups import add_user_to_group, create_group
 from accounts.operations.users import create_user
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 
 HTMX = {"HX-Request": "true"}
 

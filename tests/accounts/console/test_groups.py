@@ -14,7 +14,8 @@ from django.urls import reverse
 from accounts.models import Group
 from accounts.operations.groups import add_user_to_group, create_group
 from accounts.operations.users import create_user
-from policies.models import AuditEvent, InlinePolicy
+from audit.models import AuditEvent
+from policies.models import InlinePolicy
 from policies.operations import attach_group_policy, put_group_policy
 
 HTMX = {"HX-Request": "true"}

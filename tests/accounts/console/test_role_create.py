@@ -7,7 +7,7 @@ import json
 from django.urls import reverse
 
 from accounts.models import Role
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 
 HTMX = {"HX-Request": "true"}
 URL = "/roles/create/"

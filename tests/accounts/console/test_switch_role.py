@@ -14,8 +14,8 @@ from accounts.operations.account import create_account_alias
 from accounts.operations.credentials import create_login_profile
 from accounts.operations.roles import create_role
 from accounts.operations.users import create_user
+from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY
-from policies.models import AuditEvent
 from policies.operations import attach_role_policy, put_user_policy
 from tests.conftest import USER_PASSWORD, allow_policy
 

@@ -13,7 +13,8 @@ from accounts.operations.credentials import create_login_profile
 from accounts.operations.groups import add_user_to_group, create_group
 from accounts.operations.users import create_user
 from accounts.pages.users_wizard import WIZARD_SESSION
-from policies.models import AuditEvent, InlinePolicy, PolicyAttachment
+from audit.models import AuditEvent
+from policies.models import InlinePolicy, PolicyAttachment
 from policies.operations import attach_user_policy, put_user_policy
 from tests.conftest import allow_policy
 

@@ -18,7 +18,8 @@ from accounts.operations.credentials import (
 )
 from accounts.operations.groups import add_user_to_group
 from accounts.operations.users import tag_user
-from policies.models import AuditEvent, InlinePolicy, PolicyAttachment
+from audit.models import AuditEvent
+from policies.models import InlinePolicy, PolicyAttachment
 from policies.operations import (
     attach_group_policy,
     attach_user_policy,

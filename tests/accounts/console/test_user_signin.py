@@ -18,9 +18,9 @@ from accounts.operations.credentials import create_login_profile
 from accounts.operations.users import create_user
 from accounts.pages.user_signin import user_key
 from accounts.totp import code_at
+from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY, principal_of
 from iamconsole.middleware import SESSION_STARTED_KEY
-from policies.models import AuditEvent
 from policies.operations import attach_user_policy
 from tests.conftest import TOTP_SEED, USER_PASSWORD
 

@@ -6,7 +6,7 @@ import json
 
 from accounts.operations.groups import add_user_to_group
 from accounts.operations.roles import create_role
-from policies.models import AuditEvent
+from audit.models import AuditEvent
 from policies.operations import (
     attach_group_policy,
     attach_user_policy,

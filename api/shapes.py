@@ -1,0 +1,245 @@
+"""Model objects -> the output shapes of botocore's ``iam`` model.
+
+Pure translation: no database query happens here (counts and related rows come
+in with the objects or as arguments). Policy documents go out URL-encoded, as IAM
+returns them (botocore and the AWS CLI decode them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from accounts.models import (
+    AccessKey,
+    ConsoleUser,
+    Group,
+    IamUser,
+    MfaDevice,
+    PasswordPolicy,
+    Role,
+)
+from accounts.operations.sts import NewCredentials
+from policies.models import InlinePolicy, ManagedPolicy, PolicyVersion
+
+__all__ = [
+    "attached_out",
+    "boundary_out",
+    "credentials_out",
+    "encode_document",
+    "group_out",
+    "inline_policy_out",
+    "key_out",
+    "login_profile_out",
+    "mfa_device_out",
+    "password_policy_out",
+    "policy_out",
+    "role_out",
+    "tag_out",
+    "tags_out",
+    "user_out",
+    "version_out",
+    "virtual_mfa_device_out",
+]
+
+
+def encode_document(document: str) -> str:
+    """IAM returns policy documents URL-encoded (RFC 3986)."""
+    return quote(document, safe="")
+
+
+def tag_out(tag: dict[str, str]) -> dict[str, str]:
+    return {"Key": tag["Key"], "Value": tag["Value"]}
+
+
+def tags_out(tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [tag_out(t) for t in tags]
+
+
+def boundary_out(obj: IamUser | Role) -> dict[str, str] | None:
+    if not obj.permissions_boundary_id:
+        return None
+    return {
+        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryArn": obj.permissions_boundary.arn,
+    }
+
+
+def user_out(user: IamUser, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Path": user.path,
+        "UserName": user.name,
+        "UserId": user.unique_id,
+        "Arn": user.arn,
+        "CreateDate": user.created,
+    }
+    if user.password_last_used:
+        out["PasswordLastUsed"] = user.password_last_used
+    if full:
+        boundary = boundary_out(user)
+        if boundary:
+            out["PermissionsBoundary"] = boundary
+        if user.tags:
+            out["Tags"] = tags_out(user.tags)
+    return out
+
+
+def group_out(group: Group) -> dict[str, Any]:
+    return {
+        "Path": group.path,
+        "GroupName": group.name,
+        "GroupId": group.unique_id,
+        "Arn": group.arn,
+        "CreateDate": group.created,
+    }
+
+
+def role_out(role: Role, *, full: bool = False, last_used: bool = True) -> dict[str, Any]:
+    """A Role; ``full`` adds boundary, tags and (unless ``last_used`` is off, as in
+    CreateRole's answer) RoleLastUsed."""
+    out: dict[str, Any] = {
+        "Path": role.path,
+        "RoleName": role.name,
+        "RoleId": role.unique_id,
+        "Arn": role.arn,
+        "CreateDate": role.created,
+        "AssumeRolePolicyDocument": encode_document(role.trust_policy),
+        "MaxSessionDuration": role.max_session_duration,
+    }
+    if role.description:
+        out["Description"] = role.description
+    if full:
+        boundary = boundary_out(role)
+        if boundary:
+            out["PermissionsBoundary"] = boundary
+        if role.tags:
+            out["Tags"] = tags_out(role.tags)
+        if last_used:
+            last: dict[str, Any] = {}
+            if role.last_used:
+                last = {"LastUsedDate": role.last_used, "Region": role.last_used_region}
+            out["RoleLastUsed"] = last
+    return out
+
+
+def policy_out(
+    policy: ManagedPolicy,
+    *,
+    attachment_count: int,
+    boundary_count: int = 0,
+    full: bool = False,
+    description: bool = True,
+) -> dict[str, Any]:
+    """A managed Policy with its usage counts in the caller's account; ``full`` adds
+    tags and (unless ``description`` is off, as in CreatePolicy's answer) Description."""
+    out: dict[str, Any] = {
+        "PolicyName": policy.name,
+        "PolicyId": policy.policy_id,
+        "Arn": policy.arn,
+        "Path": policy.path,
+        "DefaultVersionId": policy.default_version_id,
+        "AttachmentCount": attachment_count,
+        "PermissionsBoundaryUsageCount": boundary_count,
+        "IsAttachable": policy.is_attachable,
+        "CreateDate": policy.created,
+        "UpdateDate": policy.updated,
+    }
+    if full:
+        if description and policy.description:
+            out["Description"] = policy.description
+        if policy.tags:
+            out["Tags"] = tags_out(policy.tags)
+    return out
+
+
+def version_out(version: PolicyVersion, *, document: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "VersionId": version.version_id,
+        "IsDefaultVersion": version.is_default,
+        "CreateDate": version.created,
+    }
+    if document:
+        out["Document"] = encode_document(version.document)
+    return out
+
+
+def attached_out(policy: ManagedPolicy) -> dict[str, str]:
+    return {"PolicyName": policy.name, "PolicyArn": policy.arn}
+
+
+def key_out(key: AccessKey) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status,
+        "CreateDate": key.created,
+    }
+    if key.user_id is not None:
+        out["UserName"] = key.user.name
+    return out
+
+
+def login_profile_out(user_name: str, console: ConsoleUser) -> dict[str, Any]:
+    return {
+        "UserName": user_name,
+        "CreateDate": console.login_profile_created,
+        "PasswordResetRequired": console.password_reset_required,
+    }
+
+
+def mfa_device_out(device: MfaDevice) -> dict[str, Any]:
+    """An MFADevice of ListMFADevices."""
+    item: dict[str, Any] = {"SerialNumber": device.serial_number, "EnableDate": device.enabled}
+    if device.iam_user_id:
+        item["UserName"] = device.iam_user.name
+    return item
+
+
+def virtual_mfa_device_out(device: MfaDevice) -> dict[str, Any]:
+    """A VirtualMFADevice of ListVirtualMFADevices (no seed, no QR code)."""
+    item: dict[str, Any] = {"SerialNumber": device.serial_number}
+    if device.enabled:
+        item["EnableDate"] = device.enabled
+        if device.iam_user_id:
+            item["User"] = user_out(device.iam_user)
+    if device.tags:
+        item["Tags"] = tags_out(device.tags)
+    return item
+
+
+def password_policy_out(policy: PasswordPolicy) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "MinimumPasswordLength": policy.minimum_password_length,
+        "RequireSymbols": policy.require_symbols,
+        "RequireNumbers": policy.require_numbers,
+        "RequireUppercaseCharacters": policy.require_uppercase_characters,
+        "RequireLowercaseCharacters": policy.require_lowercase_characters,
+        "AllowUsersToChangePassword": policy.allow_users_to_change_password,
+        "ExpirePasswords": policy.max_password_age is not None,
+        "HardExpiry": policy.hard_expiry,
+    }
+    if policy.max_password_age is not None:
+        out["MaxPasswordAge"] = policy.max_password_age
+    if policy.password_reuse_prevention is not None:
+        out["PasswordReusePrevention"] = policy.password_reuse_prevention
+    return out
+
+
+def credentials_out(new: NewCredentials) -> dict[str, Any]:
+    """STS Credentials: the temporary key, its secret and token (shown once), expiry."""
+    return {
+        "AccessKeyId": new.credential.access_key_id,
+        "SecretAccessKey": new.secret,
+        "SessionToken": new.session_token,
+        "Expiration": new.expiration,
+    }
+
+
+def inline_policy_out(
+    owner_key: str, owner: IamUser | Group | Role, policy: InlinePolicy
+) -> dict[str, str]:
+    """Get{User,Group,Role}Policy: the owner's name under ``owner_key`` and the document."""
+    return {
+        owner_key: owner.name,
+        "PolicyName": policy.name,
+        "PolicyDocument": encode_document(policy.document),
+    }

@@ -1,0 +1,64 @@
+"""The writer of the audit trail: one event per console or API call.
+
+Every operation records its success with :func:`record_event`; ``@operation``
+(``iamconsole/ops.py``) records failures and denials after rolling back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.errors import IamError
+from accounts.principal import Principal
+from audit.models import AuditEvent
+
+__all__ = ["SECRET_PARAMS", "record_event"]
+
+# Request parameters never written to the audit trail.
+SECRET_PARAMS = frozenset(
+    {
+        "Password",
+        "NewPassword",
+        "OldPassword",
+        "SecretAccessKey",
+        "AuthenticationCode1",
+        "AuthenticationCode2",
+        "TokenCode",
+        "PolicyDocument",
+        "AssumeRolePolicyDocument",
+    }
+)
+
+
+def record_event(
+    actor: Principal,
+    event_name: str,
+    resource_arn: str = "",
+    *,
+    request: dict[str, Any] | None = None,
+    allowed: bool = True,
+    error: IamError | None = None,
+    event_source: str = "iam.amazonaws.com",
+    account_id: str | None = None,
+) -> None:
+    """Write one audit event (who, what, on which resource, when, from where)."""
+    params = {k: v for k, v in (request or {}).items() if k not in SECRET_PARAMS}
+    AuditEvent.objects.create(
+        account_id=account_id or actor.account_id,
+        time=timezone.now(),
+        event_name=event_name,
+        event_source=event_source,
+        actor_arn=actor.arn,
+        actor_account=actor.account_id,
+        access_key_id=actor.access_key_id,
+        resource_arn=resource_arn[:1200],
+        allowed=allowed and error is None,
+        error_code=error.code if error else "",
+        error_message=error.message[:2000] if error else "",
+        source_ip=actor.source_ip,
+        user_agent=actor.user_agent,
+        via=actor.via,
+        request=params,
+    )

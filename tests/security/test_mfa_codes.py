@@ -1,0 +1,208 @@
+"""MFA codes under attack: parallel sessions replaying one code, parallel wrong codes,
+STS ``TokenCode`` guessing, and a user squatting the root's MFA device name.
+
+Each test makes the attack the way the attack run made it (separate sessions
+against the real views, or signed API calls) and records what got through.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import TOTP_SEED
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EMAIL, PASSWORD = "root@example.com", "root-password-1"
+JOIN_TIMEOUT = 120  # a racer stuck longer than this fails the test instead of hanging it
+
+
+def race(fns):
+    """Run each ``fn()`` in its own thread, released together; results or exceptions."""
+    barrier = threading.Barrier(len(fns))
+    results: list[object] = [None] * len(fns)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=JOIN_TIMEOUT)
+            results[i] = fns[i]()
+        except Exception as exc:  # noqa: BLE001
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+    stuck = [i for i, t in enumerate(threads) if t.is_alive()]
+    assert not stuck, f"racers {stuck} still running after {JOIN_TIMEOUT}s"
+    return results
+
+
+def root_session_at_mfa_step() -> Client:
+    c = Client()
+    c.post(reverse("accounts:signin"), {"email": EMAIL})
+    r = c.post(reverse("accounts:signin-password"), {"password": PASSWORD})
+    assert r.status_code == 302 and r.url == reverse("accounts:signin-mfa"), r
+    return c
+
+
+def signed_in(response) -> bool:
+    return response.status_code == 302 and response.url == reverse("iamconsole:dashboard")
+
+
+def wrong_code(good: str, i: int) -> str:
+    code = f"{(int(good) + 1 + i) % 1_000_000:06d}"
+    return code if code != good else f"{(int(good) + 500_000) % 1_000_000:06d}"
+
+
+def test_ten_parallel_root_sessions_with_one_code_sign_in_once(totp_device, clock, figure):
+    """10 sessions post the same valid code to the root MFA step at the same instant."""
+    from accounts.totp import code_at
+
+    rounds, successes = 3, []
+    for n in range(rounds):
+        clock.advance(30)  # a fresh step each round
+        good = code_at(TOTP_SEED, clock.step)
+        sessions = [root_session_at_mfa_step() for _ in range(10)]
+        url = reverse("accounts:signin-mfa")
+        results = race([lambda c=c: c.post(url, {"code": good}) for c in sessions])
+        errors = [r for r in results if isinstance(r, Exception)]
+        assert not errors, errors
+        successes.append(sum(signed_in(r) for r in results))
+        assert all(r.status_code in (200, 302, 429) for r in results)
+    figure(f"10 parallel root sessions, 1 code, {rounds} rounds: {successes} sign-ins")
+    assert successes == [1] * rounds
+
+
+def test_parallel_root_sessions_mixing_right_and_wrong_codes_sign_in_at_most_once(
+    totp_device, clock, figure
+):
+    """7 sessions post the valid code, 3 post wrong ones, all at once: a failed code's
+    bookkeeping must not re-open the used step (it did: django-otp saved a stale row)."""
+    from accounts.models import MfaDevice
+    from accounts.totp import code_at
+
+    rounds, successes, checked_failures, counted = 3, [], [], []
+    for n in range(rounds):
+        clock.advance(15 * 60 + 30)  # past any device wait and onto a fresh step
+        MfaDevice.objects.filter(pk=totp_device.pk).update(
+            throttling_failure_count=0, throttling_failure_timestamp=None
+        )
+        good = code_at(TOTP_SEED, clock.step)
+        codes = [good] * 7 + [wrong_code(good, i) for i in range(3)]
+        sessions = [root_session_at_mfa_step() for _ in codes]
+        url = reverse("accounts:signin-mfa")
+        results = race(
+            [lambda c=c, code=code: c.post(url, {"code": code}) for c, code in zip(sessions, codes)]
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        wins = sum(signed_in(r) for r in results)
+        refused_checked = sum(
+            r.status_code == 200 and "authentication information is incorrect" in r.content.decode()
+            for r in results
+        )
+        successes.append(wins)
+        checked_failures.append(refused_checked)
+        counted.append(MfaDevice.objects.get(pk=totp_device.pk).throttling_failure_count)
+        # A replay of the used step is a checked failure as much as a wrong code is.
+        assert counted[-1] == refused_checked
+    figure(
+        f"7 right + 3 wrong codes in parallel sessions, {rounds} rounds: sign-ins {successes}, "
+        f"checked failures {checked_failures}, failure counter {counted}"
+    )
+    assert all(w <= 1 for w in successes) and sum(successes) >= 1
+
+
+def test_parallel_iam_user_sessions_with_one_code_sign_in_once(
+    user_totp_device, alice_login, clock, figure
+):
+    from accounts.totp import code_at
+    from tests.conftest import USER_PASSWORD
+
+    def session() -> Client:
+        c = Client()
+        r = c.post(
+            reverse("accounts:user-signin", args=[alice_login.account_id]),
+            {"account": alice_login.account_id, "username": "alice", "password": USER_PASSWORD},
+        )
+        assert r.status_code == 302 and r.url == reverse("accounts:user-signin-mfa"), r
+        return c
+
+    rounds, successes = 2, []
+    for _ in range(rounds):
+        clock.advance(15 * 60 + 30)
+        good = code_at(TOTP_SEED, clock.step)
+        sessions = [session() for _ in range(10)]
+        url = reverse("accounts:user-signin-mfa")
+        results = race([lambda c=c: c.post(url, {"code": good}) for c in sessions])
+        assert not [r for r in results if isinstance(r, Exception)], results
+        successes.append(sum(r.status_code == 302 and "signin" not in r.url for r in results))
+    figure(f"10 parallel IAM-user sessions, 1 code, {rounds} rounds: {successes} sign-ins")
+    assert successes == [1] * rounds
+
+
+def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
+    console, root_user, iam_user, totp_device, clock, figure
+):
+    """30 signed-in sessions post wrong codes to the re-auth step (create access key) at
+    once: every code that was checked raises the failure counter by exactly one."""
+    from accounts.models import MfaDevice
+    from accounts.totp import code_at
+
+    good = code_at(TOTP_SEED, clock.step)
+    sessions = []
+    for _ in range(30):
+        c = Client()  # a separate session of the same root
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
+        from iamconsole.middleware import SESSION_STARTED_KEY
+
+        c.force_login(root_user)
+        s = c.session
+        s[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
+        s[SESSION_STARTED_KEY] = clock.time()
+        s[IDENTITY_KEY] = {"kind": "root"}
+        s[MFA_AUTH_TIME_KEY] = clock.time()
+        s.save()
+        sessions.append(c)
+    url = reverse("accounts:user-create-access-key", args=[iam_user.name])
+    results = race(
+        [
+            lambda c=c, i=i: c.post(url, {"mfa_code": wrong_code(good, i)}, headers={"HX-Request": "true"})
+            for i, c in enumerate(sessions)
+        ]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    checked = sum("not valid" in r.content.decode() for r in results)
+    waited = sum("Too many wrong codes" in r.content.decode() for r in results)
+    count = MfaDevice.objects.get(pk=totp_device.pk).throttling_failure_count
+    figure(f"30 parallel wrong re-auth codes: {checked} checked, {waited} told to wait, counter 0 -> {count}")
+    assert checked + waited == 30 and checked >= 1
+    assert count == checked
+
+
+def test_parallel_wrong_codes_checked_on_stale_device_copies_are_all_counted(
+    totp_device, figure
+):
+    """N threads, each with its own (stale) copy of the device, send one wrong code each."""
+    from accounts.models import MfaDevice
+    from accounts.totp import check_code
+
+    n = 12
+    copies = [MfaDevice.objects.get(pk=totp_device.pk) for _ in range(n)]
+    results = race([lambda d=d: check_code(d, "000000") for d in copies])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    checked = sum(not r.ok and not r.wait for r in results)
+    count = MfaDevice.objects.get(pk=totp_device.pk).throttling_failure_count
+    figure(f"{n} parallel wrong codes on stale copies: {checked} checked, counter 0 -> {count}")
+    assert checked >= 1 and count == checked
+    assert MfaDevice.objects.get(pk=totp_device.pk).last_t == totp_device.last_t

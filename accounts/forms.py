@@ -142,3 +142,19 @@ class MfaEnrollForm(forms.Form):
 
     def clean_code2(self) -> str:
         return _digits(self.cleaned_data["code2"])
+
+
+class DeleteForm(forms.Form):
+    """Confirm a deletion by typing the name, as AWS asks before deleting a group or role."""
+
+    confirm = forms.CharField(max_length=200, label="To confirm deletion, enter the name")
+
+    def __init__(self, *args: Any, expected: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"]
+        if value != self.expected:
+            raise forms.ValidationError(f"Enter {self.expected} exactly to confirm.")
+        return value

@@ -1,14 +1,18 @@
 """Who is acting: the principal every operation takes as ``actor=``.
 
 Built by the console from the signed-in session and by the API from the SigV4
-credentials. Plain data: the policy engine sees only its ARN and context.
+credentials. Plain data: the policy engine sees only its ARN and context. This
+module imports no Django (the models appear only as type hints).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from accounts.models import IamUser, Role, TemporaryCredential
 
 Kind = Literal["root", "user", "assumed-role"]
 
@@ -66,10 +70,7 @@ def root_principal(account_id: str, **kw: object) -> Principal:
     )  # type: ignore[arg-type]
 
 
-def user_principal(user: object, **kw: object) -> Principal:
-    from accounts.models import IamUser
-
-    assert isinstance(user, IamUser)
+def user_principal(user: IamUser, **kw: object) -> Principal:
     return Principal(
         account_id=user.account_id,
         kind="user",
@@ -87,8 +88,8 @@ def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
     return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
 
 
-def role_session_principal(role: Any, session_name: str, **kw: Any) -> Principal:
-    """A session of ``role`` (an ``accounts.models.Role``) named ``session_name``.
+def role_session_principal(role: Role, session_name: str, **kw: Any) -> Principal:
+    """A session of ``role`` named ``session_name``.
 
     The one place a role session's principal is built: from STS credentials (the API),
     from a console "Switch role" session, or for a simulation. ``aws:userid`` is
@@ -105,10 +106,10 @@ def role_session_principal(role: Any, session_name: str, **kw: Any) -> Principal
     )
 
 
-def temporary_credential_principal(credential: Any, **kw: Any) -> Principal:
-    """The role session a temporary credential (``accounts.models.TemporaryCredential``
-    with a role) stands for: its session policies, tags, source identity and MFA state.
-    ``kw`` adds the request's details (source IP, user agent, via, region, MFA time)."""
+def temporary_credential_principal(credential: TemporaryCredential, **kw: Any) -> Principal:
+    """The role session a role's temporary credential stands for: its session policies,
+    tags, source identity and MFA state. ``kw`` adds the request's details (source IP,
+    user agent, via, region, MFA time)."""
     role = credential.role
     assert role is not None, "only a role's temporary credential is a role session"
     fields: dict[str, Any] = {

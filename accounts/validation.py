@@ -23,9 +23,17 @@ MAX_TAGS = 50
 
 
 def _fail(value: str, member: str, constraint: str) -> ValidationError:
+    # IAM no longer quotes the rejected value (AWS recordings of 2026, as localstack's
+    # snapshots show them): "Value at 'tags.1.member.key' failed to satisfy constraint".
     return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+        f"1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
     )
+
+
+PATH_MESSAGE = (
+    "The specified value for path is invalid. It must begin and end with / and contain "
+    "only alphanumeric characters and/or / characters."
+)
 
 
 def check_name(value: str, *, member: str = "userName", max_length: int = 64) -> str:
@@ -47,9 +55,9 @@ def check_path(value: str | None, *, member: str = "path") -> str:
     if len(value) > 512:
         raise _fail(value, member, "Member must have length less than or equal to 512")
     if not _PATH_RE.fullmatch(value):
-        raise _fail(
-            value, member, f"Member must satisfy regular expression pattern: {PATH_PATTERN}"
-        )
+        # IAM's own text for every Path/NewPath (localstack's AWS recording of
+        # CreateVirtualMFADevice with Path "bad").
+        raise ValidationError(PATH_MESSAGE)
     return value
 
 
@@ -83,13 +91,24 @@ def check_alias(value: str) -> str:
 _TAG_CHARS = re.compile(r"[\w\s_.:/=+\-@]*", re.UNICODE)
 
 
+DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+# CreatePolicy/TagPolicy answer the short form (localstack's AWS recordings,
+# test_iam_policies); roles (and users, not recorded) keep the sentence about case.
+DUPLICATE_POLICY_TAGS = "Duplicate tag keys found."
+
+
 def check_tags(
-    tags: list[dict[str, str]], existing: list[dict[str, str]] | None = None
+    tags: list[dict[str, str]],
+    existing: list[dict[str, str]] | None = None,
+    *,
+    duplicate_message: str = DUPLICATE_TAGS,
 ) -> list[dict[str, str]]:
     """Merge ``tags`` into ``existing``: keys 1-128, values 0-256, at most 50.
 
     IAM tag keys are case-insensitive for uniqueness: tagging with a key that
-    differs only in case replaces the value (and keeps the new spelling).
+    differs only in case replaces the value (and keeps the new spelling). A key
+    already there keeps its place (AWS updates it in place: after re-tagging
+    ``somekey``, ListRoleTags still reads ``[somekey, someotherkey]``).
     """
     merged = [dict(t) for t in (existing or [])]
     seen_new: set[str] = set()
@@ -110,12 +129,14 @@ def check_tags(
         if key.lower().startswith("aws:"):
             raise InvalidInput("Tag keys starting with 'aws:' are reserved for AWS use.")
         if key.lower() in seen_new:
-            raise InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-            )
+            raise InvalidInput(duplicate_message)
         seen_new.add(key.lower())
-        merged = [t for t in merged if t["Key"].lower() != key.lower()]
-        merged.append({"Key": key, "Value": value})
+        for index, old in enumerate(merged):
+            if old["Key"].lower() == key.lower():
+                merged[index] = {"Key": key, "Value": value}
+                break
+        else:
+            merged.append({"Key": key, "Value": value})
     if len(merged) > MAX_TAGS:
         raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
     return merged
@@ -123,3 +144,43 @@ def check_tags(
 
 def check_max_items(value: int | None) -> int | None:
     return value
+
+
+# AWS's default password policy (since November 2020), in force while an account has no
+# custom one; IAM User Guide, "Set an account password policy for IAM users": "Minimum of
+# 8 characters and a maximum of 128 characters; minimum of three of the following mix of
+# character types: uppercase, lowercase, numbers, and ! @ # $ % ^ & * ( ) _ + - = [ ] { }
+# | ' symbols; not be identical to your AWS account name or email address."
+# AWS's exact PasswordPolicyViolation detail lines for the default policy are not
+# recorded anywhere we could find; these follow the custom policy's wording.
+DEFAULT_MIN_PASSWORD_LENGTH = 8
+DEFAULT_MAX_PASSWORD_LENGTH = 128
+DEFAULT_PASSWORD_CLASSES = 3
+
+
+def default_password_problems(password: str, *, names: tuple[str, ...] = ()) -> list[str]:
+    """What AWS's default password policy finds wrong with ``password`` (empty: none).
+
+    ``names``: the account's name(s) and the root email, which the password must not be.
+    """
+    problems = []
+    if len(password) < DEFAULT_MIN_PASSWORD_LENGTH:
+        problems.append(f"Password should have at least {DEFAULT_MIN_PASSWORD_LENGTH} characters")
+    if len(password) > DEFAULT_MAX_PASSWORD_LENGTH:
+        problems.append(f"Password should have at most {DEFAULT_MAX_PASSWORD_LENGTH} characters")
+    classes = sum(
+        (
+            any(c.isupper() for c in password),
+            any(c.islower() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    if classes < DEFAULT_PASSWORD_CLASSES:
+        problems.append(
+            "Password should have at least three of uppercase letters, lowercase letters, "
+            "numbers and symbols"
+        )
+    if any(name and password.lower() == name.lower() for name in names):
+        problems.append("Password should not be the account name or email address")
+    return problems

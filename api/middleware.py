@@ -28,6 +28,8 @@ class QueryApiMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_request(request):
+            # Deferred for start-up cost: the API stack (botocore, every handler) loads
+            # on the first API request, not in every process that serves the console.
             from api.views import handle
 
             return handle(request)

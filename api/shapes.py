@@ -60,7 +60,7 @@ def boundary_out(obj: IamUser | Role) -> dict[str, str] | None:
     if not obj.permissions_boundary_id:
         return None
     return {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryType": "Policy",  # AWS's value (localstack's AWS recordings)
         "PermissionsBoundaryArn": obj.permissions_boundary.arn,
     }
 
@@ -96,7 +96,13 @@ def group_out(group: Group) -> dict[str, Any]:
 
 def role_out(role: Role, *, full: bool = False, last_used: bool = True) -> dict[str, Any]:
     """A Role; ``full`` adds boundary, tags and (unless ``last_used`` is off, as in
-    CreateRole's answer) RoleLastUsed."""
+    CreateRole's answer) MaxSessionDuration and RoleLastUsed.
+
+    CreateRole's (and UpdateRoleDescription's) answer has Path, RoleName, RoleId, Arn,
+    CreateDate and the trust policy, plus Description, Tags and PermissionsBoundary
+    when there are; GetRole adds MaxSessionDuration and RoleLastUsed, ListRoles
+    MaxSessionDuration (localstack's AWS recordings, test_iam_roles
+    "create-role-response", "update-role-description-response", "list-roles-result")."""
     out: dict[str, Any] = {
         "Path": role.path,
         "RoleName": role.name,
@@ -104,8 +110,9 @@ def role_out(role: Role, *, full: bool = False, last_used: bool = True) -> dict[
         "Arn": role.arn,
         "CreateDate": role.created,
         "AssumeRolePolicyDocument": encode_document(role.trust_policy),
-        "MaxSessionDuration": role.max_session_duration,
     }
+    if last_used:
+        out["MaxSessionDuration"] = role.max_session_duration
     if role.description:
         out["Description"] = role.description
     if full:
@@ -147,7 +154,10 @@ def policy_out(
     if full:
         if description and policy.description:
             out["Description"] = policy.description
-        if policy.tags:
+        # GetPolicy answers "Tags": [] for an untagged policy; CreatePolicy's answer
+        # (``description`` off) has Tags only when some were given (localstack's AWS
+        # recordings).
+        if policy.tags or description:
             out["Tags"] = tags_out(policy.tags)
     return out
 
@@ -215,8 +225,11 @@ def password_policy_out(policy: PasswordPolicy) -> dict[str, Any]:
         "RequireLowercaseCharacters": policy.require_lowercase_characters,
         "AllowUsersToChangePassword": policy.allow_users_to_change_password,
         "ExpirePasswords": policy.max_password_age is not None,
-        "HardExpiry": policy.hard_expiry,
     }
+    # AWS omits HardExpiry unless it was set (localstack's AWS recording
+    # "password-policy-defaults"); HardExpiry=false is stored like "never set".
+    if policy.hard_expiry:
+        out["HardExpiry"] = True
     if policy.max_password_age is not None:
         out["MaxPasswordAge"] = policy.max_password_age
     if policy.password_reuse_prevention is not None:

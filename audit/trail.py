@@ -6,15 +6,19 @@ Every operation records its success with :func:`record_event`; ``@operation``
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import IamError
 from accounts.principal import Principal
 from audit.models import AuditEvent
 
-__all__ = ["SECRET_PARAMS", "record_event"]
+__all__ = ["SECRET_PARAMS", "record_event", "record_failure"]
+
+log = logging.getLogger(__name__)
 
 # Request parameters never written to the audit trail.
 SECRET_PARAMS = frozenset(
@@ -62,3 +66,26 @@ def record_event(
         via=actor.via,
         request=params,
     )
+
+
+def record_failure(
+    actor: Principal, event_name: str, error: IamError, *, event_source: str = "iam.amazonaws.com"
+) -> None:
+    """The one rule for what a failed operation records, after its work was rolled back.
+
+    A refusal (``AccessDenied``) is a denied event, any other error an allowed call
+    that failed; the resource is the one the error names. Called outside the failed
+    transaction; a failure to audit is logged and never masks the original error.
+    """
+    try:
+        with transaction.atomic():
+            record_event(
+                actor,
+                event_name,
+                getattr(error, "resource", ""),
+                allowed=error.code != "AccessDenied",
+                error=error,
+                event_source=event_source,
+            )
+    except Exception:  # auditing a failure must not mask it
+        log.exception("could not audit failed %s", event_name)

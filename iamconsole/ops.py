@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import IamError, ValidationError
 from accounts.principal import Principal
-from audit.trail import record_event
+from audit.trail import record_event, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,12 @@ def operation(
                     return fn(*args, **kwargs)
             except IamError as exc:
                 if isinstance(actor, Principal):
-                    try:
-                        with transaction.atomic():
-                            record_event(
-                                actor,
-                                event_name,
-                                getattr(exc, "resource", ""),
-                                allowed=exc.code != "AccessDenied",
-                                error=exc,
-                                event_source=event_source,
-                            )
-                    except Exception:  # auditing a failure must not mask it
-                        log.exception("could not audit failed %s", event_name)
+                    record_failure(actor, event_name, exc, event_source=event_source)
                 raise
 
+        # What run_batch (and anyone auditing on an operation's behalf) records.
         wrapper.event_name = event_name  # type: ignore[attr-defined]
+        wrapper.event_source = event_source  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

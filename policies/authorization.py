@@ -8,6 +8,7 @@ policies, with the request context AWS would supply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,35 @@ def authorize(
         context=context,
         resource_policy=resource_policy,
     )
+
+
+def permission_checker(actor: Principal) -> Callable[[str, str], bool]:
+    """``allowed(action, arn)``: would ``authorize`` let this through? Without raising
+    and without auditing: for deciding what a console page may *show* (a column, a
+    panel). The actor's policies are gathered once, so a page's query count does not
+    grow with its rows; writes and the data a page is about still go through the
+    operations, which authorize and audit."""
+
+    def owner_of(arn: str) -> str:
+        owner = arn_account(arn)
+        return actor.account_id if owner in (None, "aws") else owner
+
+    if actor.kind == "root":
+        return lambda action, arn: owner_of(arn) == actor.account_id
+    from policies.evaluation import allows, cached_policies
+
+    policies = cached_policies(actor)
+    memo: dict[tuple[str, str], bool] = {}
+
+    def allowed(action: str, arn: str) -> bool:
+        key = (action, arn)
+        if key not in memo:
+            memo[key] = allows(
+                actor, action, arn, resource_account=owner_of(arn), policies=policies
+            )
+        return memo[key]
+
+    return allowed
 
 
 def denial_message(actor: Principal, action: str, resource: str, reason: str) -> str:

@@ -41,6 +41,13 @@ def check_policy_document(
     text = document
     if text.lstrip().startswith("%7B") or text.lstrip().startswith("%7b"):
         text = unquote(text)
+    if kind == "trust":
+        # A trust policy that is not JSON has its own text (localstack's AWS recordings,
+        # test_iam_roles "invalid-json-error"); permission policies say SYNTAX.
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedPolicyDocument("This policy contains invalid Json") from exc
     if limit is not None and policy_size(text) > limit:
         quota = "ACLSizePerRole" if kind == "trust" else "PolicySize"
         raise LimitExceeded(f"Cannot exceed quota for {quota}: {limit}")

@@ -181,6 +181,26 @@ def decide(
     )
 
 
+def allows(
+    actor: Principal,
+    action: str,
+    resource: str,
+    *,
+    resource_account: str,
+    policies: PrincipalPolicies | None = None,
+) -> bool:
+    """Whether ``decide`` would let this through, without raising (fail closed).
+
+    ``policies``: the actor's gathered policies when the caller asks many questions
+    (policies.authorization.permission_checker gathers them once per page)."""
+    try:
+        decision = _evaluate(actor, action, resource, resource_account, None, None, policies)
+    except Exception:  # fail closed: doubt hides the data
+        log.exception("policy evaluation failed for %s %s", action, resource)
+        return False
+    return decision.effect == "Allow"
+
+
 def _evaluate(
     actor: Principal,
     action: str,
@@ -188,10 +208,13 @@ def _evaluate(
     resource_account: str,
     context: dict[str, Any] | None,
     resource_policy: str | None,
+    policies: PrincipalPolicies | None = None,
 ) -> Any:
+    """The one place the engine is asked for an authorization decision."""
     from policies import engine
 
-    policies = cached_policies(actor)
+    if policies is None:
+        policies = cached_policies(actor)
     request = engine.Request(
         principal=actor.arn,
         action=action,

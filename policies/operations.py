@@ -38,9 +38,15 @@ from accounts.operations.common import (
     tag_context,
 )
 from accounts.principal import Principal
-from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from accounts.validation import (
+    DUPLICATE_POLICY_TAGS,
+    check_name,
+    check_path,
+    check_path_prefix,
+    check_tags,
+)
 from audit.trail import record_event
-from iamconsole.ops import Page, operation, paginate, save_unique
+from iamconsole.ops import Page, operation, page_list, paginate, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.documents import check_policy_document, policy_size
@@ -132,7 +138,7 @@ def create_policy(
     check_name(name, member="policyName", max_length=128)
     path = check_path(path)
     description = _check_policy_description(description)
-    tags = check_tags(tags or [])
+    tags = check_tags(tags or [], duplicate_message=DUPLICATE_POLICY_TAGS)
     document = check_policy_document(document, limit=MANAGED_POLICY_LIMIT)
     arn = iam_arn(actor.account_id, "policy", path, name)
     ctx = tag_context(tags)
@@ -311,9 +317,16 @@ def get_policy_version(*, actor: Principal, arn: str, version_id: str) -> Policy
 def list_policy_versions(
     *, actor: Principal, arn: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
+    """ListPolicyVersions, newest first as AWS lists them (localstack's AWS recordings)."""
     policy = find_policy(actor, arn)
     authorize(actor, "iam:ListPolicyVersions", arn)
-    return paginate(policy.versions.all(), key="version_id", marker=marker, max_items=max_items)
+    versions = sorted(policy.versions.all(), key=_version_number, reverse=True)
+    return page_list(versions, marker=marker, max_items=max_items)
+
+
+def _version_number(version: PolicyVersion) -> int:
+    digits = version.version_id[1:].split(".", 1)[0]
+    return int(digits) if digits.isdigit() else 0
 
 
 @operation("DeletePolicyVersion")
@@ -354,15 +367,24 @@ def set_default_policy_version(*, actor: Principal, arn: str, version_id: str) -
     )
 
 
+def _taggable_policy(actor: Principal, arn: str) -> ManagedPolicy:
+    """Tag/UntagPolicy answer a missing policy "Policy ARN was not found." (localstack's
+    AWS recordings, test_iam_policies), not the attach-style text."""
+    try:
+        return _customer_policy(actor, arn)
+    except NoSuchEntity as exc:
+        raise NoSuchEntity(f"Policy {arn} was not found.") from exc
+
+
 @operation("TagPolicy")
 def tag_policy(*, actor: Principal, arn: str, tags: list[dict[str, str]]) -> None:
-    policy = _customer_policy(actor, arn)
+    policy = _taggable_policy(actor, arn)
     change_tags(actor, policy, event="TagPolicy", add=tags, request={"PolicyArn": arn})
 
 
 @operation("UntagPolicy")
 def untag_policy(*, actor: Principal, arn: str, tag_keys: list[str]) -> None:
-    policy = _customer_policy(actor, arn)
+    policy = _taggable_policy(actor, arn)
     change_tags(actor, policy, event="UntagPolicy", remove=tag_keys, request={"PolicyArn": arn})
 
 

@@ -21,7 +21,7 @@ from accounts.models import (
 )
 from accounts.operations import common as q
 from accounts.principal import Principal, root_principal
-from accounts.validation import check_alias
+from accounts.validation import check_alias, default_password_problems
 from audit.trail import record_event
 from iamconsole.ops import operation
 from policies.authorization import authorize
@@ -67,6 +67,11 @@ def sign_up(
         raise ValidationError("Enter a valid email address.")
     if len(password) < 8:
         raise ValidationError("The root password must have at least 8 characters.")
+    # AWS's default password policy applies to the root password too (IAM User Guide,
+    # "Set an account password policy for IAM users": not the account name or email).
+    problems = default_password_problems(password, names=(email, alias or "", account_id or ""))
+    if problems:
+        raise ValidationError(" ".join(problems))
     if account_id is not None and (len(account_id) != 12 or not account_id.isdigit()):
         raise ValidationError("An account id is 12 digits.")
     if alias:
@@ -156,8 +161,8 @@ def _range(value: int | None, member: str, low: int, high: int) -> int | None:
     if value is None:
         return None
     if not low <= int(value) <= high:
-        raise ValidationError(
-            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
+        raise ValidationError(  # IAM no longer quotes the value (2026 recordings)
+            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
             f"Member must have value {'greater than or equal to ' + str(low) if high > 10**6 else f'between {low} and {high}'}"
         )
     return int(value)
@@ -205,9 +210,8 @@ def delete_account_password_policy(*, actor: Principal) -> None:
     authorize(actor, "iam:DeleteAccountPasswordPolicy", "*")
     deleted, _ = PasswordPolicy.objects.filter(account_id=actor.account_id).delete()
     if not deleted:
-        raise NoSuchEntity(
-            f"The Password Policy with domain name {actor.account_id} cannot be found."
-        )
+        # Not GetAccountPasswordPolicy's text (localstack's AWS recording, 2026-02-13).
+        raise NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
     record_event(actor, "DeleteAccountPasswordPolicy", "*")
 
 
@@ -217,7 +221,7 @@ def get_account_summary(*, actor: Principal) -> dict[str, int]:
     authorize(actor, "iam:GetAccountSummary", "*")
     account_id = actor.account_id
     root_console = ConsoleUser.objects.filter(account_id=account_id, is_root=True).first()
-    return {
+    summary = {
         "Users": IamUser.objects.filter(account_id=account_id).count(),
         "UsersQuota": q.USERS_PER_ACCOUNT,
         "Groups": Group.objects.filter(account_id=account_id).count(),
@@ -255,6 +259,7 @@ def get_account_summary(*, actor: Principal) -> dict[str, int]:
             AccessKey.objects.filter(account_id=account_id, user__isnull=True).exists()
         ),
         "AccountSigningCertificatesPresent": 0,
+        "SigningCertificatesPerUserQuota": 2,
         "ServerCertificates": 0,
         "ServerCertificatesQuota": 20,
         "Providers": 0,
@@ -262,3 +267,8 @@ def get_account_summary(*, actor: Principal) -> dict[str, int]:
         "InstanceProfilesQuota": 1000,
         "GlobalEndpointTokenVersion": 1,
     }
+    # AWS lists AccountPasswordPresent (1) when the root user has a password
+    # (localstack's AWS recording of GetAccountSummary, 2026-02-17).
+    if root_console is not None and root_console.has_usable_password():
+        summary["AccountPasswordPresent"] = 1
+    return summary

@@ -18,7 +18,7 @@ from django.db.models.functions import Substr
 from accounts.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from accounts.models import Account, Group, IamUser, Role
 from accounts.principal import Principal
-from accounts.validation import check_path_prefix, check_tags
+from accounts.validation import DUPLICATE_POLICY_TAGS, check_path_prefix, check_tags
 from audit.trail import record_event
 from iamconsole.ops import Page, paginate
 from policies.authorization import authorize
@@ -183,7 +183,10 @@ def change_tags(
     Principal tags feed aws:PrincipalTag, so cached decisions are invalidated.
     """
     if add is not None:
-        merged = check_tags(add, obj.tags)
+        if isinstance(obj, ManagedPolicy):
+            merged = check_tags(add, obj.tags, duplicate_message=DUPLICATE_POLICY_TAGS)
+        else:
+            merged = check_tags(add, obj.tags)
         authorize(actor, f"iam:{event}", obj.arn, context=tag_context(add))
         request = {**request, "TagKeys": [t["Key"] for t in add]}
     else:
@@ -214,8 +217,15 @@ _POLICY_ARN_PREFIX = "arn:aws:iam::"
 
 
 def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
-    """A customer-managed policy of the caller's account, or an AWS-managed one."""
-    if not isinstance(arn, str) or not arn.startswith(_POLICY_ARN_PREFIX) or ":policy/" not in arn:
+    """A customer-managed policy of the caller's account, or an AWS-managed one.
+
+    What is not an ARN at all is a ValidationError, an ARN that is not a policy's an
+    InvalidInput, both "ARN … is not valid." (localstack's AWS recordings, test_iam_roles:
+    AttachRolePolicy with "longpolicynamebutnoarn", PutRolePermissionsBoundary with
+    ``arn:aws:iam::…:not_a_policy/invalid``)."""
+    if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
+        raise ValidationError(f"ARN {arn} is not valid.")
+    if not arn.startswith(_POLICY_ARN_PREFIX) or ":policy/" not in arn:
         raise InvalidInput(f"ARN {arn} is not valid.")
     policy = (
         ManagedPolicy.objects.filter(arn=arn)

@@ -185,12 +185,24 @@ def check_password_policy(
     from accounts.models import PasswordPolicy
 
     policy = PasswordPolicy.objects.filter(account_id=account_id).first()
-    minimum = policy.minimum_password_length if policy else 8
-    problems = []
-    if len(password) < minimum:
-        problems.append(f"Password should have at least {minimum} characters")
-    if len(password) > 128:
-        problems.append("Password should have at most 128 characters")
+    if policy is None:
+        # No custom policy: AWS's default one (accounts.validation).
+        from accounts.models import Account
+        from accounts.validation import default_password_problems
+
+        account = Account.objects.filter(pk=account_id).first()
+        root_email = ConsoleUser.objects.filter(account_id=account_id, is_root=True).values_list(
+            "email", flat=True
+        )
+        names = (account_id, (account.alias or "") if account else "", *root_email)
+        problems = default_password_problems(password, names=names)
+    else:
+        problems = []
+        minimum = policy.minimum_password_length
+        if len(password) < minimum:
+            problems.append(f"Password should have at least {minimum} characters")
+        if len(password) > 128:
+            problems.append("Password should have at most 128 characters")
     if policy:
         if policy.require_symbols and not any(not c.isalnum() for c in password):
             problems.append("Password should have at least one symbol")

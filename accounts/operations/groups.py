@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from accounts.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from accounts.ids import unique_id
 from accounts.models import Group, GroupMembership, IamUser
 from accounts.operations.common import (
@@ -102,9 +102,10 @@ def list_groups_for_user(
 @operation("AddUserToGroup")
 def add_user_to_group(*, actor: Principal, group_name: str, user_name: str) -> None:
     """AddUserToGroup. Adding an existing member changes nothing."""
+    # AWS resolves the user before the group (localstack's AWS recordings, test_iam_groups).
+    user = find_user(actor.account_id, user_name, for_update=True)
     group = find_group(actor.account_id, group_name)
     authorize(actor, "iam:AddUserToGroup", group.arn)
-    user = find_user(actor.account_id, user_name, for_update=True)
     if not GroupMembership.objects.filter(group=group, user=user).exists():
         if GroupMembership.objects.filter(user=user).count() >= GROUPS_PER_USER:
             raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}.")
@@ -117,13 +118,14 @@ def add_user_to_group(*, actor: Principal, group_name: str, user_name: str) -> N
 
 @operation("RemoveUserFromGroup")
 def remove_user_from_group(*, actor: Principal, group_name: str, user_name: str) -> None:
+    """RemoveUserFromGroup. The user is resolved first, as AWS does; removing an
+    existing user who is not a member succeeds and changes nothing."""
+    user = find_user(actor.account_id, user_name)
     group = find_group(actor.account_id, group_name)
     authorize(actor, "iam:RemoveUserFromGroup", group.arn)
-    user = find_user(actor.account_id, user_name)
     deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
-    if not deleted:
-        raise NoSuchEntity(f"The user with name {user.name} cannot be found.")
-    _invalidate(user)
+    if deleted:
+        _invalidate(user)
     record_event(
         actor,
         "RemoveUserFromGroup",

@@ -164,7 +164,13 @@ def delete_user(*, actor: Principal, name: str, force: bool = False) -> None:
     }
     if any(blockers.values()) and not force:
         what = next(k for k, v in blockers.items() if v)
-        raise DeleteConflict(f"Cannot delete entity, must remove {what} first.")
+        # AWS's texts for policies (localstack's AWS recordings, test_iam_users); the
+        # others are not recorded and keep this project's wording.
+        texts = {
+            "attached policies": "Cannot delete entity, must detach all policies first.",
+            "inline policies": "Cannot delete entity, must delete policies first.",
+        }
+        raise DeleteConflict(texts.get(what, f"Cannot delete entity, must remove {what} first."))
     if force:
         _force_cleanup(actor, user, blockers)
     console_id = user.console_id

@@ -7,7 +7,6 @@ Every read and write goes through one operation with the signed-in principal as
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError, ValidationError
-from accounts.models import Role
+from accounts.forms import DeleteForm
+from accounts.models import Account, Role
 from accounts.operations.roles import (
     MAX_SESSION,
     MIN_SESSION,
@@ -37,18 +37,16 @@ from accounts.operations.roles import (
     update_role,
 )
 from accounts.pages import roles_wizard
-from accounts.pages.groups import (
-    DeleteForm,
-    HtmxHttpRequest,
-    attach_chosen_policies,
-    build_picker,
+from accounts.pages.permissions import (
+    attach_chosen,
+    group_role_picker,
     inline_policy_editor,
     inline_validation,
-    list_query,
     permissions_context,
-    render_error,
 )
+from accounts.pages.trust import trust_validation, trusted_entities
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.pages import HtmxHttpRequest, list_query, pretty, render_error
 from policies.operations import (
     attach_role_policy,
     delete_role_permissions_boundary,
@@ -67,76 +65,6 @@ ROLE_TABS = [
     ("revoke", "Revoke sessions"),
 ]
 SESSION_CHOICES = [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)]
-
-
-# -- trusted entities --------------------------------------------------------------------------
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def trusted_entities(trust_policy: str) -> list[str]:
-    """The "Trusted entities" column: who the trust policy's Allow statements name.
-
-    As the console words it: "AWS Service: ec2", "Account: 123456789012",
-    "Identity Provider: …", "Anyone" for ``"*"``.
-    """
-    try:
-        doc = json.loads(trust_policy)
-    except (ValueError, TypeError):
-        return []
-    out: list[str] = []
-    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-    for st in _as_list(statements):
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        if principal == "*":
-            out.append("Anyone")
-            continue
-        if not isinstance(principal, dict):
-            continue
-        for kind, values in principal.items():
-            for value in _as_list(values):
-                if not isinstance(value, str):
-                    continue
-                if kind == "Service":
-                    out.append(f"AWS Service: {value.removesuffix('.amazonaws.com')}")
-                elif kind == "Federated":
-                    out.append(f"Identity Provider: {value.rsplit('/', 1)[-1]}")
-                elif kind == "AWS":
-                    if value == "*":
-                        out.append("Anyone")
-                    elif value.isdigit():
-                        out.append(f"Account: {value}")
-                    elif value.startswith("arn:aws:iam::"):
-                        account, _, rest = value.removeprefix("arn:aws:iam::").partition(":")
-                        out.append(
-                            f"Account: {account}" if rest == "root" else f"{rest} ({account})"
-                        )
-                    else:
-                        out.append(value)
-                else:
-                    out.append(f"{kind}: {value}")
-    return list(dict.fromkeys(out))
-
-
-def pretty(document: str) -> str:
-    from policies.views.common import pretty as _pretty
-
-    return _pretty(document)
-
-
-def trust_validation(document: str) -> dict[str, Any]:
-    """Findings of a trust policy (validated as TRUST_POLICY), for the editor's panel."""
-    from accounts.operations.common import TRUST_POLICY_LIMIT
-    from policies.views.common import validation_context
-
-    ctx = validation_context(document, "TRUST_POLICY")
-    ctx["size_limit"] = TRUST_POLICY_LIMIT
-    ctx["summary"] = None  # a trust policy grants no service actions to summarize
-    return ctx
 
 
 # -- forms -----------------------------------------------------------------------------------
@@ -198,8 +126,6 @@ def _role(request: HtmxHttpRequest, name: str) -> tuple[Role | None, HttpRespons
 def switch_role_url(request: HtmxHttpRequest, role: Role) -> str:
     """The link to give users who switch to this role in the console (AWS: account
     alias when there is one, else the id)."""
-    from accounts.models import Account
-
     alias = Account.objects.filter(pk=role.account_id).values_list("alias", flat=True).first()
     query = urlencode({"account": alias or role.account_id, "roleName": role.name})
     return request.build_absolute_uri(f"/switchrole/?{query}")
@@ -217,11 +143,10 @@ def _tab_context(request: HtmxHttpRequest, role: Role, tab: str) -> dict[str, An
     if tab == "revoke":
         return {"revoke_policy_name": REVOKE_POLICY_NAME}
     ctx = permissions_context(actor, "role", role.name)
-    ctx["picker"] = build_picker(actor, exclude=[p.arn for p in ctx["attached"]])
-    ctx["boundary_picker"] = build_picker(
+    ctx["picker"] = group_role_picker(actor, exclude=[p.arn for p in ctx["attached"]])
+    ctx["boundary_picker"] = group_role_picker(
         actor,
         field_name="boundary",
-        multiple=False,
         selected=[role.permissions_boundary.arn] if role.permissions_boundary else [],
     )
     return ctx
@@ -380,7 +305,7 @@ def trust_validate(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def role_attach_policies(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error = attach_chosen_policies(request, attach_role_policy, role_name=role_name)
+    error = attach_chosen(request, attach_role_policy, role_name=role_name)
     return _after(request, role_name, "permissions", error)
 
 
@@ -573,8 +498,8 @@ urlpatterns = [
     _role_path("policies/attach/", role_attach_policies, "role-attach-policies"),
     _role_path("policies/detach/", role_detach_policy, "role-detach-policy"),
     _role_path("boundary/", role_boundary, "role-boundary"),
-    _role_path("inline-policies/edit/", role_inline_policy, "role-inline-policy"),
-    _role_path("inline-policies/delete/", role_inline_delete, "role-inline-delete"),
+    _role_path("policies/inline/", role_inline_policy, "role-inline-policy"),
+    _role_path("policies/inline/delete/", role_inline_delete, "role-inline-delete"),
     _role_path("tags/add/", role_tag, "role-tag"),
     _role_path("tags/remove/", role_untag, "role-untag"),
     _role_path("revoke-sessions/", role_revoke_sessions, "role-revoke-sessions"),

@@ -16,20 +16,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError
+from accounts.operations.common import TRUST_POLICY_LIMIT
 from accounts.operations.roles import MAX_SESSION, MIN_SESSION, create_role
-from accounts.pages.groups import (
-    HtmxHttpRequest,
-    build_picker,
-    parse_tag_lines,
-    run_together,
-)
+from accounts.pages.permissions import group_role_picker, parse_tag_lines
+from accounts.pages.trust import trust_validation, trusted_entities
+from accounts.validation import check_name, check_tags
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.ops import run_batch
+from iamconsole.pages import HtmxHttpRequest, pretty
+from policies.engine import validate
+from policies.models import ManagedPolicy
 from policies.operations import attach_role_policy
 
 STEPS = [
@@ -172,16 +174,12 @@ def check_step(step: str, data: QueryDict) -> dict[str, str]:
             if data.get("service") not in SERVICE_NAMES:
                 errors["service"] = "Choose a service."
         else:
-            from policies.engine import validate
-
             text = data.get("custom_policy", "")
             if not text.strip():
                 errors["custom_policy"] = "Enter a trust policy."
             elif any(f.type == "ERROR" for f in validate(text, "TRUST_POLICY")):
                 errors["custom_policy"] = "Fix the errors in the trust policy to continue."
     elif step == "details":
-        from accounts.validation import check_name, check_tags
-
         try:
             check_name(data.get("name", ""), member="roleName", max_length=64)
         except IamError as exc:
@@ -210,8 +208,6 @@ def check_step(step: str, data: QueryDict) -> dict[str, str]:
 def _context(
     request: HtmxHttpRequest, step: str, data: QueryDict, errors: dict[str, str]
 ) -> dict[str, Any]:
-    from accounts.operations.common import TRUST_POLICY_LIMIT
-
     actor = principal_of(request)
     shown = set(STEP_FIELDS[step])
     carry = [
@@ -236,30 +232,22 @@ def _context(
         "trust_preview": generated_trust_policy(data, actor.account_id),
     }
     if step == "trust" and data.get("entity_type") == "custom":
-        from accounts.pages.roles import trust_validation
-
         ctx.update(trust_validation(data.get("custom_policy", "")))
     if step == "permissions":
-        ctx["picker"] = build_picker(
+        ctx["picker"] = group_role_picker(
             actor, q=data.get("policies_q", ""), selected=data.getlist("policies")
         )
-        ctx["boundary_picker"] = build_picker(
+        ctx["boundary_picker"] = group_role_picker(
             actor,
             q=data.get("boundary_q", ""),
             selected=[data.get("boundary", "")],
             field_name="boundary",
-            multiple=False,
         )
     if step == "review":
-        from accounts.pages.roles import trusted_entities
-        from policies.models import ManagedPolicy
-
         arns = [a for a in data.getlist("policies") if a] + [data.get("boundary", "")]
         names = dict(ManagedPolicy.objects.filter(arn__in=arns).values_list("arn", "name"))
         ctx["policy_names"] = [names.get(a, a) for a in data.getlist("policies") if a]
         ctx["boundary_name"] = names.get(data.get("boundary", ""), data.get("boundary", ""))
-        from accounts.pages.roles import pretty
-
         ctx["trusted"] = trusted_entities(ctx["trust_preview"])
         ctx["trust_pretty"] = pretty(ctx["trust_preview"])
         try:
@@ -291,7 +279,7 @@ def _create(request: HtmxHttpRequest, data: QueryDict) -> Any:
         for arn in dict.fromkeys(data.getlist("policies"))
         if arn
     ]
-    return run_together(actor, steps)[0]
+    return run_batch(actor, steps)[0]
 
 
 @console_login_required
@@ -304,7 +292,7 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
         context = _context(request, step, data, errors)
         # The wizard lists policies (step 2): a caller who may not list them is told
         # now, with AWS's message and 403, rather than after choosing a trusted entity.
-        probe = build_picker(actor).error
+        probe = group_role_picker(actor).error
         context["error"] = probe
         return render(
             request, "accounts/roles/create.html", context, status=probe.status if probe else 200
@@ -342,8 +330,6 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
                 url = reverse("accounts:role-detail", args=[role.name])
                 if request.htmx:
                     return HttpResponseClientRedirect(url)
-                from django.shortcuts import redirect
-
                 return redirect(url)
     context = _context(request, step, data, errors)
     context["error"] = error

@@ -13,8 +13,7 @@ the create-user wizard in users_wizard.py; both reuse the helpers here.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,20 +21,20 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import IamError, NoSuchEntity, ValidationError
 from accounts.models import Account, Group, IamUser, MfaDevice
+from accounts.operations.advisor import get_service_last_accessed
 from accounts.operations.common import find_user
+from accounts.operations.credentials import list_access_keys, list_mfa_devices
 from accounts.operations.groups import (
     add_user_to_group,
     list_groups,
@@ -50,11 +49,28 @@ from accounts.operations.users import (
     tag_user,
     untag_user,
 )
+from accounts.pages.permissions import (
+    HIDDEN,
+    INLINE_SIZE,
+    STARTER_DOCUMENT,
+    InlinePolicyForm,
+    build_picker,
+    tags_from_post,
+)
 from accounts.principal import Principal
-from audit.models import AuditEvent
 from iamconsole.console import console_login_required, principal_of
-from iamconsole.ops import record_event
-from policies.authorization import authorize
+from iamconsole.ops import run_batch
+from iamconsole.pages import (
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    HtmxHttpRequest,
+    Section,
+    pretty,
+    render_error,
+    section,
+    validation_context,
+)
+from policies.authorization import permission_checker
 from policies.operations import (
     attach_user_policy,
     delete_user_permissions_boundary,
@@ -63,15 +79,11 @@ from policies.operations import (
     list_attached_group_policies,
     list_attached_user_policies,
     list_group_policies,
-    list_policies,
     list_user_policies,
     put_user_permissions_boundary,
     put_user_policy,
 )
 
-PAGE_SIZES = (10, 25, 50, 100)
-DEFAULT_PAGE_SIZE = 25
-PICKER_SIZE = 50
 TABS = [
     ("permissions", "Permissions"),
     ("groups", "Groups"),
@@ -80,18 +92,11 @@ TABS = [
     ("access-advisor", "Access Advisor"),
 ]
 TAB_KEYS = {key for key, _ in TABS}
-HIDDEN = "\u2014"  # what a column shows when the caller may not see its data
+BACK = (reverse_lazy("accounts:user-list"), "Users")  # the error page's breadcrumb
 # Secrets kept in the session for a one-time .csv download are dropped after this.
 SECRET_TTL = 600
 NEW_KEY_SESSION = "users_new_access_key"
 NEW_PASSWORD_SESSION = "users_new_password"
-STARTER_DOCUMENT = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "Statement1", "Effect": "Allow", "Action": [], "Resource": []}],
-    },
-    indent=4,
-)
 
 
 def _now() -> float:
@@ -99,107 +104,13 @@ def _now() -> float:
     return timezone.now().timestamp()
 
 
-class HtmxHttpRequest(HttpRequest):
-    """A request as django-htmx's middleware leaves it (typing only)."""
-
-    htmx: HtmxDetails
-
-
 # -- shared helpers -----------------------------------------------------------------------
-
-
-def render_error(request: HttpRequest, exc: IamError) -> HttpResponse:
-    """An IAM error as a page (or, for htmx, a fragment) with the status AWS answers it with:
-    AccessDenied 403 with AWS's message, NoSuchEntity 404 (also for other accounts' users)."""
-    template = "accounts/users/error.html"
-    if getattr(request, "htmx", False):
-        template += "#error"
-    return render(request, template, {"error": exc}, status=exc.status)
 
 
 def lookup_user(request: HttpRequest, user_name: str) -> IamUser:
     """The named user of the caller's account, or NoSuchEntity (404): no authorization here,
     the operation a view calls next decides. Other accounts' users never exist."""
     return find_user(principal_of(request).account_id, user_name)
-
-
-def permission_checker(actor: Principal) -> Callable[[str, str], bool]:
-    """``allowed(action, arn)`` for deciding what a page may *show*, without auditing.
-
-    Used for columns and panels (a list page showing each user's MFA, for example):
-    the caller's policies are gathered once (one query) and every check after that is
-    pure engine work, so a page's query count does not grow with its rows. Writes and
-    the data a page is about still go through the operations, which authorize and audit.
-    """
-    if actor.kind == "root":
-        return lambda action, arn: True
-    from policies import engine
-    from policies.evaluation import cached_policies, request_context
-
-    policies = cached_policies(actor)
-    context = request_context(actor, policies, None)
-    memo: dict[tuple[str, str], bool] = {}
-
-    def allowed(action: str, arn: str) -> bool:
-        key = (action, arn)
-        if key not in memo:
-            try:
-                decision = engine.evaluate(
-                    engine.Request(
-                        principal=actor.arn,
-                        action=action,
-                        resource=arn,
-                        context=context,
-                        resource_account=actor.account_id,
-                    ),
-                    identity_policies=policies.identity,
-                    permissions_boundary=policies.boundary,
-                    session_policies=list(policies.session)
-                    if policies.session is not None
-                    else None,
-                )
-                memo[key] = decision.effect == "Allow"
-            except Exception:  # fail closed: doubt hides the data
-                memo[key] = False
-        return memo[key]
-
-    return allowed
-
-
-def run_together(actor: Principal, steps: Sequence[tuple[Callable[..., Any], dict[str, Any]]]):
-    """Run several operations in one transaction: all of them happen, or none.
-
-    Each operation audits its own failure, but inside this transaction that record is
-    rolled back with the rest; so the failed step is recorded again after the rollback
-    (denied attempts must show in the event history). Documents and passwords are never
-    written to the audit trail.
-    """
-    current: Callable[..., Any] | None = None
-    current_kwargs: dict[str, Any] = {}
-    try:
-        with transaction.atomic():
-            results = []
-            for fn, kwargs in steps:
-                current, current_kwargs = fn, kwargs
-                results.append(fn(actor=actor, **kwargs))
-            return results
-    except IamError as exc:
-        name = getattr(current, "event_name", "")
-        if name:
-            safe = {
-                k: v
-                for k, v in current_kwargs.items()
-                if isinstance(v, str) and k not in ("document", "password")
-            }
-            record_event(
-                actor,
-                name,
-                getattr(exc, "resource", ""),
-                request=safe,
-                allowed=exc.code != "AccessDenied",
-                error=exc,
-            )
-        raise
 
 
 def signin_url(request: HttpRequest, account_id: str) -> str:
@@ -226,6 +137,35 @@ def detail_url(user_name: str, tab: str = "permissions") -> str:
     if tab == "permissions":
         return reverse("accounts:user-detail", args=[user_name])
     return reverse("accounts:user-detail-tab", args=[user_name, tab])
+
+
+# -- the security credentials tab -------------------------------------------------------------------------------
+
+
+def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
+    actor = principal_of(request)
+    allowed = permission_checker(actor)
+    console = user.console
+    see_login = allowed("iam:GetLoginProfile", user.arn)
+    keys = section(lambda: list(list_access_keys(actor=actor, user_name=user.name).items))
+    return {
+        "login": {
+            "visible": see_login,
+            "enabled": console.login_profile_created is not None,
+            "created": console.login_profile_created,
+            "reset_required": console.password_reset_required,
+            "last_used": user.password_last_used,
+        }
+        if see_login
+        else None,
+        "signin_url": signin_url(request, user.account_id),
+        "mfa_devices": section(
+            lambda: list(list_mfa_devices(actor=actor, user_name=user.name).items)
+        ),
+        "access_keys": keys,
+        "key_use_visible": allowed("iam:GetAccessKeyLastUsed", user.arn),
+        "key_quota_reached": len(keys.value or []) >= 2,
+    }
 
 
 # -- users list --------------------------------------------------------------------------
@@ -325,7 +265,7 @@ def user_list(request: HtmxHttpRequest) -> HttpResponse:
     except IamError as exc:
         if exc.code == "ValidationError" and marker:  # a stale or mangled marker
             return redirect(f"{reverse('accounts:user-list')}?{urlencode({'q': q})}")
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     base: dict[str, Any] = {"q": q} if q else {}
     if size != DEFAULT_PAGE_SIZE:
         base["size"] = size
@@ -347,21 +287,6 @@ def user_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 # -- user detail ---------------------------------------------------------------------------
-
-
-@dataclass
-class Section:
-    """One panel of a tab: its data, or the error that kept it from loading."""
-
-    value: Any = None
-    error: IamError | None = None
-
-
-def section(fn: Callable[[], Any]) -> Section:
-    try:
-        return Section(value=fn())
-    except IamError as exc:
-        return Section(error=exc)
 
 
 @dataclass
@@ -417,37 +342,9 @@ def _tags_context(actor: Principal, user: IamUser) -> dict[str, Any]:
 
 
 def _advisor_context(actor: Principal, user: IamUser) -> dict[str, Any]:
-    """Services this user called, from the audit trail.
-
-    AWS's last accessed information "includes all attempted API calls, not only
-    successful ones" ("Refining permissions in AWS using last accessed information"),
-    so denied attempts count too. Authorized as AWS does, with
-    iam:GenerateServiceLastAccessedDetails on the user.
-    """
-    from policies.engine.catalog import service_name
-
-    def load() -> list[dict[str, Any]]:
-        authorize(actor, "iam:GenerateServiceLastAccessedDetails", user.arn)
-        rows = (
-            AuditEvent.objects.filter(account_id=user.account_id, actor_arn=user.arn)
-            .values("event_source")
-            .annotate(last=Max("time"), count=Count("id"))
-            .order_by("-last")
-        )
-        out = []
-        for row in rows:
-            prefix = row["event_source"].split(".", 1)[0]
-            out.append(
-                {
-                    "prefix": prefix,
-                    "service": service_name(prefix) or row["event_source"],
-                    "last": row["last"],
-                    "count": row["count"],
-                }
-            )
-        return out
-
-    return {"services": section(load)}
+    return {
+        "services": section(lambda: get_service_last_accessed(actor=actor, user_name=user.name))
+    }
 
 
 def _summary(actor: Principal, user: IamUser) -> dict[str, Any]:
@@ -483,8 +380,6 @@ def detail_context(request: HttpRequest, user: IamUser, tab: str, **extra: Any) 
     elif tab == "tags":
         context.update(_tags_context(actor, user))
     elif tab == "security-credentials":
-        from accounts.pages.users_credentials import credentials_context
-
         context.update(credentials_context(request, user))
     elif tab == "access-advisor":
         context.update(_advisor_context(actor, user))
@@ -505,7 +400,7 @@ def render_detail(
     try:
         user = get_user(actor=actor, name=user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     assert user is not None
     context = detail_context(request, user, tab, **extra)
     template = "accounts/users/detail.html"
@@ -564,63 +459,6 @@ def user_detail(request: HtmxHttpRequest, user_name: str, tab: str = "permission
 # -- permissions tab actions ---------------------------------------------------------------
 
 
-@dataclass
-class Picker:
-    """A searchable list of managed policies (checkboxes, or radios for a boundary)."""
-
-    multiple: bool = True
-    q: str = ""
-    items: list[Any] = field(default_factory=list)
-    selected: list[str] = field(default_factory=list)
-    more: bool = False
-    error: IamError | None = None
-    exclude: set[str] = field(default_factory=set)
-    url: str = ""
-    qname: str = "q"  # the search field's name (two pickers may share a form)
-    dom_id: str = "policy-picker"
-    field: str = "policies"  # last: it shadows dataclasses.field in this class body
-
-    @property
-    def hidden_selected(self) -> list[str]:
-        """Chosen policies the current search does not list: kept as hidden inputs."""
-        shown = {p.arn for p in self.items}
-        return [a for a in self.selected if a not in shown]
-
-
-def build_picker(
-    actor: Principal,
-    *,
-    q: str = "",
-    field_name: str = "policies",
-    multiple: bool = True,
-    selected: Iterable[str] = (),
-    exclude: Iterable[str] = (),
-    url: str = "",
-    qname: str = "q",
-    dom_id: str = "policy-picker",
-) -> Picker:
-    picker = Picker(
-        field=field_name,
-        multiple=multiple,
-        q=q,
-        selected=list(selected),
-        exclude=set(exclude),
-        url=url,
-        qname=qname,
-        dom_id=dom_id,
-    )
-    try:
-        page = list_policies(actor=actor, name_contains=q or None, max_items=PICKER_SIZE)
-    except IamError as exc:
-        picker.error = exc
-        return picker
-    # AWS-managed first (as the console lists them), then the account's own.
-    items = [p for p in page.items if p.arn not in picker.exclude]
-    picker.items = sorted(items, key=lambda p: (p.account_id is not None, p.name.lower()))
-    picker.more = page.is_truncated
-    return picker
-
-
 @console_login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -634,7 +472,7 @@ def user_policy_picker(request: HtmxHttpRequest, user_name: str) -> HttpResponse
             p.arn for p in list_attached_user_policies(actor=actor, user_name=user.name).items
         ]
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     boundary = request.GET.get("for") == "boundary"
     field_name = "policy" if boundary else "policies"
     picker = build_picker(
@@ -645,11 +483,13 @@ def user_policy_picker(request: HtmxHttpRequest, user_name: str) -> HttpResponse
         selected=[a for a in request.GET.getlist(field_name) if a][:20],
         exclude=() if boundary else attached,
         url=reverse("accounts:user-policy-picker", args=[user.name]),
+        page_url=reverse("accounts:user-policy-picker", args=[user.name]),
+        hidden={"for": ["boundary"]} if boundary else None,
     )
     context = {"user": user, "picker": picker, "for_boundary": boundary}
     template = "accounts/users/attach.html"
     if request.htmx and request.htmx.target == "policy-picker":
-        template = "accounts/users/picker.html#list"
+        template = "partials/policy_picker.html#list"
     elif request.htmx:
         template += "#panel"
     return render(request, template, context)
@@ -664,14 +504,14 @@ def user_attach_policies(request: HtmxHttpRequest, user_name: str) -> HttpRespon
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     arns = [a for a in request.POST.getlist("policies") if a][:20]
     if not arns:
         return after_action(
             request, user.name, "permissions", error=ValidationError("Choose at least one policy.")
         )
     try:
-        run_together(
+        run_batch(
             actor,
             [(attach_user_policy, {"user_name": user.name, "policy_arn": a}) for a in arns],
         )
@@ -699,7 +539,7 @@ def user_detach_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def user_set_boundary(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+def user_boundary(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     """PutUserPermissionsBoundary (``policy``) or DeleteUserPermissionsBoundary (``remove``)."""
     actor = principal_of(request)
     try:
@@ -722,18 +562,7 @@ def user_set_boundary(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
 
 # A user's inline policies together hold at most 2,048 characters, whitespace not
 # counted ("IAM and AWS STS character limits").
-USER_INLINE_LIMIT = 2048
-
-
-class InlinePolicyForm(forms.Form):
-    name = forms.CharField(
-        label="Policy name",
-        max_length=128,
-        help_text="Up to 128 letters, digits and +=,.@-_ characters.",
-    )
-    document = forms.CharField(
-        label="Policy editor", widget=forms.Textarea, strip=False, max_length=20000
-    )
+USER_INLINE_LIMIT = INLINE_SIZE["user"]
 
 
 @console_login_required
@@ -741,19 +570,17 @@ class InlinePolicyForm(forms.Form):
 @vary_on_headers("HX-Request")
 def user_inline_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     """View, edit or create one inline policy (``?name=``), validated as it is typed."""
-    from policies.views.common import pretty, validation_context
-
     actor = principal_of(request)
     try:
         user = get_user(actor=actor, name=user_name)
         assert user is not None
         existing = {p.name: p for p in list_user_policies(actor=actor, user_name=user.name).items}
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     name = request.GET.get("name", "")
     if name and name not in existing:
         return render_error(
-            request, NoSuchEntity(f"The user policy with name {name} cannot be found.")
+            request, NoSuchEntity(f"The user policy with name {name} cannot be found."), back=BACK
         )
     error: IamError | None = None
     status = 200
@@ -822,14 +649,14 @@ def user_add_to_groups(request: HtmxHttpRequest, user_name: str) -> HttpResponse
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     names = [n for n in request.POST.getlist("groups") if n][:10]
     if not names:
         return after_action(
             request, user.name, "groups", error=ValidationError("Choose at least one group.")
         )
     try:
-        run_together(
+        run_batch(
             actor,
             [(add_user_to_group, {"group_name": n, "user_name": user.name}) for n in names],
         )
@@ -857,19 +684,6 @@ def user_remove_from_group(request: HtmxHttpRequest, user_name: str) -> HttpResp
 # -- tags tab actions ----------------------------------------------------------------------
 
 
-def tags_from_post(data: Any, *, prefix: str = "tag") -> list[dict[str, str]]:
-    """Key/value rows (``tag-key-N``, ``tag-value-N``) as AWS tags; blank keys skipped."""
-    tags = []
-    for i in range(60):
-        key = data.get(f"{prefix}-key-{i}")
-        if key is None:
-            continue
-        key = key.strip()
-        if key:
-            tags.append({"Key": key, "Value": (data.get(f"{prefix}-value-{i}") or "").strip()})
-    return tags
-
-
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
@@ -879,7 +693,7 @@ def user_edit_tags(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     wanted = tags_from_post(request.POST)
     remove_key = request.POST.get("remove")
     if remove_key is not None:
@@ -903,7 +717,7 @@ def user_edit_tags(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     if changed:
         steps.append((tag_user, {"name": user.name, "tags": changed}))
     try:
-        run_together(actor, steps)
+        run_batch(actor, steps)
     except IamError as exc:
         return after_action(request, user.name, "tags", error=exc, draft=wanted)
     return after_action(request, user.name, "tags", notice="Tags saved.")
@@ -922,7 +736,7 @@ def user_delete(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = get_user(actor=actor, name=user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     assert user is not None
     error: IamError | None = None
     confirm_error = ""
@@ -931,7 +745,7 @@ def user_delete(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
             confirm_error = f"Type {user.name} to confirm."
         else:
             try:
-                run_together(actor, [(delete_user, {"name": user.name, "force": True})])
+                run_batch(actor, [(delete_user, {"name": user.name, "force": True})])
             except IamError as exc:
                 error = exc
             else:
@@ -956,26 +770,22 @@ urlpatterns = [
     path("users/<str:user_name>/", user_detail, name="user-detail"),
     path("users/<str:user_name>/delete/", user_delete, name="user-delete"),
     path(
-        "users/<str:user_name>/permissions/picker/",
+        "users/<str:user_name>/policies/picker/",
         user_policy_picker,
         name="user-policy-picker",
     ),
     path(
-        "users/<str:user_name>/permissions/attach/",
+        "users/<str:user_name>/policies/attach/",
         user_attach_policies,
         name="user-attach-policies",
     ),
+    path("users/<str:user_name>/policies/detach/", user_detach_policy, name="user-detach-policy"),
+    path("users/<str:user_name>/boundary/", user_boundary, name="user-boundary"),
+    path("users/<str:user_name>/policies/inline/", user_inline_policy, name="user-inline-policy"),
     path(
-        "users/<str:user_name>/permissions/detach/", user_detach_policy, name="user-detach-policy"
-    ),
-    path(
-        "users/<str:user_name>/permissions/boundary/", user_set_boundary, name="user-set-boundary"
-    ),
-    path("users/<str:user_name>/inline-policy/", user_inline_policy, name="user-inline-policy"),
-    path(
-        "users/<str:user_name>/inline-policy/delete/",
+        "users/<str:user_name>/policies/inline/delete/",
         user_delete_inline_policy,
-        name="user-delete-inline-policy",
+        name="user-inline-delete",
     ),
     path("users/<str:user_name>/groups/add/", user_add_to_groups, name="user-add-to-groups"),
     path(

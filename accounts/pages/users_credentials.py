@@ -42,25 +42,22 @@ from accounts.operations.credentials import (
     delete_virtual_mfa_device,
     enable_mfa_device,
     list_access_keys,
-    list_mfa_devices,
     update_access_key,
     update_login_profile,
 )
 from accounts.pages.users import (
+    BACK,
     NEW_KEY_SESSION,
     NEW_PASSWORD_SESSION,
     SECRET_TTL,
-    HtmxHttpRequest,
     after_action,
     lookup_user,
-    permission_checker,
     render_detail,
-    render_error,
-    run_together,
-    section,
     signin_url,
 )
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.ops import run_batch
+from iamconsole.pages import HtmxHttpRequest, render_error
 from iamconsole.session_secrets import seal_for_session, unseal_from_session
 
 TAB = "security-credentials"
@@ -126,35 +123,6 @@ def require_recent_mfa(
     return render_detail(request, user.name, TAB, status=403 if error else 200, reauth=reauth)
 
 
-# -- the tab -------------------------------------------------------------------------------
-
-
-def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
-    actor = principal_of(request)
-    allowed = permission_checker(actor)
-    console = user.console
-    see_login = allowed("iam:GetLoginProfile", user.arn)
-    keys = section(lambda: list(list_access_keys(actor=actor, user_name=user.name).items))
-    return {
-        "login": {
-            "visible": see_login,
-            "enabled": console.login_profile_created is not None,
-            "created": console.login_profile_created,
-            "reset_required": console.password_reset_required,
-            "last_used": user.password_last_used,
-        }
-        if see_login
-        else None,
-        "signin_url": signin_url(request, user.account_id),
-        "mfa_devices": section(
-            lambda: list(list_mfa_devices(actor=actor, user_name=user.name).items)
-        ),
-        "access_keys": keys,
-        "key_use_visible": allowed("iam:GetAccessKeyLastUsed", user.arn),
-        "key_quota_reached": len(keys.value or []) >= 2,
-    }
-
-
 # -- console password ------------------------------------------------------------------------
 
 
@@ -218,7 +186,7 @@ def user_console_access(request: HtmxHttpRequest, user_name: str) -> HttpRespons
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     if request.method == "GET":
         form = ConsoleAccessForm(
             initial={
@@ -274,7 +242,7 @@ def user_password_csv(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     held = request.session.get(NEW_PASSWORD_SESSION)
     if (
         not held
@@ -333,7 +301,7 @@ def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResp
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     step = require_recent_mfa(
         request,
         user,
@@ -371,7 +339,7 @@ def user_access_key_csv(
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     held = request.session.get(NEW_KEY_SESSION)
     if (
         not held
@@ -433,7 +401,7 @@ def user_access_key_delete(
             k.access_key_id: k for k in list_access_keys(actor=actor, user_name=user.name).items
         }
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     key = keys.get(access_key_id)
     if key is None:
         return render_error(
@@ -510,7 +478,7 @@ def user_assign_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     if request.method == "GET":
         form = AssignMfaForm(initial={"device_name": user.name})
         return render_detail(request, user.name, TAB, mfa_assign=form)
@@ -544,7 +512,7 @@ def user_confirm_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     device = _pending_device(request, user)
     if device is None:
         return after_action(
@@ -607,7 +575,7 @@ def user_remove_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
-        return render_error(request, exc)
+        return render_error(request, exc, back=BACK)
     serial = request.POST.get("serial_number", "")[:1200]
     step = require_recent_mfa(
         request,
@@ -619,7 +587,7 @@ def user_remove_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     if step is not None:
         return step
     try:
-        run_together(
+        run_batch(
             actor,
             [
                 (deactivate_mfa_device, {"user_name": user.name, "serial_number": serial}),

@@ -22,21 +22,18 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.errors import IamError, ValidationError
-from accounts.operations.common import GROUPS_PER_USER, MANAGED_POLICIES_PER_ENTITY
+from accounts.operations.common import GROUPS_PER_USER, MANAGED_POLICIES_PER_ENTITY, find_user
 from accounts.operations.credentials import check_password_policy, create_login_profile
 from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
 from accounts.operations.users import create_user, list_users, user_exists
-from accounts.pages.users import (
-    HtmxHttpRequest,
-    build_picker,
-    render_error,
-    run_together,
-    tags_from_post,
-)
+from accounts.pages.permissions import build_picker, tags_from_post
+from accounts.pages.users import BACK, signin_url
 from accounts.pages.users_credentials import generate_password, remember_password
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from iamconsole.console import console_login_required, principal_of, require_create_permission
+from iamconsole.ops import run_batch
+from iamconsole.pages import HtmxHttpRequest, render_error
 from iamconsole.session_secrets import seal_for_session, unseal_from_session
 from policies.operations import (
     attach_user_policy,
@@ -221,7 +218,7 @@ def _pickers(
     boundary = (data.get("boundary") if data is not None else state.get("boundary")) or ""
     return {
         "picker": build_picker(
-            actor, q=q, field_name="policies", selected=selected, url=url, qname="q"
+            actor, q=q, field_name="policies", selected=selected, url=url, page_url=url, qname="q"
         ),
         "boundary_picker": build_picker(
             actor,
@@ -230,6 +227,7 @@ def _pickers(
             multiple=False,
             selected=[boundary] if boundary else [],
             url=url,
+            page_url=url,
             qname="bq",
             dom_id="boundary-picker",
         ),
@@ -421,16 +419,12 @@ def _create(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -
         )
     try:
         steps += _permission_steps(actor, state)
-        run_together(actor, steps)
+        run_batch(actor, steps)
     except IamError as exc:
         return _render(request, "review", {"create_error": exc}, status=exc.status)
     request.session.pop(WIZARD_SESSION, None)
-    from accounts.pages.users import signin_url
-
     shown = None
     if password is not None and state.get("password_mode") != "custom":
-        from accounts.operations.common import find_user
-
         shown = remember_password(request, find_user(actor.account_id, name), password)
     context = {
         "created_name": name,
@@ -486,6 +480,7 @@ def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
             multiple=False,
             selected=[request.GET.get("boundary", "")] if request.GET.get("boundary") else [],
             url=reverse("accounts:user-create-picker"),
+            page_url=reverse("accounts:user-create-picker"),
             qname="bq",
             dom_id="boundary-picker",
         )
@@ -496,6 +491,7 @@ def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
             field_name="policies",
             selected=[a for a in request.GET.getlist("policies") if a][:20],
             url=reverse("accounts:user-create-picker"),
+            page_url=reverse("accounts:user-create-picker"),
             qname="q",
         )
     if not request.htmx:
@@ -510,8 +506,8 @@ def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
         )
         return _render(request, "permissions", context)
     if picker.error is not None and picker.error.code == "AccessDenied":
-        return render_error(request, picker.error)
-    return render(request, "accounts/users/picker.html#list", {"picker": picker})
+        return render_error(request, picker.error, back=BACK)
+    return render(request, "partials/policy_picker.html#list", {"picker": picker})
 
 
 urlpatterns = [

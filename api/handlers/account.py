@@ -80,8 +80,14 @@ def get_account_authorization_details(actor: Principal, p: dict[str, Any]) -> di
     )
     for detail_list, inline_key in _INLINE_LISTS.items():
         for item in out[detail_list]:
-            for inline in item[inline_key]:
+            for inline in item.get(inline_key, []):
                 inline["PolicyDocument"] = encode_document(inline["PolicyDocument"])
+    # AWS leaves UserPolicyList out for a user without inline policies; groups and
+    # roles keep theirs, empty (localstack's AWS recordings of
+    # GetAccountAuthorizationDetails, "no_filter").
+    for item in out["UserDetailList"]:
+        if not item.get("UserPolicyList"):
+            item.pop("UserPolicyList", None)
     for role in out["RoleDetailList"]:
         role["AssumeRolePolicyDocument"] = encode_document(role["AssumeRolePolicyDocument"])
     for policy in out["Policies"]:

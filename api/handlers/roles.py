@@ -71,7 +71,7 @@ def update_role_description(actor: Principal, p: dict[str, Any]) -> dict[str, An
     role = role_ops.update_role_description(
         actor=actor, name=p["RoleName"], description=p["Description"]
     )
-    return {"Role": role_out(role, full=True)}
+    return {"Role": role_out(role, full=True, last_used=False)}  # as CreateRole's answer
 
 
 def update_assume_role_policy(actor: Principal, p: dict[str, Any]) -> None:

@@ -71,7 +71,8 @@ _IAM_PATHS = (
     "access-report/",
 )
 _IAM_PATH_MESSAGE = (
-    'IAM resource path must either be "*" or start with ' + ", ".join(_IAM_PATHS) + "."
+    # AWS's text (localstack's AWS recordings, test_iam_policies) names "root" too.
+    'IAM resource path must either be "*", root, or start with ' + ", ".join(_IAM_PATHS) + "."
 )
 _VENDOR_RE = re.compile(r"[^a-zA-Z0-9\-.]")
 
@@ -364,9 +365,40 @@ def check_malformed(
                 return NO_RESOURCES
     else:
         for st in stmts:
+            for action in _listify(st.get("Action", [])):
+                if not _is_assume_role_action(action):
+                    return ASSUME_ROLE_ACTIONS_ONLY
+        for st in stmts:
             if "Principal" not in st and "NotPrincipal" not in st:
                 return "Missing required field Principal"
     return None
+
+
+ASSUME_ROLE_ACTIONS_ONLY = "AssumeRole policy may only specify STS AssumeRole actions."
+# The actions a trust policy may name (IAM User Guide, "Role trust policies" and "Passing
+# session tags"; localstack's AWS recordings refuse s3:/iam: actions and even
+# sts:InvalidAction with ASSUME_ROLE_ACTIONS_ONLY).
+TRUST_POLICY_ACTIONS = (
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+)
+
+
+def _is_assume_role_action(action: str) -> bool:
+    """Whether a trust policy's action is (or, with wildcards, covers) an STS AssumeRole
+    action. How AWS treats wildcards here is not recorded: a pattern is accepted when it
+    matches one of TRUST_POLICY_ACTIONS (so ``*`` and ``sts:AssumeRole*`` are)."""
+    pattern = action.lower()
+    if "*" not in pattern and "?" not in pattern:
+        return pattern in TRUST_POLICY_ACTIONS
+    regex = re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    )
+    return any(regex.fullmatch(a) for a in TRUST_POLICY_ACTIONS)
 
 
 def ensure_well_formed(document_text: str, policy_type: str = "IDENTITY_POLICY") -> None:

@@ -21,6 +21,14 @@ from accounts.errors import (
     ValidationError,
 )
 from iamconsole.console import console_login_required, principal_of, require_create_permission
+from iamconsole.pages import (
+    HtmxHttpRequest,
+    list_query,
+    pretty,
+    render_error,
+    summary_rows,
+    validation_context,
+)
 from policies.engine.catalog import ACCESS_LEVELS
 from policies.forms import (
     DeletePolicyForm,
@@ -42,14 +50,6 @@ from policies.operations import (
     list_policy_versions,
     tag_policy,
     untag_policy,
-)
-from iamconsole.pages import (
-    list_query,
-    HtmxHttpRequest,
-    pretty,
-    render_error,
-    summary_rows,
-    validation_context,
 )
 
 PAGE_SIZE = 50

@@ -14,9 +14,9 @@ from accounts.operations.groups import list_groups
 from accounts.operations.roles import list_roles
 from accounts.operations.users import list_users
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.pages import HtmxHttpRequest
 from policies.forms import SimulatorForm, action_choices
 from policies.simulation import simulate_custom_policy, simulate_principal_policy
-from iamconsole.pages import HtmxHttpRequest
 
 EntityChoices = list[tuple[str, list[tuple[str, str]]]]
 

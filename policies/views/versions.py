@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.errors import IamError, LimitExceeded, MalformedPolicyDocument
 from iamconsole.console import console_login_required, principal_of
+from iamconsole.pages import HtmxHttpRequest, pretty, render_error, validation_context
 from policies.forms import PolicyVersionForm, VersionDiffForm
 from policies.lookups import policy_by_id
 from policies.operations import (
@@ -24,7 +25,6 @@ from policies.operations import (
     get_policy_version,
     set_default_policy_version,
 )
-from iamconsole.pages import HtmxHttpRequest, pretty, render_error, validation_context
 from policies.views.managed import render_detail
 
 # The error page's breadcrumb.

@@ -11,7 +11,7 @@ from accounts.errors import AccessDenied, NoSuchEntity, ValidationError
 from accounts.operations.users import create_user, get_user
 from audit.models import AuditEvent
 from audit.operations import decode_cursor, encode_cursor, lookup_events
-from audit.trail import record_event
+from audit.trail import record_event, record_failure
 from policies.operations import put_user_policy
 from tests.conftest import allow_policy
 
@@ -105,3 +105,22 @@ def test_a_mangled_cursor_is_a_validation_error(root, account):
         lookup_events(actor=root, cursor="not-a-cursor")
     event = AuditEvent(account=account, time=datetime(2024, 1, 1, tzinfo=UTC), pk=41)
     assert decode_cursor(encode_cursor(event)) == (event.time, 41)
+
+
+def test_operations_carry_the_event_they_record_for_batches():
+    assert (get_user.event_name, get_user.event_source) == ("GetUser", "iam.amazonaws.com")
+    assert lookup_events.event_source == "cloudtrail.amazonaws.com"
+
+
+def test_record_failure_records_a_denial_and_never_masks_the_error(root, monkeypatch):
+    denied = AccessDenied("no", resource="arn:aws:iam::111122223333:user/bob")
+    record_failure(root, "DeleteUser", denied)
+    event = AuditEvent.objects.get(event_name="DeleteUser")
+    assert not event.allowed and event.resource_arn.endswith("user/bob")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr("audit.trail.record_event", broken)
+    record_failure(root, "DeleteUser", denied)  # logged, not raised
+    assert AuditEvent.objects.filter(event_name="DeleteUser").count() == 1

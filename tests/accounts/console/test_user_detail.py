@@ -150,7 +150,7 @@ def test_inline_policy_create_edit_and_delete(console, iam_user):
     r = console.post(url + "?name=s3", {"name": "s3", "document": "{not json"})
     assert r.status_code == 400 and "field-error" in r.content.decode()
     r = console.post(
-        reverse("accounts:user-delete-inline-policy", args=["alice"]), {"name": "s3"}, headers=HTMX
+        reverse("accounts:user-inline-delete", args=["alice"]), {"name": "s3"}, headers=HTMX
     )
     assert r.status_code == 200 and not InlinePolicy.objects.filter(user=iam_user).exists()
 
@@ -162,7 +162,7 @@ def test_reading_a_missing_inline_policy_is_404_without_an_audit_write(console, 
 
 
 def test_boundary_set_and_remove(console, iam_user):
-    url = reverse("accounts:user-set-boundary", args=["alice"])
+    url = reverse("accounts:user-boundary", args=["alice"])
     r = console.post(url, {"policy": S3_READ}, headers=HTMX)
     assert r.status_code == 200 and "Permissions boundary set." in r.content.decode()
     iam_user.refresh_from_db()
@@ -280,9 +280,9 @@ def user_urls(key_id: str) -> list[str]:
         ("accounts:user-policy-picker", ["alice"]),
         ("accounts:user-attach-policies", ["alice"]),
         ("accounts:user-detach-policy", ["alice"]),
-        ("accounts:user-set-boundary", ["alice"]),
+        ("accounts:user-boundary", ["alice"]),
         ("accounts:user-inline-policy", ["alice"]),
-        ("accounts:user-delete-inline-policy", ["alice"]),
+        ("accounts:user-inline-delete", ["alice"]),
         ("accounts:user-add-to-groups", ["alice"]),
         ("accounts:user-remove-from-group", ["alice"]),
         ("accounts:user-edit-tags", ["alice"]),
@@ -401,7 +401,7 @@ def test_read_only_user_changes_are_refused_with_aws_access_denied(reader, root,
     key = create_access_key(actor=root, user_name="alice").key
     attempts = [
         (reverse("accounts:user-attach-policies", args=["alice"]), {"policies": S3_READ}),
-        (reverse("accounts:user-set-boundary", args=["alice"]), {"policy": S3_READ}),
+        (reverse("accounts:user-boundary", args=["alice"]), {"policy": S3_READ}),
         (reverse("accounts:user-add-to-groups", args=["alice"]), {"groups": "developers"}),
         (
             reverse("accounts:user-edit-tags", args=["alice"]),

@@ -40,7 +40,11 @@ os.environ["IAM_STATIC_MANIFEST"] = "1"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamconsole.settings")
 
 _host = os.environ.get("HOST", "127.0.0.1")
-bind = [f"[{_host}]:{os.environ.get('PORT', '8000')}" if ":" in _host else f"{_host}:{os.environ.get('PORT', '8000')}"]
+bind = [
+    f"[{_host}]:{os.environ.get('PORT', '8000')}"
+    if ":" in _host
+    else f"{_host}:{os.environ.get('PORT', '8000')}"
+]
 workers = _positive("WORKERS", 2 * _cpus() + 1)
 threads = _positive("THREADS", 2)
 worker_class = "gthread"
@@ -69,7 +73,7 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
-def on_starting(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter)
+def on_starting(server) -> None:
     """In the master, before any worker: settings load (the secret key file is made
     once, here) and the static files are collected."""
     import django

@@ -37,6 +37,11 @@ def root_key(email: str) -> str:
     return _key(f"root:{email.strip().lower()}")
 
 
+def user_key(account: str, user_name: str) -> str:
+    """The throttle key of an IAM user's password: the same for names that exist or not."""
+    return _key(f"iam:{account.strip().lower()}:{user_name.strip().lower()}")
+
+
 def device_key(device_pk: int) -> str:
     """The throttle key of an MFA device's codes sent to STS (``TokenCode``)."""
     return _key(f"mfa-device:{device_pk}")

@@ -546,9 +546,19 @@ def _check_time(parsed: _Parsed, timestamp: datetime, now: datetime) -> None:
         )
     if parsed.presigned:
         assert parsed.expires is not None
-        # Presigned URLs live for X-Amz-Expires seconds instead of the skew
-        # window (S3's documented rule; answered as S3 does: AccessDenied).
+        # Presigned URLs live for X-Amz-Expires seconds, but outside S3 never past
+        # the 15-minute window: "the expire parameter only will be used for Amazon
+        # S3 presigned API requests. All other AWS services will use a fixed request
+        # signature expiration of about 15 minutes" (aws/aws-sdk-go#2224, closing
+        # #2167, where STS refused a one-hour GetCallerIdentity URL after 15 min).
+        if timestamp < earliest:
+            raise _mismatch(
+                f"Signature expired: {_fmt(timestamp)} is now earlier than "
+                f"{_fmt(earliest)} ({_fmt(now)} - 15 min.)"
+            )
         if now > timestamp + timedelta(seconds=parsed.expires):
+            # A shorter X-Amz-Expires that has run out. IAM's/STS's own text for
+            # this case is not established; this is S3's answer (AccessDenied).
             raise SigV4Error("AccessDenied", "Request has expired", 403)
     elif timestamp < earliest:
         raise _mismatch(

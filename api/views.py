@@ -13,6 +13,7 @@ hence ``csrf_exempt``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -22,6 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from botocore.loaders import create_loader
+from botocore.model import Shape
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -48,6 +53,20 @@ from audit.trail import record_event
 log = logging.getLogger(__name__)
 
 VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
+
+
+def _aws_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoints data (endpoints.json).
+
+    Clients sign with their own configured region (boto3 and the AWS CLI do so with
+    ``--endpoint-url``), so any real region is accepted; anything else is refused as
+    AWS refuses it: "Credential should be scoped to a valid region, not '…'. "
+    """
+    data = create_loader().load_data("endpoints")
+    return frozenset(region for part in data["partitions"] for region in part["regions"])
+
+
+REGIONS = _aws_regions()
 _SIGNING_PARAMS = {
     "X-Amz-Algorithm",
     "X-Amz-Credential",
@@ -143,13 +162,30 @@ class _Lookup:
         )
 
 
+def requested_region(verified: sigv4.VerifiedRequest) -> str:
+    """``aws:RequestedRegion`` (and the key's last-used region): for IAM, a global service,
+    us-east-1 (``IAM_REGION``) whatever region signed: IAM is one of the "global services
+    with a single endpoint that is physically located in the us-east-1 Region. Because all
+    requests to these services are made to the us-east-1 Region, …" (IAM User Guide,
+    reference_policies_examples_aws_deny-requested-region). For STS, the region the request
+    was signed for (a regional endpoint's)."""
+    if verified.service == "iam":
+        return str(getattr(settings, "IAM_REGION", "us-east-1"))
+    return verified.region
+
+
 def _principal(lookup: _Lookup, verified: sigv4.VerifiedRequest, request: HttpRequest) -> Caller:
+    # aws:SourceIp and aws:SecureTransport from the connection itself: REMOTE_ADDR and
+    # the scheme are the client's (iamconsole.middleware.TrustedProxyMiddleware rewrites
+    # them only for a trusted proxy), never a header the client chose.
+    secure = "true" if request.is_secure() else "false"
     common: dict[str, Any] = {
         "access_key_id": verified.access_key_id,
         "source_ip": request.META.get("REMOTE_ADDR") or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
         "via": "api",
-        "region": verified.region,
+        "region": requested_region(verified),
+        "extra_context": (("aws:SecureTransport", secure),),
     }
     if lookup.access_key is not None:
         key = lookup.access_key
@@ -210,12 +246,57 @@ class IamAccessDenied(IamError):
     code, status = "AccessDenied", 403
 
 
+def _carries_secret(shape: Shape | None, seen: frozenset[str] = frozenset()) -> bool:
+    if shape is None or shape.name in seen:
+        return False
+    if shape.serialization.get("sensitive") or shape.metadata.get("sensitive"):
+        return True
+    seen = seen | {shape.name}
+    if shape.type_name == "structure":
+        return any(_carries_secret(m, seen) for m in shape.members.values())  # type: ignore[attr-defined]
+    if shape.type_name == "list":
+        return _carries_secret(shape.member, seen)  # type: ignore[attr-defined]
+    if shape.type_name == "map":
+        return _carries_secret(shape.value, seen)  # type: ignore[attr-defined]
+    return False
+
+
+@functools.cache
+def no_store_actions(service: str) -> frozenset[str]:
+    """Actions whose output carries a member botocore's model marks ``sensitive``: a
+    secret access key, session token, virtual MFA seed or QR code (CreateAccessKey,
+    CreateVirtualMFADevice, AssumeRole, GetSessionToken, …). Their responses must
+    not be kept by a cache or proxy, so they are sent with ``Cache-Control: no-store``."""
+    model = load_service_model(service)
+    return frozenset(
+        name
+        for name in model.operation_names
+        if _carries_secret(model.operation_model(name).output_shape)
+    )
+
+
+def _request_too_big(request_id: str, service: str) -> HttpResponse:
+    """A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django's RequestDataTooBig), before or
+    after authentication: AWS's common error RequestEntityTooLargeException, "The request
+    entity is too large.", HTTP 413 ("Common Errors" of the AWS API references; the
+    Query services' exact wording for IAM and STS is not established)."""
+    return _error(
+        "RequestEntityTooLargeException",
+        "The request entity is too large.",
+        413,
+        request_id,
+        service,
+    )
+
+
 @csrf_exempt
 def handle(request: HttpRequest) -> HttpResponse:
     request_id = str(uuid.uuid4())
     service = "iam"
     try:
         return _handle(request, request_id)
+    except RequestDataTooBig:
+        return _request_too_big(request_id, service)
     except sigv4.SigV4Error as exc:
         log.info("SigV4 refused: %s", exc.code)
         return _error(exc.code, exc.message, exc.http_status, request_id, service)
@@ -282,12 +363,23 @@ def _audit_refused(
 
 
 def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
-    wire = _wire_request(request)
+    try:
+        wire = _wire_request(request)
+    except RequestDataTooBig:
+        # Django refuses to read the body from its Content-Length alone, so the body
+        # is never buffered; the scope's service names the error namespace.
+        text = request.META.get("HTTP_AUTHORIZATION", "") + request.META.get("QUERY_STRING", "")
+        service = "sts" if "/sts/" in text or "%2Fsts%2F" in text else "iam"
+        return _request_too_big(request_id, service)
     service = _credential_service(wire)
     lookup = _Lookup(_sent_token(request))
     try:
         verified = sigv4.verify_request(
-            wire, now=datetime.now(UTC), lookup_secret=lookup, services=("iam", "sts")
+            wire,
+            now=datetime.now(UTC),
+            lookup_secret=lookup,
+            services=("iam", "sts"),
+            regions=REGIONS,
         )
     except sigv4.SigV4Error as exc:
         if exc.code != "MissingAuthenticationToken":
@@ -310,7 +402,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
                 400,
             )
         caller = _principal(lookup, verified, request)
-        _record_use(caller, service, verified.region)
+        _record_use(caller, service, caller.principal.region)
         _check_session_credentials(caller, service, action)
         parsed = parse_query(model, action, params)
         output = handler(caller.principal, parsed)
@@ -335,4 +427,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
         )
     response = HttpResponse(body, content_type="text/xml")
     response["x-amzn-RequestId"] = request_id
+    if action in no_store_actions(service):
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"  # HTTP/1.0 caches
     return response

@@ -231,7 +231,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not IAM_STATIC_MANIFEST
 
-# The AWS region the Query API reports and accepts in SigV4 scopes (IAM is global:
+# The region IAM requests report as aws:RequestedRegion and last-used (IAM is global:
 # AWS signs IAM requests for us-east-1).
 IAM_REGION = os.environ.get("IAM_REGION", "us-east-1")
 

@@ -101,8 +101,8 @@ __all__ = [
 ]
 
 
-def _customer_policy(actor: Principal, arn: str) -> ManagedPolicy:
-    policy = find_policy(actor, arn)
+def _customer_policy(actor: Principal, arn: str, *, action: str = "") -> ManagedPolicy:
+    policy = find_policy(actor, arn, action=action)
     if policy.is_aws_managed:
         # AWS-managed policies are read-only: IAM answers AccessDenied for writes.
         raise AccessDenied(
@@ -178,7 +178,7 @@ def create_policy(
 
 @operation("GetPolicy")
 def get_policy(*, actor: Principal, arn: str) -> ManagedPolicy:
-    policy = find_policy(actor, arn)
+    policy = find_policy(actor, arn, action="iam:GetPolicy")
     authorize(actor, "iam:GetPolicy", arn)
     return policy
 
@@ -244,7 +244,7 @@ def list_policies(
 @operation("DeletePolicy")
 def delete_policy(*, actor: Principal, arn: str) -> None:
     """DeletePolicy: refused while attached or while non-default versions exist."""
-    policy = _customer_policy(actor, arn)
+    policy = _customer_policy(actor, arn, action="iam:DeletePolicy")
     authorize(actor, "iam:DeletePolicy", arn)
     if policy.attachments.exists():
         raise DeleteConflict("Cannot delete a policy attached to entities.")
@@ -398,12 +398,13 @@ def list_policy_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
 # -- attachments --------------------------------------------------------------------------
 
 
-def _entity(actor: Principal, kind: EntityKind, name: str) -> IamUser | Group | Role:
-    if kind == "user":
-        return find_user(actor.account_id, name)
-    if kind == "group":
-        return find_group(actor.account_id, name)
-    return find_role(actor.account_id, name)
+def _entity(
+    actor: Principal, kind: EntityKind, name: str, *, action: str = ""
+) -> IamUser | Group | Role:
+    """The user, group or role; when missing, authorized for ``action`` first (AWS
+    authorizes before it looks up: AccessDenied, not NoSuchEntity, for a caller without it)."""
+    found = {"user": find_user, "group": find_group, "role": find_role}[kind]
+    return found(actor.account_id, name, actor=actor, action=action)
 
 
 _ACTION_NOUN = {"user": "User", "group": "Group", "role": "Role"}
@@ -637,7 +638,7 @@ def _put_inline(
 
 
 def _get_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str) -> InlinePolicy:
-    entity = _entity(actor, kind, name)
+    entity = _entity(actor, kind, name, action=f"iam:Get{_ACTION_NOUN[kind]}Policy")
     authorize(actor, f"iam:Get{_ACTION_NOUN[kind]}Policy", entity.arn)
     policy = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).first()
     if policy is None:
@@ -646,7 +647,7 @@ def _get_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str)
 
 
 def _delete_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str) -> None:
-    entity = _entity(actor, kind, name)
+    entity = _entity(actor, kind, name, action=f"iam:Delete{_ACTION_NOUN[kind]}Policy")
     authorize(actor, f"iam:Delete{_ACTION_NOUN[kind]}Policy", entity.arn)
     deleted, _ = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).delete()
     if not deleted:

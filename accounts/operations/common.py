@@ -40,6 +40,7 @@ __all__ = [
     "VERSIONS_PER_POLICY",
     "account_of",
     "acting_user",
+    "authorize_missing",
     "boundary_policy",
     "change_tags",
     "check_new_entity",
@@ -80,38 +81,64 @@ def account_of(actor: Principal) -> Account:
     return Account.objects.get(pk=actor.account_id)
 
 
-def find_user(account_id: str, name: str, *, for_update: bool = False) -> IamUser:
+def authorize_missing(actor: Principal | None, action: str, arn: str) -> None:
+    """Before NoSuchEntity: AWS authorizes on the ARN built from the name before it looks
+    the entity up (``arn:aws:iam::ACCOUNT:user/NAME``, no path: the path of what does
+    not exist is unknown), so a caller not allowed ``action`` gets AccessDenied for a
+    missing name as for an existing one, and cannot probe which names exist (issue 10).
+    An allowed caller still gets NoSuchEntity."""
+    if actor is not None and action:
+        authorize(actor, action, arn)
+
+
+def find_user(
+    account_id: str,
+    name: str,
+    *,
+    for_update: bool = False,
+    actor: Principal | None = None,
+    action: str = "",
+) -> IamUser:
+    """The user ``name`` of the account; when missing, ``actor`` is first authorized for
+    ``action`` on the ARN the name would have (see :func:`authorize_missing`)."""
     qs = IamUser.objects.filter(account_id=account_id, name__iexact=name)
     if for_update:
         qs = qs.select_for_update()
     user = qs.first()
     if user is None:
+        authorize_missing(actor, action, iam_arn(account_id, "user", "/", name))
         raise NoSuchEntity(f"The user with name {name} cannot be found.")
     return user
 
 
-def find_group(account_id: str, name: str) -> Group:
+def find_group(
+    account_id: str, name: str, *, actor: Principal | None = None, action: str = ""
+) -> Group:
     group = Group.objects.filter(account_id=account_id, name__iexact=name).first()
     if group is None:
+        authorize_missing(actor, action, iam_arn(account_id, "group", "/", name))
         raise NoSuchEntity(f"The group with name {name} cannot be found.")
     return group
 
 
-def find_role(account_id: str, name: str) -> Role:
+def find_role(
+    account_id: str, name: str, *, actor: Principal | None = None, action: str = ""
+) -> Role:
     role = Role.objects.filter(account_id=account_id, name__iexact=name).first()
     if role is None:
+        authorize_missing(actor, action, iam_arn(account_id, "role", "/", name))
         raise NoSuchEntity(f"The role with name {name} cannot be found.")
     return role
 
 
-def acting_user(actor: Principal, user_name: str | None) -> IamUser | None:
+def acting_user(actor: Principal, user_name: str | None, *, action: str = "") -> IamUser | None:
     """The user an action names, or the caller itself when no name is given.
 
     Returns None when the caller is root and no name is given (root's own keys
     and MFA). Role sessions must name a user.
     """
     if user_name:
-        return find_user(actor.account_id, user_name)
+        return find_user(actor.account_id, user_name, actor=actor, action=action)
     if actor.kind == "user":
         return find_user(actor.account_id, actor.user_name)
     if actor.kind == "root":
@@ -216,7 +243,7 @@ def check_new_entity(
 _POLICY_ARN_PREFIX = "arn:aws:iam::"
 
 
-def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
+def find_policy(actor: Principal, arn: str, *, action: str = "") -> ManagedPolicy:
     """A customer-managed policy of the caller's account, or an AWS-managed one.
 
     What is not an ARN at all is a ValidationError, an ARN that is not a policy's an
@@ -233,6 +260,7 @@ def find_policy(actor: Principal, arn: str) -> ManagedPolicy:
         .first()
     )
     if policy is None:
+        authorize_missing(actor, action, arn)
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
     return policy
 

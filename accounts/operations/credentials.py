@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
@@ -137,6 +141,16 @@ def delete_access_key(
 ) -> None:
     user = acting_user(actor, user_name)
     authorize(actor, "iam:DeleteAccessKey", user_resource(actor, user))
+    if (
+        user is None
+        and AccessKey.objects.filter(
+            account_id=actor.account_id, access_key_id=access_key_id, user__isnull=False
+        ).exists()
+    ):
+        # Root without a UserName manages only its own keys; naming a user's key is
+        # AWS's ValidationError (localstack's AWS recording, test_iam_users
+        # "delete-access-key-without-username-error").
+        raise ValidationError("Must specify userName when calling with non-User credentials")
     key = _find_key(actor, user, access_key_id)
     key.delete()
     record_event(
@@ -169,7 +183,9 @@ def get_access_key_last_used(*, actor: Principal, access_key_id: str) -> AccessK
     if key is None:
         # AWS answers AccessDenied for keys it will not reveal (other accounts).
         raise AccessDenied(
-            f"User: {actor.arn} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {access_key_id}"
+            # AWS's wording for this action has no colon after "perform" (localstack's
+            # AWS recording, test_iam_users "get-last-used-nonexistent-key-error").
+            f"User: {actor.arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {access_key_id}"
         )
     authorize(actor, "iam:GetAccessKeyLastUsed", key.user.arn if key.user else actor.arn)
     return key
@@ -297,12 +313,67 @@ def delete_login_profile(*, actor: Principal, user_name: str) -> None:
     record_event(actor, "DeleteLoginProfile", user.arn, request={"UserName": user.name})
 
 
+# The old-password attempt counted before ChangePassword's transaction opened.
+_PASSWORD_ATTEMPT: ContextVar[dict[str, object] | None] = ContextVar(
+    "password_attempt", default=None
+)
+
+
+def _counts_password_attempt(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Count ChangePassword's old password against the user's sign-in throttle first.
+
+    Without it ChangePassword was a password oracle with no limit (a wrong old
+    password: AccessDenied; a right one with a bad new password:
+    PasswordPolicyViolation). Counted here, outside the operation's transaction
+    (whose rollback on a wrong password would undo the count), under the same
+    key, waits and hourly cap as the console sign-in (``accounts.throttle``).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from accounts import throttle
+
+        actor = kwargs.get("actor")
+        if not isinstance(actor, Principal) or actor.kind != "user" or not actor.user_name:
+            return fn(*args, **kwargs)
+        key = throttle.user_key(actor.account_id, actor.user_name)
+        attempt: dict[str, object] = {"wait": throttle.begin_attempt(key), "right": False}
+        token = _PASSWORD_ATTEMPT.set(attempt)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _PASSWORD_ATTEMPT.reset(token)
+            if attempt["right"] or attempt.get("unchecked") and not attempt["wait"]:
+                throttle.refund_attempt(key)  # no failure: a right password, or none checked
+
+    return wrapper
+
+
+@_counts_password_attempt  # outermost: the count must survive the rollback
 @operation("ChangePassword")
 def change_password(*, actor: Principal, old_password: str, new_password: str) -> None:
-    """ChangePassword: an IAM user changes their own console password."""
+    """ChangePassword: an IAM user changes their own console password.
+
+    The old password is checked first, under the sign-in throttle, and only then
+    the permission: a wrong guess learns nothing more than a wrong sign-in does.
+    """
+    from accounts import throttle
+
     if actor.kind != "user":
         raise AccessDenied("Only IAM users can change their password with this action.")
-    user = find_user(actor.account_id, actor.user_name)
+    attempt = _PASSWORD_ATTEMPT.get() or {"wait": 0, "right": False}
+    try:
+        user = find_user(actor.account_id, actor.user_name)
+    except NoSuchEntity:
+        attempt["unchecked"] = True
+        raise
+    if attempt["wait"]:
+        raise AccessDenied(throttle.wait_message(int(attempt["wait"])))  # type: ignore[call-overload]
+    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
+    if console.login_profile_created is None or not console.check_password(old_password):
+        # IAM answers a wrong old password with AccessDenied (ChangePassword errors).
+        raise AccessDenied("The old password was incorrect.")
+    attempt["right"] = True
     from accounts.models import PasswordPolicy
 
     # "Allow users to change their own password" in the account password policy lets
@@ -310,10 +381,6 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
     policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
     if policy is None or not policy.allow_users_to_change_password:
         authorize(actor, "iam:ChangePassword", user.arn)
-    console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
-    if console.login_profile_created is None or not console.check_password(old_password):
-        # IAM answers a wrong old password with AccessDenied (ChangePassword errors).
-        raise AccessDenied("The old password was incorrect.")
     if old_password == new_password:
         raise PasswordPolicyViolation(
             "Password does not conform to the account password policy.\n"
@@ -398,7 +465,8 @@ def _new_virtual_device(
     actor: Principal, *, name: str, path: str, tags: list[dict[str, str]], serial: str
 ) -> NewVirtualMfaDevice:
     if MfaDevice.objects.filter(serial_number=serial).exists():
-        raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+        # AWS's text (localstack's AWS recording, test_iam_mfa).
+        raise EntityAlreadyExists("MFA device already exists.")
     root_console = ConsoleUser.objects.get(account_id=actor.account_id, is_root=True)
     seed = os.urandom(20)
     device = MfaDevice(
@@ -413,9 +481,7 @@ def _new_virtual_device(
     device.set_seed(seed)
     from iamconsole.ops import save_unique
 
-    save_unique(
-        device, EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
-    )
+    save_unique(device, EntityAlreadyExists("MFA device already exists."))
     record_event(actor, "CreateVirtualMFADevice", serial, request={"VirtualMFADeviceName": name})
     return NewVirtualMfaDevice(device=device, seed=seed)
 

@@ -64,7 +64,7 @@ class GroupWithUsers:
 def get_group(
     *, actor: Principal, name: str, marker: str | None = None, max_items: int | None = None
 ) -> GroupWithUsers:
-    group = find_group(actor.account_id, name)
+    group = find_group(actor.account_id, name, actor=actor, action="iam:GetGroup")
     authorize(actor, "iam:GetGroup", group.arn)
     users = paginate(group.users.all(), key="name", marker=marker, max_items=max_items)
     return GroupWithUsers(group, users)
@@ -168,7 +168,7 @@ def update_group(
 def delete_group(*, actor: Principal, name: str, force: bool = False) -> None:
     """DeleteGroup. AWS refuses while it has members or policies; the console's
     delete (``force=True``) removes them first."""
-    group = find_group(actor.account_id, name)
+    group = find_group(actor.account_id, name, actor=actor, action="iam:DeleteGroup")
     authorize(actor, "iam:DeleteGroup", group.arn)
     if not force:
         if group.users.exists():

@@ -4,8 +4,9 @@ AWS docs: "Generate credential reports for your AWS account" (IAM User Guide,
 id_credentials_getting-report.html) and the IAM API reference.
 
 - The report lists the root user first (``<root_account>``), then every IAM user.
-- Columns, in AWS's order: ``COLUMNS`` below. Dates are ISO 8601 with the UTC offset
-  (``2024-01-02T03:04:05+00:00``); booleans ``true``/``false``.
+- Columns, in AWS's order: ``COLUMNS`` below. Dates are ISO 8601 in UTC with ``Z``
+  (``2024-01-02T03:04:05Z``, as localstack's AWS recording of the report shows them);
+  booleans ``true``/``false``.
 - ``N/A`` where the credential does not exist (no password, no key, a key never used),
   ``no_information`` for a password never used, ``not_supported`` for what root does
   not have (password_enabled, password_last_changed, password_next_rotation).
@@ -102,7 +103,7 @@ class GenerateResult:
 def _date(value: datetime | None, absent: str = NA) -> str:
     if value is None:
         return absent
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _bool(value: bool) -> str:

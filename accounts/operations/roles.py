@@ -122,7 +122,7 @@ def create_role(
 
 @operation("GetRole")
 def get_role(*, actor: Principal, name: str) -> Role:
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:GetRole")
     authorize(actor, "iam:GetRole", role.arn)
     return role
 
@@ -191,7 +191,7 @@ def update_assume_role_policy(*, actor: Principal, name: str, document: str) -> 
 def delete_role(*, actor: Principal, name: str, force: bool = False) -> None:
     """DeleteRole. AWS refuses while policies are attached or inline; the console
     (``force=True``) removes them first."""
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:DeleteRole")
     authorize(actor, "iam:DeleteRole", role.arn)
     if not force:
         if role.policy_attachments.exists():

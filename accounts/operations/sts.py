@@ -200,6 +200,16 @@ def _verify_mfa(actor: Principal, serial_number: str | None, token_code: str | N
     return True
 
 
+def _transitive_tags_of(actor: Principal) -> list[dict[str, Any]]:
+    """The transitive session tags of the calling role session (none for others)."""
+    if actor.kind != "assumed-role" or not actor.access_key_id:
+        return []
+    credential = TemporaryCredential.objects.filter(access_key_id=actor.access_key_id).first()
+    if credential is None:
+        return []
+    return [dict(t) for t in credential.session_tags or () if t.get("Transitive")]
+
+
 def _now() -> datetime:
     return timezone.now().replace(microsecond=0)
 
@@ -219,9 +229,13 @@ def assume_role(
     policy_arns: list[str] | None = None,
     tags: list[dict[str, str]] | None = None,
     source_identity: str | None = None,
+    transitive_tag_keys: list[str] | None = None,
 ) -> NewCredentials:
     """AssumeRole: the trust policy (a resource-based policy) and, where AWS asks for
-    it, the caller's identity policies must allow sts:AssumeRole on the role."""
+    it, the caller's identity policies must allow sts:AssumeRole on the role.
+
+    Session tags named in TransitiveTagKeys pass on to sessions chained from this one
+    ("Chaining roles with session tags"), which may not set those keys again."""
     if actor.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
     match = _ROLE_ARN.fullmatch(role_arn or "")
@@ -286,8 +300,21 @@ def assume_role(
         raise ValidationError(f"Cannot exceed quota for SessionTags: {SESSION_TAGS_MAX}")
     lowered = [t["Key"].lower() for t in tags]
     if len(set(lowered)) != len(lowered):
-        raise ValidationError(
+        # InvalidParameterValue, not ValidationError (localstack's AWS recording,
+        # test_sts "duplicate-tag-keys-different-casing").
+        raise InvalidParameterValue(
             "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+        )
+    transitive = {k.lower() for k in transitive_tag_keys or []}
+    if not transitive <= set(lowered):
+        raise InvalidParameterValue(  # localstack's AWS recording "invalid-transitive-tag-keys"
+            "The specified transitive tag key must be included in the requested tags."
+        )
+    inherited = _transitive_tags_of(actor)
+    if {t["Key"].lower() for t in inherited} & set(lowered):
+        raise InvalidParameterValue(  # "override-transitive-tag-error" (case ignored)
+            "One of the specified transitive tag keys can't be set because it conflicts "
+            "with a transitive tag key from the calling session."
         )
     packed += sum(len(t["Key"]) + len(t.get("Value", "")) for t in tags)
     percent = (packed * 100 + PACKED_LIMIT - 1) // PACKED_LIMIT if packed else 0
@@ -328,7 +355,12 @@ def assume_role(
         role=role,
         session_name=session_name,
         session_policies=session_docs,
-        session_tags=[{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags],
+        session_tags=[
+            {"Key": t["Key"], "Value": t.get("Value", "")}
+            | ({"Transitive": True} if t["Key"].lower() in transitive else {})
+            for t in tags
+        ]
+        + inherited,
         source_identity=source_identity or "",
         mfa_authenticated=mfa,
         source_arn=actor.arn,

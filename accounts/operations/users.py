@@ -87,7 +87,7 @@ def create_user(
 @operation("GetUser")
 def get_user(*, actor: Principal, name: str | None = None) -> IamUser | None:
     """GetUser. Without a name: the caller (None for root, whose details are the account's)."""
-    user = acting_user(actor, name)
+    user = acting_user(actor, name, action="iam:GetUser")
     authorize(actor, "iam:GetUser", user.arn if user else actor.arn)
     return user
 
@@ -152,7 +152,7 @@ def delete_user(*, actor: Principal, name: str, force: bool = False) -> None:
     """DeleteUser. AWS refuses while the user has keys, a password, MFA, groups or policies
     (DeleteConflict); the console's delete (``force=True``) removes those first, each
     removal authorized as its own action."""
-    user = find_user(actor.account_id, name, for_update=True)
+    user = find_user(actor.account_id, name, for_update=True, actor=actor, action="iam:DeleteUser")
     authorize(actor, "iam:DeleteUser", user.arn)
     blockers = {
         "access keys": user.access_keys.exists(),

@@ -23,7 +23,6 @@ be shadowed by an account alias (``/signin/<alias>/`` has a single segment).
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from django import forms
@@ -71,10 +70,7 @@ HIDDEN_USER = "HIDDEN_DUE_TO_SECURITY_REASONS"
 PASSWORD_MAX = 128
 
 
-def user_key(account: str, user_name: str) -> str:
-    """The throttle key of an IAM user's sign-in: computed alike for names that exist or not."""
-    identity = f"iam:{account.strip().lower()}:{user_name.strip().lower()}"
-    return hashlib.sha256(identity.encode()).hexdigest()
+user_key = throttle.user_key  # one key for sign-in and ChangePassword
 
 
 def resolve_account(value: str) -> Account | None:

@@ -156,7 +156,10 @@ def context_entries(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def statement_positions(document: str) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
-    """(start, end) line/column of each statement: the opening and the closing brace."""
+    """(start, end) line/column of each statement as AWS reports them: one column past
+    the opening brace and one past the closing brace (localstack's AWS recording of
+    SimulatePrincipalPolicy: a statement whose braces sit at columns 40 and 112 of a
+    one-line document is reported as Column 41 to Column 113)."""
     try:
         located = loads_located(document)
     except JsonError:
@@ -177,14 +180,21 @@ def statement_positions(document: str) -> tuple[tuple[tuple[int, int], tuple[int
             _, end = decoder.raw_decode(document, start)
         except ValueError:
             return ()
-        out.append((line_col(document, start), line_col(document, end - 1)))
+        out.append((line_col(document, start + 1), line_col(document, end)))
     return tuple(out)
+
+
+# AWS reports a customer-managed policy of the principal as "IAM Policy" (localstack's
+# AWS recordings of SimulatePrincipalPolicy for a role, a group and a user, 2025-04-21),
+# not the model's enum value "user-managed". Inline and AWS-managed policies are not
+# recorded there and keep the model's values.
+_SOURCE_TYPES = {"user-managed": "IAM Policy"}
 
 
 def _statement_out(policy: sim.NamedPolicy, index: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "SourcePolicyId": policy.source_id or policy.label,
-        "SourcePolicyType": policy.source_type,
+        "SourcePolicyType": _SOURCE_TYPES.get(policy.source_type, policy.source_type),
     }
     positions = statement_positions(policy.document)
     if index < len(positions):

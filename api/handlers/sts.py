@@ -34,6 +34,7 @@ def assume_role(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
         policy_arns=[item["arn"] for item in p.get("PolicyArns") or [] if item.get("arn")],
         tags=p.get("Tags"),
         source_identity=p.get("SourceIdentity"),
+        transitive_tag_keys=p.get("TransitiveTagKeys"),
     )
     out: dict[str, Any] = {
         "Credentials": credentials_out(new),

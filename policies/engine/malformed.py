@@ -334,7 +334,17 @@ def check_malformed(
                     _legacy_resources(value)
     except (_Fail, ValueError, IndexError, TypeError):
         return LEGACY
-    # 4. SIDs.
+    # 4. SIDs. Identity-based policies take only ASCII letters and digits ("The Sid
+    # element supports ASCII uppercase letters (A-Z), lowercase letters (a-z), and
+    # numbers (0-9)", IAM JSON policy elements: Sid); IAM's message as CreatePolicy
+    # returns it (quoted in aws-cloudformation/cfn-lint#1376 and Wolox/carthage_cache#22;
+    # not in our recorded conformance cases). Resource-based policies of other services
+    # accept more (S3 and KMS allow spaces), so they are left alone.
+    if identity:
+        for st in stmts:
+            sid = st.get("Sid")
+            if isinstance(sid, str) and not _SID_CHARS.fullmatch(sid):
+                return SID_CHARACTERS
     sids: set[str] = set()
     for st in stmts:
         sid = st.get("Sid")
@@ -375,6 +385,11 @@ def check_malformed(
 
 
 ASSUME_ROLE_ACTIONS_ONLY = "AssumeRole policy may only specify STS AssumeRole actions."
+SID_CHARACTERS = (
+    "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the "
+    "regular expression [0-9A-Za-z]*"
+)
+_SID_CHARS = re.compile(r"[0-9A-Za-z]*")
 # The actions a trust policy may name (IAM User Guide, "Role trust policies" and "Passing
 # session tags"; localstack's AWS recordings refuse s3:/iam: actions and even
 # sts:InvalidAction with ASSUME_ROLE_ACTIONS_ONLY).

@@ -67,18 +67,18 @@ def test_report_csv_lists_root_first_and_each_users_credentials(root_iam, acct, 
 
     p = by_name["pat"]
     assert p["arn"] == pat.arn
-    assert p["user_creation_time"].endswith("+00:00")
+    assert p["user_creation_time"].endswith("Z")
     assert p["password_enabled"] == "true"
     assert p["password_last_used"] == "no_information"
-    assert p["password_last_changed"].endswith("+00:00")
+    assert p["password_last_changed"].endswith("Z")
     assert p["password_next_rotation"] == "N/A"  # no password expiry in the account
     assert p["mfa_active"] == "false"
     assert p["access_key_1_active"] == "true"
-    assert p["access_key_1_last_used_date"].endswith("+00:00")
+    assert p["access_key_1_last_used_date"].endswith("Z")
     assert p["access_key_1_last_used_region"] == "us-east-1"
     assert p["access_key_1_last_used_service"] == "iam"
     assert p["access_key_2_active"] == "true"
-    assert p["access_key_2_last_rotated"].endswith("+00:00")
+    assert p["access_key_2_last_rotated"].endswith("Z")
     assert p["access_key_2_last_used_date"] == "N/A"
     assert p["access_key_2_last_used_region"] == "N/A"
     assert p["access_key_2_last_used_service"] == "N/A"

@@ -126,7 +126,9 @@ def test_the_production_server_serves_and_stops_cleanly(server, tmp_path):
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
 
     # The console: the sign-in page (a query string that must never reach the log) ...
-    query = urllib.parse.urlencode({"X-Amz-Signature": SECRET_MARK, "X-Amz-Security-Token": TOKEN_MARK})
+    query = urllib.parse.urlencode(
+        {"X-Amz-Signature": SECRET_MARK, "X-Amz-Security-Token": TOKEN_MARK}
+    )
     page = browser.open(f"{url}/signin/?{query}", timeout=30)
     html = page.read().decode()
     assert page.status == 200 and "Content-Security-Policy" in page.headers

@@ -155,10 +155,9 @@ def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
 ):
     """30 signed-in sessions post wrong codes to the re-auth step (create access key) at
     once: every code that was checked raises the failure counter by exactly one."""
+    import accounts.totp
     from accounts.models import MfaDevice
     from accounts.totp import code_at
-
-    import accounts.totp
 
     checks: list[bool] = []
     real = accounts.totp.verify_and_consume
@@ -189,7 +188,9 @@ def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
     url = reverse("accounts:user-create-access-key", args=[iam_user.name])
     results = race(
         [
-            lambda c=c, i=i: c.post(url, {"mfa_code": wrong_code(good, i)}, headers={"HX-Request": "true"})
+            lambda c=c, i=i: c.post(
+                url, {"mfa_code": wrong_code(good, i)}, headers={"HX-Request": "true"}
+            )
             for i, c in enumerate(sessions)
         ]
     )
@@ -205,9 +206,7 @@ def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
     assert count == checked  # none lost
 
 
-def test_parallel_wrong_codes_checked_on_stale_device_copies_are_all_counted(
-    totp_device, figure
-):
+def test_parallel_wrong_codes_checked_on_stale_device_copies_are_all_counted(totp_device, figure):
     """N threads, each with its own (stale) copy of the device, send one wrong code each."""
     from accounts.models import MfaDevice
     from accounts.totp import check_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -14,25 +15,47 @@ from accounts.errors import EntityAlreadyExists, IamError, LimitExceeded
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+JOIN_TIMEOUT = 240  # seconds: a stuck racer fails the test clearly instead of hanging it
+
+
 def race(n: int, fn):
-    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions."""
+    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions.
+
+    The cyclic garbage collector is off while the racers run. Left on, it runs in
+    whichever thread happens to allocate, and may finalize another thread's SQLite
+    cursor there (Django opens SQLite with ``check_same_thread=False``): finalizing
+    needs that connection's mutex, which its owner holds while it sleeps in the busy
+    handler waiting for the write lock, which the collecting thread holds. Each such
+    stall lasted the 30 s busy timeout and ended in "database is locked"; in a row,
+    they once kept the 16-writer row busy for over five minutes.
+    """
     barrier = threading.Barrier(n)
     results: list[object] = [None] * n
 
     def run(i: int) -> None:
         try:
-            barrier.wait()
+            barrier.wait(timeout=JOIN_TIMEOUT)
             results[i] = fn(i)
         except Exception as exc:  # noqa: BLE001
             results[i] = exc
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+    finally:
+        if was_enabled:
+            gc.enable()
+    stuck = [i for i, t in enumerate(threads) if t.is_alive()]
+    assert not stuck, f"{len(stuck)} of {n} racers still running after {JOIN_TIMEOUT}s: {stuck}"
+    gc.collect()  # now, in this thread, with every racer's connection closed
     return results
 
 

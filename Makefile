@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# gunicorn workers and threads per worker; empty: 2 x CPUs + 1 and 2 (gunicorn.conf.py)
+# gunicorn workers and threads per worker; empty: one per CPU and 4 (gunicorn.conf.py)
 WORKERS ?=
 THREADS ?=
 PYTEST_ARGS ?=

@@ -2,8 +2,8 @@
 
     .venv/bin/python -m gunicorn -c gunicorn.conf.py iamconsole.wsgi
 
-Environment: ``HOST`` (127.0.0.1), ``PORT`` (8000), ``WORKERS`` (2 x CPUs + 1),
-``THREADS`` (2 per worker), plus the Django settings' own (``DATABASE_URL``,
+Environment: ``HOST`` (127.0.0.1), ``PORT`` (8000), ``WORKERS`` (one per CPU),
+``THREADS`` (4 per worker), plus the Django settings' own (``DATABASE_URL``,
 ``DJANGO_SECRET_KEY``, ``IAM_TRUSTED_PROXIES``, ...). DEBUG is always off here.
 
 Before the workers start, the master collects the static files into ``var/static``
@@ -45,8 +45,8 @@ bind = [
     if ":" in _host
     else f"{_host}:{os.environ.get('PORT', '8000')}"
 ]
-workers = _positive("WORKERS", 2 * _cpus() + 1)
-threads = _positive("THREADS", 2)
+workers = _positive("WORKERS", _cpus())
+threads = _positive("THREADS", 4)
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30

@@ -88,49 +88,136 @@ def _fresh_policy_cache():
     yield
 
 
-# -- console sign-in (root + TOTP) ------------------------------------------------------
+# -- console sign-in ----------------------------------------------------------------------
 
 TOTP_SEED = bytes(range(1, 21))  # a fixed 20-byte seed: tests compute real codes from it
+HTMX = {"HX-Request": "true"}  # the header htmx sends with each of its requests
+USER_PASSWORD = "Alice-password-1!"
+READER_PASSWORD = "Reader-password-1!"
+IAM_READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+
+
+def virtual_mfa_device(console_user, *, iam_user=None, name: str = "", seed: bytes = TOTP_SEED):
+    """An enabled virtual MFA device of a root (``iam_user=None``) or of an IAM user."""
+    from django.utils import timezone
+
+    from accounts.models import MfaDevice
+
+    name = name or (iam_user.name if iam_user is not None else "root-account-mfa-device")
+    device = MfaDevice(
+        account_id=console_user.account_id,
+        user=console_user,
+        iam_user=iam_user,
+        name=name,
+        serial_number=f"arn:aws:iam::{console_user.account_id}:mfa/{name}",
+        confirmed=True,
+        enabled=timezone.now(),
+    )
+    device.set_seed(seed)
+    device.save()
+    return device
+
+
+def _enabled_device(**owner):
+    from accounts.models import MfaDevice
+
+    return (
+        MfaDevice.objects.filter(confirmed=True, enabled__isnull=False, **owner)
+        .order_by("enabled", "pk")
+        .first()
+    )
+
+
+def signed_in(client, identity, *, device=None, mfa: bool = True):
+    """``client`` signed in to the console as ``identity`` (returned, for chaining).
+
+    ``identity`` is a root or IAM-user principal (``root``, ``alice``, ``outsider``) or
+    an ``IamUser``. The session holds exactly what the sign-in views leave in it:
+
+    - Root (accounts/views.py): Django login of the account's root ConsoleUser,
+      ``SESSION_STARTED_KEY`` and ``IDENTITY_KEY = {"kind": "root"}``; then the MFA
+      step: django-otp's ``DEVICE_ID_SESSION_KEY`` and ``MFA_AUTH_TIME_KEY``. The
+      device is ``device``, else the root's enabled one, else a new one seeded with
+      ``TOTP_SEED`` (every root has one: sign-up goes straight to enrollment).
+    - IAM user (accounts/pages/user_signin.py): Django login of the user's ConsoleUser,
+      ``SESSION_STARTED_KEY`` and ``IDENTITY_KEY = {"kind": "user", "user_id",
+      "user_name", "account_id", "mfa_required"}``; then the MFA step when the user
+      has an enabled device (or ``device=`` names one). A user without a device signs
+      in with the password alone, as in AWS. The user must have a login profile: the
+      sign-in refuses anyone else, and so does this helper (``ValueError``).
+      ``password_reset_required`` is kept: such a client reaches only the
+      change-password step until it changes the password.
+    - ``mfa=False`` stops after the password step: the MFA step is still owed, and
+      every console page redirects to it.
+    """
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.models import ConsoleUser, IamUser
+    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
+    from iamconsole.middleware import SESSION_STARTED_KEY
+
+    if isinstance(identity, IamUser):
+        user = identity
+        user.refresh_from_db()
+    elif identity.kind == "user":
+        user = IamUser.objects.get(pk=identity.user_id)
+    elif identity.kind == "root":
+        user = None
+    else:
+        raise ValueError(f"No console sign-in for a {identity.kind} principal.")
+
+    if user is None:
+        console_user = ConsoleUser.objects.get(account_id=identity.account_id, is_root=True)
+        if device is None and mfa:
+            device = _enabled_device(user=console_user) or virtual_mfa_device(console_user)
+        identity_data = {"kind": "root"}
+    else:
+        console_user = user.console
+        console_user.refresh_from_db()
+        if not console_user.has_login_profile:
+            raise ValueError(f"IAM user {user.name} has no login profile: no console sign-in.")
+        if device is None:
+            device = _enabled_device(iam_user=user)
+        identity_data = {
+            "kind": "user",
+            "user_id": user.pk,
+            "user_name": user.name,
+            "account_id": user.account_id,
+            "mfa_required": device is not None,
+        }
+
+    client.force_login(console_user, backend="accounts.auth.ConsoleBackend")
+    session = client.session
+    session[SESSION_STARTED_KEY] = time.time()
+    session[IDENTITY_KEY] = identity_data
+    if device is not None and mfa:
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session[MFA_AUTH_TIME_KEY] = time.time()
+    session.save()
+    return client
 
 
 @pytest.fixture
 def totp_device(account, root_user):
     """The root user's enabled virtual MFA device, seeded with ``TOTP_SEED``."""
-    from django.utils import timezone
-
-    from accounts.models import MfaDevice
-
-    device = MfaDevice(
-        account=account,
-        user=root_user,
-        name="root-account-mfa-device",
-        serial_number=f"arn:aws:iam::{account.id}:mfa/root-account-mfa-device",
-        confirmed=True,
-        enabled=timezone.now(),
-    )
-    device.set_seed(TOTP_SEED)
-    device.save()
-    return device
+    return virtual_mfa_device(root_user)
 
 
 @pytest.fixture
-def console(client, root_user, totp_device):
+def console(client, root, totp_device):
     """A browser signed in as root and MFA-verified."""
-    import time
+    return signed_in(client, root, device=totp_device)
 
-    from django_otp import DEVICE_ID_SESSION_KEY
 
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
+@pytest.fixture
+def outsider_console(outsider):
+    """Another browser, signed in as ``outsider`` (the root of another account) and
+    MFA-verified: every page about this account's entities must be a 404 to it."""
+    from django.test import Client
 
-    client.force_login(root_user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id  # MFA-verified
-    session[SESSION_STARTED_KEY] = time.time()
-    session[IDENTITY_KEY] = {"kind": "root"}
-    session[MFA_AUTH_TIME_KEY] = time.time()
-    session.save()
-    return client
+    return signed_in(Client(), outsider)
 
 
 class Clock:
@@ -178,24 +265,11 @@ def clock(monkeypatch):
 @pytest.fixture
 def user_console(db):
     """Factory: ``user_console(iam_user, *, device=None, mfa=True, client=None)`` -> a Django
-    test client signed in to the console as that IAM user.
+    test client signed in to the console as that IAM user (``signed_in``: a login profile
+    is required; the MFA step is passed when the user has an enabled device).
 
-    The session is set exactly as the IAM user sign-in (accounts/pages/user_signin.py)
-    leaves it after the password step (and the MFA step): Django login of the user's
-    ConsoleUser, ``SESSION_STARTED_KEY``, and ``IDENTITY_KEY`` =
-    ``{"kind": "user", "user_id", "user_name", "account_id", "mfa_required"}``.
-
-    - The user must have a login profile (``create_login_profile``): without one the
-      sign-in refuses them, and so does this factory (``ValueError``).
-    - MFA: when the user has an enabled MFA device (or ``device=`` names one) and
-      ``mfa=True``, the session has passed the MFA step (django-otp verified, so the
-      principal is ``mfa_authenticated``). ``mfa=False`` leaves that step owed: every
-      console page then redirects to the MFA step. A user without a device signs in
-      with the password alone, as in AWS.
-    - ``password_reset_required`` is kept: such a client reaches only the
-      change-password step until it changes the password.
-    - ``client``: sign in an existing client instead of a new ``django.test.Client``
-      (e.g. ``Client(enforce_csrf_checks=True)``).
+    ``client``: sign in an existing client instead of a new ``django.test.Client``
+    (e.g. ``Client(enforce_csrf_checks=True)``).
 
     Example::
 
@@ -204,48 +278,12 @@ def user_console(db):
             c = user_console(iam_user)
             assert c.get("/users/").status_code == 200
     """
-    import time
-
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
 
     def make(user, *, device=None, mfa: bool = True, client: Client | None = None) -> Client:
-        user.refresh_from_db()
-        console_user = user.console
-        console_user.refresh_from_db()
-        if not console_user.has_login_profile:
-            raise ValueError(f"IAM user {user.name} has no login profile: no console sign-in.")
-        if device is None:
-            device = (
-                MfaDevice.objects.filter(iam_user=user, confirmed=True, enabled__isnull=False)
-                .order_by("enabled", "pk")
-                .first()
-            )
-        c = client or Client()
-        c.force_login(console_user, backend="accounts.auth.ConsoleBackend")
-        session = c.session
-        session[SESSION_STARTED_KEY] = time.time()
-        session[IDENTITY_KEY] = {
-            "kind": "user",
-            "user_id": user.pk,
-            "user_name": user.name,
-            "account_id": user.account_id,
-            "mfa_required": device is not None,
-        }
-        if device is not None and mfa:
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session[MFA_AUTH_TIME_KEY] = time.time()
-        session.save()
-        return c
+        return signed_in(client or Client(), user, device=device, mfa=mfa)
 
     return make
-
-
-USER_PASSWORD = "Alice-password-1!"
 
 
 @pytest.fixture
@@ -261,20 +299,27 @@ def alice_login(root, iam_user):
 @pytest.fixture
 def user_totp_device(alice_login):
     """alice's enabled virtual MFA device, seeded with ``TOTP_SEED``."""
-    from django.utils import timezone
+    return virtual_mfa_device(alice_login.console, iam_user=alice_login)
 
-    from accounts.models import MfaDevice
 
-    user = alice_login
-    device = MfaDevice(
-        account_id=user.account_id,
-        user=user.console,
-        iam_user=user,
-        name=user.name,
-        serial_number=f"arn:aws:iam::{user.account_id}:mfa/{user.name}",
-        confirmed=True,
-        enabled=timezone.now(),
-    )
-    device.set_seed(TOTP_SEED)
-    device.save()
-    return device
+@pytest.fixture
+def readonly_user(root):
+    """``reader``: an IAM user of the account with a console password
+    (``READER_PASSWORD``), no MFA device, and only the AWS managed IAMReadOnlyAccess."""
+    from accounts.operations.credentials import create_login_profile
+    from accounts.operations.users import create_user
+    from policies.operations import attach_user_policy
+
+    user = create_user(actor=root, name="reader")
+    create_login_profile(actor=root, user_name="reader", password=READER_PASSWORD)
+    attach_user_policy(actor=root, user_name="reader", policy_arn=IAM_READ_ONLY)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def readonly_console(readonly_user):
+    """Another browser, signed in as ``readonly_user`` (password only: no MFA device)."""
+    from django.test import Client
+
+    return signed_in(Client(), readonly_user)

@@ -10,7 +10,8 @@ from django.urls import reverse
 from policies.models import ManagedPolicy
 from policies.operations import create_policy
 from tests.conftest import allow_policy
-from tests.policies.console.conftest import HTMX, S3_READ
+from tests.conftest import HTMX
+from tests.policies.console.conftest import S3_READ
 
 CREATE = "/policies/create/"
 VALIDATE = "/policies/validate/"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from policies.models import ManagedPolicy
 from policies.operations import attach_group_policy, attach_user_policy, create_policy
-from tests.policies.console.conftest import HTMX
+from tests.conftest import HTMX
 
 
 def detail(policy, tab: str = "") -> str:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from policies.operations import attach_user_policy, create_policy
 from tests.conftest import allow_policy
-from tests.policies.console.conftest import HTMX
+from tests.conftest import HTMX
 
 URL = "/policies/"
 

@@ -1,8 +1,6 @@
 """IAM users in the console: read-only may browse but not change; no permissions, 403 everywhere.
 
-The console's "user" identity is built by the sign-in (iamconsole/console.py); until it
-registers its builder, tests/policies/console/conftest.py registers a stand-in that
-builds the same ``user_principal``.
+``readonly_console`` (tests/conftest.py) is ``reader``, with only IAMReadOnlyAccess.
 """
 
 from __future__ import annotations
@@ -13,15 +11,8 @@ from django.urls import reverse
 from policies.models import ManagedPolicy
 from policies.operations import create_policy_version
 from tests.conftest import allow_policy
-from tests.policies.console.conftest import HTMX, S3_READ
-
-READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
-
-
-@pytest.fixture
-def reader(iam_console):
-    return iam_console("reader", READ_ONLY)
-
+from tests.conftest import HTMX
+from tests.policies.console.conftest import S3_READ
 
 @pytest.fixture
 def nobody(iam_console):
@@ -52,17 +43,17 @@ def test_every_policy_page_renders_for_root(console, root, s3_policy):
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
 
 
-def test_read_only_user_browses_list_detail_versions_diff_and_simulator(reader, root, s3_policy):
+def test_read_only_user_browses_list_detail_versions_diff_and_simulator(readonly_console, root, s3_policy):
     create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
     detail = reverse("policies:policy-detail", args=[s3_policy.policy_id])
-    assert "s3-read" in reader.get("/policies/", {"scope": "Local"}).content.decode()
+    assert "s3-read" in readonly_console.get("/policies/", {"scope": "Local"}).content.decode()
     for tab in ("permissions", "versions", "entities", "tags"):
-        assert reader.get(f"{detail}?tab={tab}").status_code == 200, tab
+        assert readonly_console.get(f"{detail}?tab={tab}").status_code == 200, tab
     diff = reverse("policies:version-diff", args=[s3_policy.policy_id])
-    assert reader.get(diff, {"a": "v1", "b": "v2"}).status_code == 200
-    page = reader.get("/policies/simulator/")
+    assert readonly_console.get(diff, {"a": "v1", "b": "v2"}).status_code == 200
+    page = readonly_console.get("/policies/simulator/")
     assert page.status_code == 200 and 'value="user:reader"' in page.content.decode()
-    r = reader.post(
+    r = readonly_console.post(
         "/policies/simulator/",
         {
             "source": "entity",
@@ -76,8 +67,8 @@ def test_read_only_user_browses_list_detail_versions_diff_and_simulator(reader, 
     assert r.status_code == 200 and "Allowed" in html and "Implicit deny" in html
 
 
-def test_read_only_user_cannot_create_with_aws_access_denied_on_the_page(reader):
-    r = reader.post("/policies/create/", {"name": "mine", "document": S3_READ})
+def test_read_only_user_cannot_create_with_aws_access_denied_on_the_page(readonly_console):
+    r = readonly_console.post("/policies/create/", {"name": "mine", "document": S3_READ})
     html = r.content.decode()
     assert r.status_code == 403
     assert (
@@ -88,23 +79,23 @@ def test_read_only_user_cannot_create_with_aws_access_denied_on_the_page(reader)
     assert not ManagedPolicy.objects.filter(name="mine").exists()
 
 
-def test_read_only_user_cannot_delete_or_change_versions(reader, root, s3_policy):
+def test_read_only_user_cannot_delete_or_change_versions(readonly_console, root, s3_policy):
     create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
     pid = s3_policy.policy_id
-    r = reader.post(reverse("policies:policy-delete", args=[pid]), {"confirm": "s3-read"})
+    r = readonly_console.post(reverse("policies:policy-delete", args=[pid]), {"confirm": "s3-read"})
     assert (
         r.status_code == 403 and "not authorized to perform: iam:DeletePolicy" in r.content.decode()
     )
-    r = reader.post(
+    r = readonly_console.post(
         reverse("policies:version-set-default", args=[pid, "v2"]),
         headers={**HTMX, "HX-Target": "policy-tab"},
     )
     html = r.content.decode()
     assert r.status_code == 403 and "<html" not in html
     assert "iam:SetDefaultPolicyVersion" in html
-    r = reader.post(reverse("policies:version-create", args=[pid]), {"document": S3_READ})
+    r = readonly_console.post(reverse("policies:version-create", args=[pid]), {"document": S3_READ})
     assert r.status_code == 403 and "iam:CreatePolicyVersion" in r.content.decode()
-    r = reader.post(reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"})
+    r = readonly_console.post(reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"})
     assert r.status_code == 403 and "iam:TagPolicy" in r.content.decode()
     assert ManagedPolicy.objects.filter(pk=s3_policy.pk).exists()
     assert s3_policy.versions.get(version_id="v1").is_default

@@ -16,7 +16,7 @@ from policies.operations import (
     put_user_policy,
 )
 from tests.conftest import allow_policy
-from tests.policies.console.conftest import HTMX
+from tests.conftest import HTMX
 
 SIM = "/policies/simulator/"
 TRUST = json.dumps(

@@ -33,9 +33,6 @@ __all__ = [
     "untag_user",
     "update_user",
     "user_exists",
-    # Not defined here: api/handlers/iam.py reads ``accounts.operations.find_user``
-    # through the package's star imports; drop this once those go.
-    "find_user",
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.db import connection
@@ -17,54 +16,11 @@ from accounts.operations.users import create_user
 from audit.models import AuditEvent
 from policies.models import InlinePolicy
 from policies.operations import attach_group_policy, put_group_policy
+from tests.conftest import HTMX
 
-HTMX = {"HX-Request": "true"}
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def reader(root, user_console):
-    """An IAM user signed in to the console with only IAMReadOnlyAccess."""
-    from accounts.operations.credentials import create_login_profile
-    from policies.operations import attach_user_policy
-
-    user = create_user(actor=root, name="reader")
-    create_login_profile(actor=root, user_name="reader", password="Long-enough-password-1!")
-    attach_user_policy(actor=root, user_name="reader", policy_arn=READ_ONLY)
-    return user_console(user)
-
-
-@pytest.fixture
-def outsider_console(other_account):
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    other_root = other_account.console_users.get(is_root=True)
-    device = MfaDevice(
-        account=other_account,
-        user=other_root,
-        name="root-account-mfa-device",
-        confirmed=True,
-        serial_number=f"arn:aws:iam::{other_account.id}:mfa/root-account-mfa-device",
-        enabled=timezone.now(),
-    )
-    device.set_seed(bytes(range(20)))
-    device.save()
-    c = Client()
-    c.force_login(other_root)
-    session = c.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[SESSION_STARTED_KEY] = time.time()
-    session[IDENTITY_KEY] = {"kind": "root"}
-    session[MFA_AUTH_TIME_KEY] = time.time()
-    session.save()
-    return c
 
 
 def detail(group_name: str, tab: str = "") -> str:
@@ -355,7 +311,9 @@ def test_get_never_changes_state(console, group):
         assert console.get(reverse(f"accounts:{name}", args=[group.name])).status_code == 405
 
 
-def test_read_only_user_sees_pages_but_every_change_is_denied(reader, root, group, iam_user):
+def test_read_only_user_sees_pages_but_every_change_is_denied(
+    readonly_console, root, group, iam_user
+):
     add_user_to_group(actor=root, group_name=group.name, user_name=iam_user.name)
     for url in (
         reverse("accounts:group-list"),
@@ -364,7 +322,7 @@ def test_read_only_user_sees_pages_but_every_change_is_denied(reader, root, grou
         reverse("accounts:group-create"),
         reverse("accounts:group-delete", args=[group.name]),
     ):
-        assert reader.get(url).status_code == 200, url
+        assert readonly_console.get(url).status_code == 200, url
     denied = "User: arn:aws:iam::111122223333:user/reader is not authorized to perform: iam:"
     cases = [
         (reverse("accounts:group-create"), {"name": "ops"}, "CreateGroup"),
@@ -390,7 +348,7 @@ def test_read_only_user_sees_pages_but_every_change_is_denied(reader, root, grou
         ),
     ]
     for url, data, action in cases:
-        r = reader.post(url, data, headers=HTMX)
+        r = readonly_console.post(url, data, headers=HTMX)
         html = r.content.decode()
         assert r.status_code == 403, (url, r.status_code)
         assert f"{denied}{action}" in html, (url, html[:400])

@@ -36,6 +36,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError
+from accounts.models import IamUser, MfaDevice, TemporaryCredential
 from accounts.principal import (
     Principal,
     root_principal,
@@ -43,6 +44,7 @@ from accounts.principal import (
     user_principal,
 )
 from iamconsole.pages import render_error
+from policies.authorization import authorize
 
 IDENTITY_KEY = "iam_identity"
 MFA_AUTH_TIME_KEY = "iam_mfa_auth_time"  # unix time of the MFA step
@@ -84,7 +86,6 @@ def _verified(request: HttpRequest) -> bool:
 
 def _user(request: HttpRequest, identity: dict[str, Any]) -> Principal:
     """An IAM user signed in with their password (and their MFA device, if they have one)."""
-    from accounts.models import IamUser
 
     console_user = request.user
     if getattr(console_user, "is_root", True):
@@ -112,7 +113,6 @@ def _assumed_role(request: HttpRequest, identity: dict[str, Any]) -> Principal:
     the API builds it from the same ``ASIA…`` credential. An expired (or vanished)
     session sends the browser back to its original identity with a message.
     """
-    from accounts.models import TemporaryCredential
 
     original = identity.get("original") or {}
     if original.get("kind") not in ("user",):
@@ -233,8 +233,6 @@ def user_mfa_required(identity: dict[str, Any]) -> bool:
     """
     required = identity.get("mfa_required")
     if required is None:
-        from accounts.models import MfaDevice
-
         required = MfaDevice.objects.filter(
             iam_user_id=identity.get("user_id"), confirmed=True, enabled__isnull=False
         ).exists()
@@ -292,7 +290,6 @@ def require_create_permission(request: HttpRequest, action: str, kind: str) -> N
     which the console renders with AWS's message and 403. AWS's console opens such a
     form and refuses at submit; here a caller who could never create sees that first.
     """
-    from policies.authorization import authorize
 
     actor = principal_of(request)
     authorize(actor, action, f"arn:aws:iam::{actor.account_id}:{kind}/*")

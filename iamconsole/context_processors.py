@@ -5,6 +5,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from accounts.models import Account
+from iamconsole.console import IDENTITY_KEY
+
 
 def console(request: HttpRequest) -> dict[str, Any]:
     """The signed-in identity and its account for the header, when there is one.
@@ -15,8 +18,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
     principal = getattr(request, "principal", None)
 
     def account() -> Any:
-        from accounts.models import Account
-
         if principal is None:
             return None
         return Account.objects.filter(pk=principal.account_id).first()
@@ -39,7 +40,6 @@ def _role_session(request: HttpRequest, principal: Any) -> dict[str, str] | None
     who switched (``None`` outside a role session)."""
     if principal is None or principal.kind != "assumed-role":
         return None
-    from iamconsole.console import IDENTITY_KEY
 
     identity = request.session.get(IDENTITY_KEY) or {}
     original = identity.get("original") or {}

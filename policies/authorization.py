@@ -14,6 +14,7 @@ from typing import Any
 
 from accounts.errors import AccessDenied
 from accounts.principal import Principal
+from policies.evaluation import allows, cached_policies, decide
 
 
 def arn_account(arn: str) -> str | None:
@@ -51,7 +52,6 @@ def authorize(
             action=action,
             resource=resource,
         )
-    from policies.evaluation import decide
 
     decide(
         actor,
@@ -76,7 +76,6 @@ def permission_checker(actor: Principal) -> Callable[[str, str], bool]:
 
     if actor.kind == "root":
         return lambda action, arn: owner_of(arn) == actor.account_id
-    from policies.evaluation import allows, cached_policies
 
     policies = cached_policies(actor)
     memo: dict[tuple[str, str], bool] = {}

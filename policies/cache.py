@@ -15,20 +15,18 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from accounts.models import Account, new_generation
+
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
 _MAX = 4096
 
 
 def invalidate(account_id: str) -> None:
-    from accounts.models import Account, new_generation
-
     Account.objects.filter(pk=account_id).update(authz_generation=new_generation())
 
 
 def generation(account_id: str) -> int:
-    from accounts.models import Account
-
     value = Account.objects.filter(pk=account_id).values_list("authz_generation", flat=True).first()
     return int(value or 0)
 

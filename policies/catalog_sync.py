@@ -14,6 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from policies.aws_managed import load_catalog
+from policies.models import CatalogState, ManagedPolicy, PolicyVersion
+
 
 def _catalog_fingerprint(catalog: Any) -> str:
     digest = hashlib.sha256()
@@ -35,8 +38,6 @@ def _when(value: Any) -> Any:
 
 def sync_aws_managed_policies(*, verbosity: int = 0) -> int:
     """Insert or refresh AWS-managed policies; returns how many were written."""
-    from policies.aws_managed import load_catalog
-    from policies.models import CatalogState, ManagedPolicy, PolicyVersion
 
     catalog = load_catalog()
     fingerprint = _catalog_fingerprint(catalog)
@@ -94,6 +95,7 @@ def sync_aws_managed_policies(*, verbosity: int = 0) -> int:
 
 def sync_after_migrate(sender: Any, verbosity: int = 1, **kwargs: Any) -> None:
     try:
+        # deferred: optional; post_migrate can run before the catalog module exists
         from policies import aws_managed  # noqa: F401
     except ImportError:  # the catalog module is not there yet
         return

@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import unquote
 
 from accounts.errors import LimitExceeded, MalformedPolicyDocument
+from policies import engine
 
 Kind = Literal["identity", "trust", "boundary"]
 
@@ -51,7 +52,6 @@ def check_policy_document(
     if limit is not None and policy_size(text) > limit:
         quota = "ACLSizePerRole" if kind == "trust" else "PolicySize"
         raise LimitExceeded(f"Cannot exceed quota for {quota}: {limit}")
-    from policies import engine
 
     checker = getattr(engine, "check_malformed", None)
     if checker is not None:

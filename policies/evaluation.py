@@ -14,7 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accounts.errors import AccessDenied
+from accounts.models import IamUser, Role
 from accounts.principal import Principal
+from policies import cache, engine
+from policies.models import InlinePolicy, PolicyAttachment, PolicyVersion
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,6 @@ class PrincipalPolicies:
 
 
 def _managed_docs(attachments: Any) -> list[str]:
-    from policies.models import PolicyVersion
-
     policy_ids = [a.policy_id for a in attachments]
     if not policy_ids:
         return []
@@ -46,8 +47,6 @@ def cached_policies(actor: Principal) -> PrincipalPolicies:
     generation; session policies and session tags come from the principal itself.
     """
     from dataclasses import replace
-
-    from policies import cache, engine
 
     gen = cache.generation(actor.account_id)
     key = f"{actor.kind}:{actor.user_id or actor.role_id or ''}"
@@ -71,8 +70,6 @@ def cached_policies(actor: Principal) -> PrincipalPolicies:
 
 def load_policies(actor: Principal) -> PrincipalPolicies:
     """The documents that decide ``actor``'s requests (identity, boundary, session)."""
-    from accounts.models import IamUser, Role
-    from policies.models import InlinePolicy, PolicyAttachment, PolicyVersion
 
     if actor.kind == "user":
         user = IamUser.objects.filter(pk=actor.user_id).first()
@@ -211,7 +208,6 @@ def _evaluate(
     policies: PrincipalPolicies | None = None,
 ) -> Any:
     """The one place the engine is asked for an authorization decision."""
-    from policies import engine
 
     if policies is None:
         policies = cached_policies(actor)
@@ -234,7 +230,6 @@ def _evaluate(
 
 def denial_text(actor: Principal, action: str, resource: str, decision: Any) -> str:
     """AWS's AccessDenied text, naming the kind of policy that decided (engine.messages)."""
-    from policies import engine
 
     message = engine.denial_message(decision)
     return (

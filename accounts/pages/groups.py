@@ -35,12 +35,16 @@ from accounts.operations.groups import (
 from accounts.operations.users import list_users
 from accounts.pages.permissions import (
     attach_chosen,
+    check_tab,
     form_error,
     group_role_picker,
     inline_policy_editor,
     inline_validation,
+    old_tab_link,
     permissions_context,
     picker_urlpatterns,
+    tab_links,
+    tab_url,
     visible_counts,
 )
 from iamconsole.console import console_login_required, principal_of
@@ -55,7 +59,6 @@ from policies.operations import (
 )
 
 PAGE_SIZE = 50
-GROUP_TABS = [("users", "Users"), ("permissions", "Permissions")]
 BACK = (reverse_lazy("accounts:group-list"), "User groups")  # the error page's breadcrumb
 
 
@@ -203,13 +206,11 @@ def render_group(
     if failed is not None:
         return failed
     group, members = found.group, list(found.users.items)
-    if tab not in dict(GROUP_TABS):
-        tab = "users"
     context: dict[str, Any] = {
         "group": group,
         "members": members,
         "tab": tab,
-        "tabs": GROUP_TABS,
+        "tabs": tab_links("group", group.name),
         "add_form_users": [],
     }
     try:
@@ -238,12 +239,14 @@ def render_group(
 @console_login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def group_detail(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    return render_group(request, group_name, request.GET.get("tab", "users"))
+def group_detail(request: HtmxHttpRequest, group_name: str, tab: str = "") -> HttpResponse:
+    """A group's page; each tab is its own URL and, for htmx, just the tab section."""
+    tab = check_tab("group", tab)
+    return old_tab_link(request, "group", group_name) or render_group(request, group_name, tab)
 
 
 def _tab_url(group_name: str, tab: str) -> str:
-    return reverse("accounts:group-detail", args=[group_name]) + f"?tab={tab}"
+    return tab_url("group", group_name, tab)
 
 
 # -- members (the STYLE.md example) ------------------------------------------------------------
@@ -442,5 +445,7 @@ urlpatterns = [
         name="group-inline-delete",
     ),
     path("groups/<str:group_name>/delete/", group_delete, name="group-delete"),
+    # Last: any other /groups/<name>/<word>/ is a tab, or a 404.
+    path("groups/<str:group_name>/<slug:tab>/", group_detail, name="group-detail-tab"),
     *picker_urlpatterns(),
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
@@ -71,6 +71,56 @@ def inline_validation(document: str, kind: str) -> dict[str, Any]:
     ctx = validation_context(document, f"{kind.upper()}_INLINE")
     ctx["size_limit"] = INLINE_SIZE[kind]
     return ctx
+
+
+# -- tabs ------------------------------------------------------------------------------------
+
+# Each tab of a user, group or role page is its own URL: /<kind>s/<name>/ shows the first,
+# /<kind>s/<name>/<tab>/ any tab (URL names accounts:<kind>-detail, accounts:<kind>-detail-tab).
+TABS = {
+    "user": [
+        ("permissions", "Permissions"),
+        ("groups", "Groups"),
+        ("tags", "Tags"),
+        ("security-credentials", "Security credentials"),
+        ("access-advisor", "Access Advisor"),
+    ],
+    "group": [("users", "Users"), ("permissions", "Permissions")],
+    "role": [
+        ("permissions", "Permissions"),
+        ("trust", "Trust relationships"),
+        ("tags", "Tags"),
+        ("revoke", "Revoke sessions"),
+    ],
+}
+
+
+def tab_url(kind: str, name: str, tab: str = "") -> str:
+    """The URL of one tab of the page of the user, group or role ``name``."""
+    if not tab or tab == TABS[kind][0][0]:
+        return reverse(f"accounts:{kind}-detail", args=[name])
+    return reverse(f"accounts:{kind}-detail-tab", args=[name, tab])
+
+
+def tab_links(kind: str, name: str) -> list[tuple[str, str, str]]:
+    """(key, label, url) of each tab, for templates/partials/tabs.html."""
+    return [(key, label, tab_url(kind, name, key)) for key, label in TABS[kind]]
+
+
+def check_tab(kind: str, tab: str) -> str:
+    """``tab`` (empty: the first tab) if the page has it, else a 404."""
+    tab = tab or TABS[kind][0][0]
+    if tab not in dict(TABS[kind]):
+        raise Http404("No such tab.")
+    return tab
+
+
+def old_tab_link(request: HtmxHttpRequest, kind: str, name: str) -> HttpResponse | None:
+    """A redirect from a ``?tab=`` link (the URLs before tabs had paths) to the tab's URL."""
+    tab = request.GET.get("tab")
+    if tab is None:
+        return None
+    return redirect(tab_url(kind, name, check_tab(kind, tab)))
 
 
 # -- the policy picker -------------------------------------------------------------------------

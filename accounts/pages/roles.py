@@ -39,10 +39,14 @@ from accounts.operations.roles import (
 from accounts.pages import roles_wizard
 from accounts.pages.permissions import (
     attach_chosen,
+    check_tab,
     group_role_picker,
     inline_policy_editor,
     inline_validation,
+    old_tab_link,
     permissions_context,
+    tab_links,
+    tab_url,
 )
 from accounts.pages.trust import trust_validation, trusted_entities
 from iamconsole.console import console_login_required, principal_of
@@ -58,12 +62,6 @@ from policies.operations import (
 )
 
 PAGE_SIZE = 50
-ROLE_TABS = [
-    ("permissions", "Permissions"),
-    ("trust", "Trust relationships"),
-    ("tags", "Tags"),
-    ("revoke", "Revoke sessions"),
-]
 SESSION_CHOICES = [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)]
 
 
@@ -166,12 +164,10 @@ def render_role(
     if failed is not None:
         return failed
     assert role is not None
-    if tab not in dict(ROLE_TABS):
-        tab = "permissions"
     context: dict[str, Any] = {
         "role": role,
         "tab": tab,
-        "tabs": ROLE_TABS,
+        "tabs": tab_links("role", role.name),
         "session_choices": SESSION_CHOICES,
         "session_hours": role.max_session_duration / 3600,
         "switch_url": switch_role_url(request, role),
@@ -194,12 +190,14 @@ def render_role(
 @console_login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def role_detail(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    return render_role(request, role_name, request.GET.get("tab", "permissions"))
+def role_detail(request: HtmxHttpRequest, role_name: str, tab: str = "") -> HttpResponse:
+    """A role's page; each tab is its own URL and, for htmx, just the tab section."""
+    tab = check_tab("role", tab)
+    return old_tab_link(request, "role", role_name) or render_role(request, role_name, tab)
 
 
 def _tab_url(role_name: str, tab: str) -> str:
-    return reverse("accounts:role-detail", args=[role_name]) + f"?tab={tab}"
+    return tab_url("role", role_name, tab)
 
 
 def _after(
@@ -494,7 +492,7 @@ urlpatterns = [
     path("roles/inline-policy/validate/", role_inline_validate, name="role-inline-validate"),
     path("roles/<str:role_name>/", role_detail, name="role-detail"),
     _role_path("edit/", role_update, "role-update"),
-    _role_path("trust/", role_trust_edit, "role-trust-edit"),
+    _role_path("trust/edit/", role_trust_edit, "role-trust-edit"),
     _role_path("policies/attach/", role_attach_policies, "role-attach-policies"),
     _role_path("policies/detach/", role_detach_policy, "role-detach-policy"),
     _role_path("boundary/", role_boundary, "role-boundary"),
@@ -504,4 +502,6 @@ urlpatterns = [
     _role_path("tags/remove/", role_untag, "role-untag"),
     _role_path("revoke-sessions/", role_revoke_sessions, "role-revoke-sessions"),
     _role_path("delete/", role_delete, "role-delete"),
+    # Last: any other /roles/<name>/<word>/ is a tab, or a 404.
+    _role_path("<slug:tab>/", role_detail, "role-detail-tab"),
 ]

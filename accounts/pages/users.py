@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
@@ -55,6 +55,9 @@ from accounts.pages.permissions import (
     STARTER_DOCUMENT,
     InlinePolicyForm,
     build_picker,
+    check_tab,
+    tab_links,
+    tab_url,
     tags_from_post,
 )
 from accounts.principal import Principal
@@ -84,14 +87,6 @@ from policies.operations import (
     put_user_policy,
 )
 
-TABS = [
-    ("permissions", "Permissions"),
-    ("groups", "Groups"),
-    ("tags", "Tags"),
-    ("security-credentials", "Security credentials"),
-    ("access-advisor", "Access Advisor"),
-]
-TAB_KEYS = {key for key, _ in TABS}
 BACK = (reverse_lazy("accounts:user-list"), "Users")  # the error page's breadcrumb
 # Secrets kept in the session for a one-time .csv download are dropped after this.
 SECRET_TTL = 600
@@ -134,9 +129,7 @@ def age_days(value: datetime | None) -> int | None:
 
 
 def detail_url(user_name: str, tab: str = "permissions") -> str:
-    if tab == "permissions":
-        return reverse("accounts:user-detail", args=[user_name])
-    return reverse("accounts:user-detail-tab", args=[user_name, tab])
+    return tab_url("user", user_name, tab)
 
 
 # -- the security credentials tab -------------------------------------------------------------------------------
@@ -369,7 +362,7 @@ def detail_context(request: HttpRequest, user: IamUser, tab: str, **extra: Any) 
     context: dict[str, Any] = {
         "user": user,
         "tab": tab,
-        "tabs": TABS,
+        "tabs": tab_links("user", user.name),
         "hidden": HIDDEN,
         "summary": _summary(actor, user),
     }
@@ -447,8 +440,7 @@ def _user_exists(request: HttpRequest, user_name: str) -> bool:
 @vary_on_headers("HX-Request")
 def user_detail(request: HtmxHttpRequest, user_name: str, tab: str = "permissions") -> HttpResponse:
     """A user's page; each tab is its own URL and, for htmx, just the tab section."""
-    if tab not in TAB_KEYS:
-        raise Http404("No such tab.")
+    tab = check_tab("user", tab)
     if not (request.htmx and request.htmx.target == "user-summary"):
         # A secret shown once is gone once its page is left (the summary card reloading
         # itself next to the secret is not leaving it).

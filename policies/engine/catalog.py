@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+from .document import parse_policy
+from .matching import action_matcher, glob_match
+
 ACCESS_LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 
@@ -116,8 +119,6 @@ def action_exists(full_name: str) -> bool:
 @lru_cache(maxsize=2048)
 def expand(pattern: str) -> tuple[str, ...]:
     """Every catalog action matching an action pattern ("s3:Get*", "*:List*", "iam:*")."""
-    from .matching import action_matcher
-
     prefix, sep, _name = pattern.partition(":")
     if not sep:
         if pattern != "*":
@@ -125,8 +126,6 @@ def expand(pattern: str) -> tuple[str, ...]:
         prefix = "*"
     match = action_matcher(pattern)
     if "*" in prefix or "?" in prefix:
-        from .matching import glob_match
-
         prefixes: Iterable[str] = [s for s in services() if glob_match(prefix, s, True)]
     else:
         prefixes = [prefix.lower()] if service_exists(prefix) else []
@@ -184,8 +183,6 @@ def summarize(document: object) -> tuple[ServiceSummary, ...]:
     Only Action elements are expanded (NotAction is summarized as every catalog action of
     the services it leaves out, as the console does: "All services except ...").
     """
-    from .document import parse_policy
-
     policy = parse_policy(document)
     grants: dict[tuple[str, str], set[str]] = {}
     for st in policy.statements:

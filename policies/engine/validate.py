@@ -21,6 +21,7 @@ from .conditions import parse_date, parse_operator
 from .document import STATEMENT_KEYS, TOP_KEYS, VERSION_2012, VERSIONS
 from .jsonsafe import JsonError, Located, line_col, loads_located
 from .malformed import IDENTITY_TYPES, SIZE_LIMITS, TRUST_TYPES, _resource_format_error, policy_size
+from .matching import action_matcher, is_pattern
 
 ERROR = "ERROR"
 SECURITY_WARNING = "SECURITY_WARNING"
@@ -427,8 +428,6 @@ def _check_action(c: _Collector, action: str, path: Path) -> None:
 
 
 def _redundant_actions(c: _Collector, actions: list[tuple[Path, str]]) -> None:
-    from .matching import action_matcher, is_pattern
-
     for i, (apath, a) in enumerate(actions):
         for j, (_bpath, b) in enumerate(actions):
             if i == j or not is_pattern(b):

@@ -15,7 +15,7 @@ from accounts.totp import code_at
 from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
 from iamconsole.middleware import SESSION_STARTED_KEY
-from tests.conftest import TOTP_SEED
+from tests.conftest import HTMX, TOTP_SEED
 
 EMAIL = "root@example.com"
 PASSWORD = "root-password-1"
@@ -201,14 +201,14 @@ def test_no_console_page_opens_before_mfa(client, totp_device, clock):
     enter_password(client)
     r = client.get("/")
     assert r.status_code == 302 and r.url.startswith(reverse("accounts:signin-mfa"))
-    r = client.get("/", headers={"HX-Request": "true"})
+    r = client.get("/", headers=HTMX)
     assert r["HX-Redirect"].startswith(reverse("accounts:signin-mfa"))
 
 
 def test_anonymous_browser_is_sent_to_signin(client, db):
     r = client.get("/")
     assert r.status_code == 302 and r.url == reverse("accounts:signin")
-    r = client.get("/", headers={"HX-Request": "true"})
+    r = client.get("/", headers=HTMX)
     assert r["HX-Redirect"] == reverse("accounts:signin")
 
 

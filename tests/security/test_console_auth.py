@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.conftest import TOTP_SEED
+from tests.conftest import TOTP_SEED, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -194,25 +194,8 @@ def fill(args: list[str], values: dict[str, str]) -> dict[str, str]:
     return {a: values.get(a, "x") for a in args}
 
 
-def test_every_post_without_a_csrf_token_is_refused(root_user, totp_device, figure):
-    strict = Client(enforce_csrf_checks=True)
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-    from tests.conftest import console as make_console  # noqa: F401  (same sign-in as the fixture)
-
-    strict.force_login(root_user)
-    session = strict.session
-    session.update(
-        {
-            DEVICE_ID_SESSION_KEY: totp_device.persistent_id,
-            SESSION_STARTED_KEY: time.time(),
-            IDENTITY_KEY: {"kind": "root"},
-            MFA_AUTH_TIME_KEY: time.time(),
-        }
-    )
-    session.save()
+def test_every_post_without_a_csrf_token_is_refused(root, totp_device, figure):
+    strict = signed_in(Client(enforce_csrf_checks=True), root, device=totp_device)
     patterns = all_patterns()
     refused = []
     for name, _route, args in patterns:

@@ -5,10 +5,8 @@ and gets 404 / 403 or a page without them, never their data."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.security.test_console_auth import all_patterns, fill
@@ -16,41 +14,6 @@ from tests.security.test_console_auth import all_patterns, fill
 pytestmark = pytest.mark.django_db
 
 MARK = "a-private-tag-value"
-
-
-@pytest.fixture
-def outsider_console(other_account):
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    root_user = other_account.console_users.get(is_root=True)
-    device = MfaDevice(
-        account=other_account,
-        user=root_user,
-        name="root-account-mfa-device",
-        serial_number=f"arn:aws:iam::{other_account.id}:mfa/root-account-mfa-device",
-        confirmed=True,
-        enabled=timezone.now(),
-    )
-    device.set_seed(b"\x01" * 20)
-    device.save()
-    client = Client()
-    client.force_login(root_user)
-    session = client.session
-    session.update(
-        {
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-            SESSION_STARTED_KEY: time.time(),
-            IDENTITY_KEY: {"kind": "root"},
-            MFA_AUTH_TIME_KEY: time.time(),
-        }
-    )
-    session.save()
-    return client
 
 
 @pytest.fixture

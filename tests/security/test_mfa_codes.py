@@ -14,7 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import TOTP_SEED
+from tests.conftest import HTMX, TOTP_SEED
+from tests.conftest import signed_in as console_session  # this module has its own signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,7 +152,7 @@ def test_parallel_iam_user_sessions_with_one_code_sign_in_once(
 
 
 def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
-    console, root_user, iam_user, totp_device, clock, figure, monkeypatch
+    console, root, iam_user, totp_device, clock, figure, monkeypatch
 ):
     """30 signed-in sessions post wrong codes to the re-auth step (create access key) at
     once: every code that was checked raises the failure counter by exactly one."""
@@ -171,26 +172,11 @@ def test_parallel_wrong_codes_on_the_reauth_step_are_all_counted(
     good = code_at(TOTP_SEED, clock.step)
     sessions = []
     for _ in range(30):
-        c = Client()  # a separate session of the same root
-        from django_otp import DEVICE_ID_SESSION_KEY
-
-        from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-        from iamconsole.middleware import SESSION_STARTED_KEY
-
-        c.force_login(root_user)
-        s = c.session
-        s[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
-        s[SESSION_STARTED_KEY] = clock.time()
-        s[IDENTITY_KEY] = {"kind": "root"}
-        s[MFA_AUTH_TIME_KEY] = clock.time()
-        s.save()
-        sessions.append(c)
+        sessions.append(console_session(Client(), root, device=totp_device))  # same root
     url = reverse("accounts:user-create-access-key", args=[iam_user.name])
     results = race(
         [
-            lambda c=c, i=i: c.post(
-                url, {"mfa_code": wrong_code(good, i)}, headers={"HX-Request": "true"}
-            )
+            lambda c=c, i=i: c.post(url, {"mfa_code": wrong_code(good, i)}, headers=HTMX)
             for i, c in enumerate(sessions)
         ]
     )

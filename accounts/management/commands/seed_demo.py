@@ -9,6 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import Account
+from accounts.operations.account import sign_up
+from accounts.operations.users import create_user
+from accounts.principal import root_principal
+from policies.operations import attach_user_policy
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-1"  # a demo on 127.0.0.1 only: documented in the README
@@ -36,11 +40,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from accounts.operations.account import sign_up
-        from accounts.operations.users import create_user
-        from accounts.principal import root_principal
-        from policies.operations import attach_user_policy
-
         if not Account.objects.exists():
             created = sign_up(email=DEMO_EMAIL, password=DEMO_PASSWORD, alias="demo")
             root = root_principal(created.account.id, via="cli")

@@ -9,9 +9,7 @@ from django.urls import reverse
 from accounts.models import AccessKey
 from accounts.operations.credentials import create_access_key
 from accounts.totp import code_at
-from tests.conftest import TOTP_SEED
-
-HTMX = {"HX-Request": "true"}
+from tests.conftest import HTMX, TOTP_SEED
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from accounts.operations.account import create_account_alias, update_account_pas
 from accounts.totp import code_at
 from audit.models import AuditEvent
 from policies.operations import attach_user_policy
-from tests.conftest import TOTP_SEED
+from tests.conftest import HTMX, TOTP_SEED, signed_in
 
-HTMX = {"HX-Request": "true"}
 ACCOUNT = "111122223333"
 IAM_READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 IAM_FULL = "arn:aws:iam::aws:policy/IAMFullAccess"
@@ -248,24 +247,9 @@ def test_user_without_read_permissions_sees_what_is_denied(user_console, alice_l
     assert "not authorized to perform: iam:GetAccountPasswordPolicy" in html
 
 
-def test_settings_need_signin_and_csrf_and_get_changes_nothing(
-    client, account, root_user, totp_device
-):
+def test_settings_need_signin_and_csrf_and_get_changes_nothing(client, account, root, totp_device):
     assert client.get(PAGE).status_code == 302
-    c = Client(enforce_csrf_checks=True)
-    c.force_login(root_user)
-    import time
-
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from iamconsole.console import IDENTITY_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    s = c.session
-    s[DEVICE_ID_SESSION_KEY] = totp_device.persistent_id
-    s[SESSION_STARTED_KEY] = time.time()
-    s[IDENTITY_KEY] = {"kind": "root"}
-    s.save()
+    c = signed_in(Client(enforce_csrf_checks=True), root, device=totp_device)
     assert c.post(reverse("accounts:account-alias"), {"alias": "no-csrf"}).status_code == 403
     assert c.get(reverse("accounts:account-alias")).status_code == 405
     assert Account.objects.get(pk=ACCOUNT).alias is None

@@ -18,9 +18,8 @@ from accounts.operations.groups import create_group
 from accounts.operations.users import create_user
 from audit.models import AuditEvent
 from policies.operations import put_user_policy
-from tests.conftest import allow_policy
+from tests.conftest import HTMX, allow_policy
 
-HTMX = {"HX-Request": "true"}
 URL = "/events/"
 ACCOUNT = "111122223333"
 

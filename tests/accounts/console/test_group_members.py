@@ -7,8 +7,7 @@ from django.urls import reverse
 from accounts.operations.groups import add_user_to_group, create_group
 from accounts.operations.users import create_user
 from audit.models import AuditEvent
-
-HTMX = {"HX-Request": "true"}
+from tests.conftest import HTMX
 
 
 def test_add_member_returns_members_fragment(console, group, iam_user):

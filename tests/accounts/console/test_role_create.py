@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from tests.conftest import HTMX
 
-HTMX = {"HX-Request": "true"}
 URL = "/roles/create/"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"

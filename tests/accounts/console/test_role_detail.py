@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.operations.roles import REVOKE_POLICY_NAME, create_role
 from policies.models import InlinePolicy
+from tests.conftest import HTMX
 
-HTMX = {"HX-Request": "true"}
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 XSS = "<script>alert(1)</script>"
@@ -28,52 +28,6 @@ TRUST = json.dumps(
         ],
     }
 )
-
-
-@pytest.fixture
-def reader(root, user_console):
-    """An IAM user signed in to the console with only IAMReadOnlyAccess."""
-    from accounts.operations.credentials import create_login_profile
-    from accounts.operations.users import create_user
-    from policies.operations import attach_user_policy
-
-    user = create_user(actor=root, name="reader")
-    create_login_profile(actor=root, user_name="reader", password="Long-enough-password-1!")
-    attach_user_policy(actor=root, user_name="reader", policy_arn=READ_ONLY)
-    return user_console(user)
-
-
-@pytest.fixture
-def outsider_console(other_account, user_console):
-    """The root of another account, signed in with MFA."""
-    import time
-
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    other_root = other_account.console_users.get(is_root=True)
-    device = MfaDevice.objects.create(
-        account=other_account,
-        user=other_root,
-        name="root-account-mfa-device",
-        confirmed=True,
-        serial_number=f"arn:aws:iam::{other_account.id}:mfa/root-account-mfa-device",
-        enabled=timezone.now(),
-        seed_sealed=b"",
-    )
-    c = Client()
-    c.force_login(other_root)
-    session = c.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session[SESSION_STARTED_KEY] = time.time()
-    session[IDENTITY_KEY] = {"kind": "root"}
-    session[MFA_AUTH_TIME_KEY] = time.time()
-    session.save()
-    return c
 
 
 @pytest.fixture
@@ -323,10 +277,10 @@ def test_get_never_changes_state(console, role):
         assert console.get(url(name)).status_code == 405, name
 
 
-def test_read_only_user_sees_role_pages_but_every_change_is_denied(reader, role):
+def test_read_only_user_sees_role_pages_but_every_change_is_denied(readonly_console, role):
     for path in (reverse("accounts:role-list"), detail(), detail("trust"), detail("tags"),
                  detail("revoke"), reverse("accounts:role-create"), url("role-trust-edit")):  # fmt: skip
-        assert reader.get(path).status_code == 200, path
+        assert readonly_console.get(path).status_code == 200, path
     denied = "User: arn:aws:iam::111122223333:user/reader is not authorized to perform: iam:"
     for name, data, action in (
         ("role-update", {"max_session_duration": "7200"}, "UpdateRole"),
@@ -337,10 +291,10 @@ def test_read_only_user_sees_role_pages_but_every_change_is_denied(reader, role)
         ("role-revoke-sessions", {"confirm": "on"}, "PutRolePolicy"),
         ("role-delete", {"confirm": "app"}, "DeleteRole"),
     ):
-        r = reader.post(url(name), data, headers=HTMX)
+        r = readonly_console.post(url(name), data, headers=HTMX)
         assert r.status_code == 403, (name, r.status_code)
         assert f"{denied}{action}" in r.content.decode(), name
-    r = reader.post(
+    r = readonly_console.post(
         reverse("accounts:role-create"),
         {"step": "review", "go": "create", "entity_type": "service", "service": "ec2",
          "name": "mine", "max_session_duration": "3600"},

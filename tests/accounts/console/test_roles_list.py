@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.operations.roles import create_role
 from accounts.pages.roles import trusted_entities
+from tests.conftest import HTMX
 
-HTMX = {"HX-Request": "true"}
 URL = "/roles/"
 
 

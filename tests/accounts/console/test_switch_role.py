@@ -17,7 +17,7 @@ from accounts.operations.users import create_user
 from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY
 from policies.operations import attach_role_policy, put_user_policy
-from tests.conftest import USER_PASSWORD, allow_policy
+from tests.conftest import HTMX, USER_PASSWORD, allow_policy
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -219,7 +219,7 @@ def test_switch_role_form_errors_are_shown_in_place(user_console, alice_login):
     r = c.post(
         reverse("accounts:switch-role"),
         {"account": "", "role": "bad role!"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     html = r.content.decode()
     assert r.status_code == 200 and "<html" not in html
@@ -257,9 +257,9 @@ def test_htmx_switch_loads_a_full_page_and_a_refusal_swaps_in_place(
     create_role(actor=root, name="Reader", trust_policy=trust(alice_login.arn))
     c = user_console(alice_login)
     url = reverse("accounts:switch-role")
-    r = c.post(url, {"account": ACCOUNT, "role": "Nope"}, headers={"HX-Request": "true"})
+    r = c.post(url, {"account": ACCOUNT, "role": "Nope"}, headers=HTMX)
     html = r.content.decode()
     assert r.status_code == 403 and "<html" not in html and SWITCH_FAILED in html
-    r = c.post(url, {"account": ACCOUNT, "role": "Reader"}, headers={"HX-Request": "true"})
+    r = c.post(url, {"account": ACCOUNT, "role": "Reader"}, headers=HTMX)
     assert r.status_code == 200 and r["HX-Redirect"] == reverse("iamconsole:dashboard")
     assert c.session[IDENTITY_KEY]["kind"] == "assumed-role"

@@ -16,9 +16,8 @@ from accounts.pages.users_wizard import WIZARD_SESSION
 from audit.models import AuditEvent
 from policies.models import InlinePolicy, PolicyAttachment
 from policies.operations import attach_user_policy, put_user_policy
-from tests.conftest import allow_policy
+from tests.conftest import HTMX, allow_policy
 
-HTMX = {"HX-Request": "true"}
 URL = "/users/create/"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
@@ -283,12 +282,8 @@ def test_a_group_failure_midway_leaves_no_user(console, root, group):
     assert not IamUser.objects.filter(name="carol").exists()
 
 
-def test_read_only_user_cannot_create_users(root, user_console):
-    user = create_user(actor=root, name="reader")
-    create_login_profile(actor=root, user_name="reader", password="Reader-password-1!")
-    attach_user_policy(actor=root, user_name="reader", policy_arn=READ_ONLY)
-    reader = user_console(user)
-    r = run_wizard(reader)
+def test_read_only_user_cannot_create_users(readonly_console):
+    r = run_wizard(readonly_console)
     assert (
         r.status_code == 403
         and "is not authorized to perform: iam:CreateUser" in r.content.decode()

@@ -26,9 +26,8 @@ from policies.operations import (
     create_policy,
     put_user_policy,
 )
-from tests.conftest import allow_policy
+from tests.conftest import HTMX, allow_policy, signed_in
 
-HTMX = {"HX-Request": "true"}
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 TABS = ["permissions", "groups", "tags", "security-credentials", "access-advisor"]
@@ -299,45 +298,9 @@ def user_urls(key_id: str) -> list[str]:
     return [reverse(n, args=a) for n, a in names] + [tab_url("alice", t) for t in TABS[1:]]
 
 
-def _outsider_client(other_account):
-    import time
-
-    from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from accounts.models import MfaDevice
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    root_user = other_account.console_users.get(is_root=True)
-    device = MfaDevice(
-        account=other_account,
-        user=root_user,
-        name="root-account-mfa-device",
-        serial_number=f"arn:aws:iam::{other_account.id}:mfa/root-account-mfa-device",
-        confirmed=True,
-        enabled=timezone.now(),
-    )
-    device.set_seed(b"\x02" * 20)
-    device.save()
-    client = Client()
-    client.force_login(root_user)
-    session = client.session
-    session.update(
-        {
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-            SESSION_STARTED_KEY: time.time(),
-            IDENTITY_KEY: {"kind": "root"},
-            MFA_AUTH_TIME_KEY: time.time(),
-        }
-    )
-    session.save()
-    return client
-
-
-def test_an_outsider_gets_404_for_every_user_url(root, iam_user, other_account):
+def test_an_outsider_gets_404_for_every_user_url(root, iam_user, outsider_console):
     key = create_access_key(actor=root, user_name="alice").key
-    outsider = _outsider_client(other_account)
+    outsider = outsider_console
     for url in user_urls(key.access_key_id):
         for method in ("get", "post"):
             r = getattr(outsider, method)(
@@ -350,26 +313,8 @@ def test_an_outsider_gets_404_for_every_user_url(root, iam_user, other_account):
     assert IamUser.objects.filter(name="alice").exists()
 
 
-def test_post_without_csrf_token_is_refused(root_user, totp_device, iam_user):
-    import time
-
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
-
-    strict = Client(enforce_csrf_checks=True)
-    strict.force_login(root_user)
-    session = strict.session
-    session.update(
-        {
-            DEVICE_ID_SESSION_KEY: totp_device.persistent_id,
-            SESSION_STARTED_KEY: time.time(),
-            IDENTITY_KEY: {"kind": "root"},
-            MFA_AUTH_TIME_KEY: time.time(),
-        }
-    )
-    session.save()
+def test_post_without_csrf_token_is_refused(root, totp_device, iam_user):
+    strict = signed_in(Client(enforce_csrf_checks=True), root, device=totp_device)
     for url in user_urls("AKIAXXXXXXXXXXXXXXXX") + [reverse("accounts:user-create")]:
         assert strict.post(url, {"confirm": "alice"}).status_code == 403, url
     assert IamUser.objects.filter(name="alice").exists()
@@ -378,26 +323,18 @@ def test_post_without_csrf_token_is_refused(root_user, totp_device, iam_user):
 # -- a read-only IAM user ------------------------------------------------------------------
 
 
-@pytest.fixture
-def reader(root, user_console):
-    from accounts.operations.users import create_user
-
-    user = create_user(actor=root, name="reader")
-    create_login_profile(actor=root, user_name="reader", password="Reader-password-1!")
-    attach_user_policy(actor=root, user_name="reader", policy_arn=READ_ONLY)
-    return user_console(user)
-
-
-def test_read_only_user_sees_every_tab(reader, root, iam_user):
+def test_read_only_user_sees_every_tab(readonly_console, root, iam_user):
     create_access_key(actor=root, user_name="alice")
     for tab in TABS:
-        r = reader.get(tab_url("alice", tab))
+        r = readonly_console.get(tab_url("alice", tab))
         assert r.status_code == 200, tab
         assert "is not authorized" not in r.content.decode(), tab
-    assert reader.get(reverse("accounts:user-list")).status_code == 200
+    assert readonly_console.get(reverse("accounts:user-list")).status_code == 200
 
 
-def test_read_only_user_changes_are_refused_with_aws_access_denied(reader, root, iam_user, group):
+def test_read_only_user_changes_are_refused_with_aws_access_denied(
+    readonly_console, root, iam_user, group
+):
     key = create_access_key(actor=root, user_name="alice").key
     attempts = [
         (reverse("accounts:user-attach-policies", args=["alice"]), {"policies": S3_READ}),
@@ -429,7 +366,7 @@ def test_read_only_user_changes_are_refused_with_aws_access_denied(reader, root,
     ]
     for url, data in attempts:
         for headers in ({}, HTMX):
-            r = reader.post(url, data, headers=headers)
+            r = readonly_console.post(url, data, headers=headers)
             html = r.content.decode()
             assert r.status_code == 403, (url, r.status_code)
             assert (

@@ -7,9 +7,7 @@ from django.urls import reverse
 
 from accounts.models import MfaDevice
 from accounts.totp import code_at
-from tests.conftest import TOTP_SEED
-
-HTMX = {"HX-Request": "true"}
+from tests.conftest import HTMX, TOTP_SEED
 
 
 def seed_of(serial: str) -> bytes:

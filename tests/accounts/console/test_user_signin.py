@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY, principal_of
 from iamconsole.middleware import SESSION_STARTED_KEY
 from policies.operations import attach_user_policy
-from tests.conftest import TOTP_SEED, USER_PASSWORD
+from tests.conftest import HTMX, TOTP_SEED, USER_PASSWORD
 
 ACCOUNT = "111122223333"
 CHANGE_PASSWORD_POLICY = "arn:aws:iam::aws:policy/IAMUserChangePassword"
@@ -250,7 +250,7 @@ def test_forced_password_change_refuses_policy_violations_in_place(client, root,
             "new_password1": "short",
             "new_password2": "short",
         },
-        headers={"HX-Request": "true"},
+        headers=HTMX,
     )
     html = r.content.decode()
     assert r.status_code == 200 and "<html" not in html

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from policies.models import ManagedPolicy
 from policies.operations import create_policy
-from tests.conftest import allow_policy
-from tests.conftest import HTMX
+from tests.conftest import HTMX, allow_policy
 from tests.policies.console.conftest import S3_READ
 
 CREATE = "/policies/create/"

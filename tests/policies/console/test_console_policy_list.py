@@ -7,8 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from policies.operations import attach_user_policy, create_policy
-from tests.conftest import allow_policy
-from tests.conftest import HTMX
+from tests.conftest import HTMX, allow_policy
 
 URL = "/policies/"
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from policies.models import ManagedPolicy
 from policies.operations import create_policy_version
-from tests.conftest import allow_policy
-from tests.conftest import HTMX
+from tests.conftest import HTMX, allow_policy
 from tests.policies.console.conftest import S3_READ
+
 
 @pytest.fixture
 def nobody(iam_console):
@@ -43,7 +43,9 @@ def test_every_policy_page_renders_for_root(console, root, s3_policy):
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
 
 
-def test_read_only_user_browses_list_detail_versions_diff_and_simulator(readonly_console, root, s3_policy):
+def test_read_only_user_browses_list_detail_versions_diff_and_simulator(
+    readonly_console, root, s3_policy
+):
     create_policy_version(actor=root, arn=s3_policy.arn, document=allow_policy("s3:*"))
     detail = reverse("policies:policy-detail", args=[s3_policy.policy_id])
     assert "s3-read" in readonly_console.get("/policies/", {"scope": "Local"}).content.decode()
@@ -95,7 +97,9 @@ def test_read_only_user_cannot_delete_or_change_versions(readonly_console, root,
     assert "iam:SetDefaultPolicyVersion" in html
     r = readonly_console.post(reverse("policies:version-create", args=[pid]), {"document": S3_READ})
     assert r.status_code == 403 and "iam:CreatePolicyVersion" in r.content.decode()
-    r = readonly_console.post(reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"})
+    r = readonly_console.post(
+        reverse("policies:policy-tag", args=[pid]), {"key": "a", "value": "b"}
+    )
     assert r.status_code == 403 and "iam:TagPolicy" in r.content.decode()
     assert ManagedPolicy.objects.filter(pk=s3_policy.pk).exists()
     assert s3_policy.versions.get(version_id="v1").is_default

@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from policies.models import ManagedPolicy
 from policies.operations import attach_user_policy, create_policy_version
-from tests.conftest import allow_policy
-from tests.conftest import HTMX
+from tests.conftest import HTMX, allow_policy
 from tests.policies.console.conftest import S3_READ
 
 TAB = {**HTMX, "HX-Target": "policy-tab"}

@@ -15,8 +15,7 @@ from policies.operations import (
     put_user_permissions_boundary,
     put_user_policy,
 )
-from tests.conftest import allow_policy
-from tests.conftest import HTMX
+from tests.conftest import HTMX, allow_policy
 
 SIM = "/policies/simulator/"
 TRUST = json.dumps(

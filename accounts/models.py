@@ -7,11 +7,16 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
-from django_otp.models import Device, ThrottlingMixin
+from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, VerifyNotAllowed
 
+from accounts.totp import check_code, device_wait_after
 from iamconsole.crypto import seal, unseal
 
 
@@ -307,13 +312,6 @@ class MfaDevice(ThrottlingMixin, Device):
         No permanent lock-out: whoever holds the password could otherwise lock the
         owner out of their MFA device for good by failing codes on purpose.
         """
-        from datetime import timedelta
-
-        from django.utils import timezone
-        from django_otp.models import VerifyNotAllowed
-
-        from accounts.totp import device_wait_after
-
         count, last = self.throttling_failure_count, self.throttling_failure_timestamp
         now = timezone.now()
         wait = device_wait_after(count, last, now)
@@ -331,16 +329,11 @@ class MfaDevice(ThrottlingMixin, Device):
         The attempt is counted atomically before the check (``accounts.totp``);
         no whole-row save, which would write back a stale ``last_t``.
         """
-        from accounts.totp import check_code
-
         return check_code(self, str(token)).ok
 
     # django-otp's own versions save the whole row (stale ``last_t`` and a lost
     # count under concurrency): both become single UPDATE statements here.
     def throttle_increment(self, commit: bool = True) -> None:
-        from django.db.models import F
-        from django.utils import timezone
-
         now = timezone.now()
         MfaDevice.objects.filter(pk=self.pk).update(
             throttling_failure_count=F("throttling_failure_count") + 1,

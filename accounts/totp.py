@@ -19,10 +19,13 @@ import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from accounts.models import MfaDevice
+from django.utils import timezone
+from django_otp.models import Device
+
+# Devices are accounts.models.MfaDevice (a django-otp Device); this module sits
+# below the models, which call check_code, so it reaches the table through the
+# instance it is given (type(device).objects) and never imports the models.
 
 STEP = 30
 DIGITS = 6
@@ -73,26 +76,23 @@ def device_wait_after(count: int, last_failure: datetime | None, now: datetime) 
     return max(1, int(left + 0.999)) if left > 0 else 0
 
 
-def device_wait(device: MfaDevice) -> int:
+def device_wait(device: Device) -> int:
     """Seconds the device still refuses codes, read afresh (the instance may be stale)."""
-    from django.utils import timezone
-
-    from accounts.models import MfaDevice
-
     row = (
-        MfaDevice.objects.filter(pk=device.pk)
+        type(device)
+        .objects.filter(pk=device.pk)
         .values_list("throttling_failure_count", "throttling_failure_timestamp")
         .first()
     )
     return device_wait_after(row[0], row[1], timezone.now()) if row else 0
 
 
-def record_code_failure(device: MfaDevice) -> None:
+def record_code_failure(device: Device) -> None:
     """One wrong (or replayed) code: a single ``F()`` increment, so parallel failures all count."""
     device.throttle_increment()
 
 
-def verify_and_consume(device: MfaDevice, code: str, *, now: float | None = None) -> bool:
+def verify_and_consume(device: Device, code: str, *, now: float | None = None) -> bool:
     """Accept ``code`` once: atomically move the device's last used step forward.
 
     One conditional UPDATE decides (``WHERE last_t < t``; its row count): on
@@ -100,13 +100,13 @@ def verify_and_consume(device: MfaDevice, code: str, *, now: float | None = None
     the winner commits; on SQLite writers are serialized. The same statement
     resets the failure count, so no other write ever carries ``last_t``.
     """
-    from accounts.models import MfaDevice
-
     t = matching_step(device.seed(), code, now=now)
     if t is None:
         return False
-    updated = MfaDevice.objects.filter(pk=device.pk, last_t__lt=t).update(
-        last_t=t, throttling_failure_count=0, throttling_failure_timestamp=None
+    updated = (
+        type(device)
+        .objects.filter(pk=device.pk, last_t__lt=t)
+        .update(last_t=t, throttling_failure_count=0, throttling_failure_timestamp=None)
     )
     if updated:
         device.last_t = t
@@ -126,7 +126,7 @@ class CodeCheck:
         return self.ok
 
 
-def check_code(device: MfaDevice, code: str, *, now: float | None = None) -> CodeCheck:
+def check_code(device: Device, code: str, *, now: float | None = None) -> CodeCheck:
     """The device's growing wait, then the code (once), then the failure count.
 
     Every code that is checked and fails raises the device's failure count by

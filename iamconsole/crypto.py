@@ -48,8 +48,11 @@ def unseal(blob: bytes, *, context: str) -> str:
     blob = bytes(blob)
     if len(blob) < 1 + 12 + 16 or blob[:1] != _VERSION:
         raise SealError("unknown sealed format")
-    try:
-        plain = AESGCM(_current_key()).decrypt(blob[1:13], blob[13:], context.encode())
-    except InvalidTag as exc:
-        raise SealError("sealed value does not open in this context") from exc
-    return plain.decode()
+    keys = [_current_key(), *(_key(k) for k in settings.IAM_SECRETS_PREVIOUS_KEYS if k)]
+    for key in keys:
+        try:
+            plain = AESGCM(key).decrypt(blob[1:13], blob[13:], context.encode())
+        except InvalidTag:
+            continue
+        return plain.decode()
+    raise SealError("sealed value does not open in this context")

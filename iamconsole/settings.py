@@ -74,6 +74,14 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or generated_secret_key(VAR_DIR
 # Key for access-key secrets and TOTP seeds at rest (AES-GCM, see iamconsole/crypto.py).
 # Defaults to a key derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
 IAM_SECRETS_KEY = os.environ.get("IAM_SECRETS_KEY", "")
+# Keys that sealed older values and may still open them (new values are always
+# sealed with the current key): comma-separated, for rotating IAM_SECRETS_KEY.
+# Until this release `make run` sealed with a fixed development key; a var/ made
+# then keeps opening (that key was public, so accepting it reveals nothing new).
+_LEGACY_DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+IAM_SECRETS_PREVIOUS_KEYS = env_list("IAM_SECRETS_PREVIOUS_KEYS", [])
+if "DJANGO_SECRET_KEY" not in os.environ and not IAM_SECRETS_KEY:
+    IAM_SECRETS_PREVIOUS_KEYS.append(_LEGACY_DEV_SECRET_KEY)
 
 _LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", _LOCAL_HOSTS)

@@ -171,7 +171,7 @@ def test_managed_policies_versions_and_attachments(root_iam):
         root_iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow()))
     assert error_code(exc) == "LimitExceeded"
     versions = root_iam.list_policy_versions(PolicyArn=arn)["Versions"]
-    assert [v["VersionId"] for v in versions] == ["v1", "v2", "v3", "v4", "v5"]
+    assert [v["VersionId"] for v in versions] == ["v5", "v4", "v3", "v2", "v1"]  # newest first
     assert root_iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v5"
     v1 = root_iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
     assert v1["Document"] == allow("s3:Get*") and not v1["IsDefaultVersion"]

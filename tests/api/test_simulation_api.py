@@ -76,15 +76,17 @@ def test_principal_simulation_reports_allow_explicit_and_implicit_deny(root_iam,
 
     allowed = results[("s3:GetObject", f"{BUCKET}/public.txt")]
     assert allowed["EvalDecision"] == "allowed"
-    # The group's policy allowed it; the statement sits on lines 4-9 of the indented text.
+    # The group's policy allowed it; the statement sits on lines 4-9 of the indented text,
+    # its braces at column 5: AWS reports one column past each brace (localstack's AWS
+    # recording of SimulatePrincipalPolicy).
     group_stmt = {
         "SourcePolicyId": "read",
         "SourcePolicyType": "group",
-        "StartPosition": {"Line": 4, "Column": 5},
-        "EndPosition": {"Line": 9, "Column": 5},
+        "StartPosition": {"Line": 4, "Column": 6},
+        "EndPosition": {"Line": 9, "Column": 6},
     }
     assert group_stmt in allowed["MatchedStatements"]
-    assert {"SourcePolicyId": "s3-only", "SourcePolicyType": "user-managed"} == {
+    assert {"SourcePolicyId": "s3-only", "SourcePolicyType": "IAM Policy"} == {
         k: v for k, v in allowed["MatchedStatements"][-1].items() if k.startswith("Source")
     }
     assert allowed["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": True}
@@ -95,13 +97,13 @@ def test_principal_simulation_reports_allow_explicit_and_implicit_deny(root_iam,
 
     denied = results[("s3:GetObject", f"{BUCKET}/secret/plans.txt")]
     assert denied["EvalDecision"] == "explicitDeny"
-    text = json.dumps(NO_SECRETS)  # one line: the braces' 1-based columns
+    text = json.dumps(NO_SECRETS)  # one line: one past the braces' 1-based columns
     assert denied["MatchedStatements"] == [
         {
             "SourcePolicyId": "no-secrets",
             "SourcePolicyType": "user",
-            "StartPosition": {"Line": 1, "Column": text.index("[{") + 2},
-            "EndPosition": {"Line": 1, "Column": text.rindex("}]") + 1},
+            "StartPosition": {"Line": 1, "Column": text.index("[{") + 3},
+            "EndPosition": {"Line": 1, "Column": text.rindex("}]") + 2},
         }
     ]
 
@@ -119,7 +121,7 @@ def test_resource_star_has_no_resource_specific_results(root_iam, sim_user):
     put, create = out["EvaluationResults"]
     assert (put["EvalResourceName"], put["EvalDecision"]) == ("*", "allowed")
     assert put["MatchedStatements"][0]["SourcePolicyId"] == "writer"
-    assert put["MatchedStatements"][0]["SourcePolicyType"] == "user-managed"
+    assert put["MatchedStatements"][0]["SourcePolicyType"] == "IAM Policy"  # AWS's value
     assert create["EvalDecision"] == "implicitDeny"
     for result in (put, create):
         assert "ResourceSpecificResults" not in result and "EvalDecisionDetails" not in result

@@ -14,6 +14,7 @@ from accounts.errors import (
     LimitExceeded,
     MalformedPolicyDocument,
     NoSuchEntity,
+    ValidationError,
 )
 from policies import operations as ops
 from policies.models import ManagedPolicy, PolicyAttachment, PolicyVersion
@@ -136,9 +137,17 @@ def test_detach_of_unattached_policy_is_no_such_entity(root, iam_user):
         ops.detach_user_policy(actor=root, user_name="alice", policy_arn=READ_ONLY)
 
 
-def test_invalid_policy_arn_is_invalid_input(root, iam_user):
-    with pytest.raises(InvalidInput):
+def test_invalid_policy_arn_is_a_validation_error_and_a_non_policy_arn_invalid_input(
+    root, iam_user
+):
+    # AWS: ValidationError "ARN not-an-arn is not valid." for what is not an ARN,
+    # InvalidInput for an ARN that is not a policy's.
+    with pytest.raises(ValidationError, match="ARN not-an-arn is not valid."):
         ops.attach_user_policy(actor=root, user_name="alice", policy_arn="not-an-arn")
+    with pytest.raises(InvalidInput):
+        ops.attach_user_policy(
+            actor=root, user_name="alice", policy_arn="arn:aws:iam::123456789012:role/x"
+        )
 
 
 def test_outsider_cannot_attach_another_accounts_policy(root, outsider, iam_user):

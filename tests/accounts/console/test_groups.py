@@ -23,8 +23,9 @@ XSS = "<script>alert(1)</script>"
 
 
 def detail(group_name: str, tab: str = "") -> str:
-    url = reverse("accounts:group-detail", args=[group_name])
-    return f"{url}?tab={tab}" if tab else url
+    if tab:
+        return reverse("accounts:group-detail-tab", args=[group_name, tab])
+    return reverse("accounts:group-detail", args=[group_name])
 
 
 # -- list ----------------------------------------------------------------------------------

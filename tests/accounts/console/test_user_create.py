@@ -164,7 +164,7 @@ def test_custom_password_is_checked_in_place_and_never_kept(console, root):
         ({"name": ""}, "This field is required."),
         ({"name": "bad name"}, "regular expression pattern"),
         ({"name": "ALICE"}, "User with name ALICE already exists."),
-        ({"path": "nope"}, "regular expression pattern"),
+        ({"path": "nope"}, "The specified value for path is invalid."),
     ],
 )
 def test_details_errors_show_in_place(console, iam_user, fields, message):

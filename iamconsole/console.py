@@ -53,9 +53,15 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted
-    # proxy rewrites it, and nothing here is configured to trust one.
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled; the trusted-proxy
+    # middleware rewrites REMOTE_ADDR for requests from IAM_TRUSTED_PROXIES alone.
     return request.META.get("REMOTE_ADDR") or None
+
+
+def transport_context(request: HttpRequest) -> tuple[tuple[str, str], ...]:
+    """aws:SecureTransport from the connection (the scheme the trusted-proxy
+    middleware settled), as the API's principal has it."""
+    return (("aws:SecureTransport", "true" if request.is_secure() else "false"),)
 
 
 def mfa_auth_time(request: HttpRequest) -> datetime | None:
@@ -77,6 +83,7 @@ def _root(request: HttpRequest, identity: dict[str, Any]) -> Principal:
         via="console",
         mfa_authenticated=verified,
         mfa_auth_time=mfa_auth_time(request) if verified else None,
+        extra_context=transport_context(request),
     )
 
 
@@ -103,6 +110,7 @@ def _user(request: HttpRequest, identity: dict[str, Any]) -> Principal:
         via="console",
         mfa_authenticated=verified,
         mfa_auth_time=mfa_auth_time(request) if verified else None,
+        extra_context=transport_context(request),
     )
 
 
@@ -138,6 +146,7 @@ def _assumed_role(request: HttpRequest, identity: dict[str, Any]) -> Principal:
         source_ip=source.source_ip,
         user_agent=source.user_agent,
         via="console",
+        extra_context=source.extra_context,
     )
 
 

@@ -61,9 +61,10 @@ test-sqlite: dev-deps
 test-postgres: dev-deps system-deps
 	@scripts/run-tests.sh --postgres-only $(PYTEST_ARGS)
 
-# The security battery, one line per row: test, figure, PASS/FAIL (rows are also in `make test`).
-security-report: dev-deps
-	$(PY) scripts/security_report.py
+# The security battery on SQLite and on a throwaway PostgreSQL (scripts/with-postgres.sh),
+# one line per row and backend: test, backend, PASS/FAIL, figure (rows are also in `make test`).
+security-report: dev-deps system-deps
+	$(PY) scripts/security_report.py $(PYTEST_ARGS)
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

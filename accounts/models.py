@@ -366,6 +366,38 @@ class SignInThrottle(models.Model):
     last_failure = models.DateTimeField(null=True, blank=True)
 
 
+class PasswordHistory(models.Model):
+    """An IAM user's earlier console passwords (hashes only), newest last.
+
+    PasswordReusePrevention (1..24) refuses the current password and the N-1 before
+    it (IAM User Guide, "Set an account password policy for IAM users": "Prevent
+    password reuse ... the number of previous passwords"). At most 24 are kept.
+    """
+
+    console = models.ForeignKey(
+        ConsoleUser, on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField(max_length=128)
+    replaced = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-replaced", "-pk"]
+
+
+class PendingSignUp(models.Model):
+    """A sign-up waiting for its emailed link: the account exists only once it is followed.
+
+    /signup/ answers every email alike (taken ones get a notice by email instead),
+    so the page reveals no root email. Only the token's SHA-256 is stored.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(max_length=254)
+    alias = models.CharField(max_length=63, blank=True)
+    password = models.CharField(max_length=128)  # a hash, checked at the link
+    created = models.DateTimeField(default=timezone.now)
+
+
 class CredentialReport(models.Model):
     """The account's latest credential report (GenerateCredentialReport): AWS's CSV, kept
     until a newer one replaces it; GetCredentialReport refuses it once 4 hours old."""

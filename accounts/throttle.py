@@ -30,6 +30,9 @@ MAX_WAIT = timedelta(minutes=15)
 WINDOW = timedelta(hours=1)
 MAX_PER_WINDOW = 100
 FORGET_AFTER = timedelta(days=1)
+# One address may fail more often than one identity (several people behind one NAT),
+# but not without end: past this many it waits too, whatever identity it targets.
+SOURCE_FREE_FAILURES = 20
 
 
 def root_key(email: str) -> str:
@@ -47,20 +50,25 @@ def device_key(device_pk: int) -> str:
     return _key(f"mfa-device:{device_pk}")
 
 
-def source_key(address: str) -> str:
+def source_key(address: str | None) -> str:
     """The throttle key of a source address (every sign-in attempt from it)."""
-    return _key(f"source:{address.strip().lower()}")
+    return _key(f"source:{(address or 'unknown').strip().lower()}")
+
+
+def signup_key(address: str | None) -> str:
+    """The throttle key of sign-up requests from one source address."""
+    return _key(f"signup:{(address or 'unknown').strip().lower()}")
 
 
 def _key(identity: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
-def delay_after(failures: int) -> timedelta:
+def delay_after(failures: int, free: int = FREE_FAILURES) -> timedelta:
     """The wait after ``failures`` consecutive failures: 2^(n-5) s from the 5th, ≤ 15 min."""
-    if failures < FREE_FAILURES:
+    if failures < free:
         return timedelta(0)
-    exponent = failures - FREE_FAILURES
+    exponent = failures - free
     if exponent >= 10:  # 2^10 s > 15 min: avoid huge powers
         return MAX_WAIT
     return min(timedelta(seconds=2**exponent), MAX_WAIT)
@@ -71,10 +79,11 @@ def seconds_until(moment: datetime, now: datetime) -> int:
 
 
 @transaction.atomic
-def begin_attempt(key: str) -> int:
+def begin_attempt(key: str, *, free: int = FREE_FAILURES) -> int:
     """Count one attempt. Returns 0 if it may go ahead, else the seconds to wait.
 
-    A refused attempt is not counted (it was never checked).
+    A refused attempt is not counted (it was never checked). ``free``: the attempts
+    before the first wait (``SOURCE_FREE_FAILURES`` for a source address).
     """
     now = timezone.now()
     row, _ = SignInThrottle.objects.select_for_update().get_or_create(
@@ -90,7 +99,7 @@ def begin_attempt(key: str) -> int:
     row.failures += 1
     row.window_failures += 1
     row.last_failure = now
-    locked_until = now + delay_after(row.failures)
+    locked_until = now + delay_after(row.failures, free)
     if row.window_failures >= MAX_PER_WINDOW:
         locked_until = max(locked_until, row.window_start + WINDOW)
     row.locked_until = locked_until

@@ -8,6 +8,8 @@ app_name = "accounts"
 # /signin/<alias or account id>/ (one segment), so no alias can shadow a step.
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup-sent"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
     path("signin/", views.signin, name="signin"),
     path("signin/root/password/", views.signin_password, name="signin-password"),
     path("signin/root/mfa/", views.signin_mfa, name="signin-mfa"),

@@ -16,12 +16,14 @@ the identity; the MFA step cycles the key again and calls django-otp's
 from __future__ import annotations
 
 import base64
+import logging
 import time
 
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.http import HttpRequest, HttpResponse
+from django.core.mail import send_mail
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -33,7 +35,12 @@ from accounts import throttle
 from accounts.errors import AccessDenied, IamError
 from accounts.forms import EmailForm, MfaCodeForm, MfaEnrollForm, PasswordForm, SignUpForm
 from accounts.models import ConsoleUser, MfaDevice
-from accounts.operations.account import sign_up
+from accounts.operations.account import (
+    BAD_SIGN_UP_LINK,
+    complete_sign_up,
+    pending_sign_up,
+    start_sign_up,
+)
 from accounts.operations.credentials import (
     ROOT_MFA_DEVICE_NAME,
     create_root_virtual_mfa_device,
@@ -53,6 +60,8 @@ from iamconsole.console import (
 )
 from iamconsole.middleware import SESSION_STARTED_KEY
 from iamconsole.ops import record_event
+
+logger = logging.getLogger(__name__)
 
 SIGNIN_EMAIL_KEY = "iam_signin_email"
 SIGNIN_NEXT_KEY = "iam_signin_next"
@@ -166,26 +175,108 @@ def _qr_svg(uri: str) -> str:
 # -- sign-up -----------------------------------------------------------------------------
 
 
+def _signup_enabled() -> None:
+    """IAM_SIGNUP=0: accounts come from an operator (manage.py create_account)."""
+    if not getattr(settings, "IAM_SIGNUP", True):
+        raise Http404("Sign-up is disabled on this installation.")
+
+
+def _send(subject: str, body: str, to: str) -> None:
+    """Out of band, and the same on every path: a failing mail server is logged, not shown."""
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception:  # noqa: BLE001  (SMTP down: the page must not differ or 500)
+        logger.exception("sign-up email to a new address could not be sent")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account and its root user, then go straight to MFA enrollment."""
+    """Ask for an account; the emailed link makes it (then MFA enrollment).
+
+    A free and a taken email get the same answer (a redirect to "check your
+    email") after the same work (one Argon2 hash, one email): the page never
+    says which root emails exist. Taken ones are told by email instead. Requests
+    are throttled per source address before anything is checked.
+    """
+    _signup_enabled()
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    template = "accounts/signup.html"
+    if request.method != "POST":
+        return render(request, template, {"form": form})
+    wait = throttle.begin_attempt(throttle.signup_key(client_ip(request)))
+    if wait:
+        return _throttled(request, template, {"form": form}, wait)
+    if form.is_valid():
         data = form.cleaned_data
         try:
-            new = sign_up(
-                email=data["email"],
-                password=data["password1"],
-                alias=data["alias"] or None,
-                source_ip=client_ip(request),
+            started = start_sign_up(
+                email=data["email"], password=data["password1"], alias=data["alias"] or None
             )
         except IamError as exc:
             form.add_error(None, exc.message)
         else:
+            if started.token is None:
+                _send(
+                    "Your IAM Console sign-up",
+                    "Someone (perhaps you) tried to create an IAM Console account with this "
+                    "email address, which already has one. To use it, sign in at "
+                    f"{request.build_absolute_uri(reverse('accounts:signin'))}\n"
+                    "If this was not you, nothing needs to be done.",
+                    started.email,
+                )
+            else:
+                link = reverse("accounts:signup-confirm", args=[started.token])
+                _send(
+                    "Confirm your IAM Console account",
+                    "To create your account, open this link within a day and enter the "
+                    f"password you chose:\n{request.build_absolute_uri(link)}\n"
+                    "If you did not sign up, ignore this email.",
+                    started.email,
+                )
+            return redirect("accounts:signup-sent")
+    return render(request, template, {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """The one answer to every sign-up request: look in the mailbox."""
+    _signup_enabled()
+    return render(request, "accounts/signup_sent.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: the password chosen at sign-up, then the account and MFA enrollment.
+
+    GET only shows the form (mail scanners that fetch links create nothing).
+    """
+    _signup_enabled()
+    template = "accounts/signup_confirm.html"
+    pending = pending_sign_up(token)
+    if pending is None:
+        context = {"error": BAD_SIGN_UP_LINK, "invalid": True}
+        return render(request, template, context, status=404)
+    form = PasswordForm(request.POST or None)
+    context: dict[str, object] = {"form": form, "email": pending.email, "token": token}
+    if request.method == "POST" and form.is_valid():
+        key = throttle.root_key(pending.email)
+        wait = throttle.begin_attempt(key)
+        if wait:
+            return _throttled(request, template, context, wait)
+        try:
+            new = complete_sign_up(
+                token=token, password=form.cleaned_data["password"], source_ip=client_ip(request)
+            )
+        except IamError as exc:
+            context["error"] = exc.message
+        else:
+            throttle.forget(key)
             _start_session(request, new.root)
             return redirect("accounts:signin-mfa-enroll")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, template, context)
 
 
 # -- sign-in -----------------------------------------------------------------------------
@@ -201,7 +292,8 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         request.session[SIGNIN_EMAIL_KEY] = form.cleaned_data["email"].strip()
         return redirect("accounts:signin-password")
-    return render(request, "accounts/signin/email.html", {"form": form})
+    context = {"form": form, "signup_enabled": getattr(settings, "IAM_SIGNUP", True)}
+    return render(request, "accounts/signin/email.html", context)
 
 
 @never_cache
@@ -215,26 +307,87 @@ def signin_password(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"form": form, "email": email}
     template = "accounts/signin/password.html"
     if request.method == "POST" and form.is_valid():
+        # Per source address first: one address failing too often waits, whatever
+        # identity it targets (and its counted attempts are not the identity's).
+        source = throttle.source_key(client_ip(request))
+        wait = throttle.begin_attempt(source, free=throttle.SOURCE_FREE_FAILURES)
+        if wait:
+            return _throttled(request, template, context, wait)
         key = throttle.root_key(email)
         wait = throttle.begin_attempt(key)
         if wait:
-            return _throttled(request, template, context, wait)
+            return _signin_under_lock(request, context, email=email, source=source, wait=wait)
         username = f"root:{email.lower()}"
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is not None and getattr(user, "is_root", False):
             throttle.refund_attempt(key)
+            throttle.refund_attempt(source)
             _start_session(request, user)  # type: ignore[arg-type]
             request.session[SIGNIN_EMAIL_KEY] = email
             return redirect("accounts:signin-mfa")
-        account_id = (
-            ConsoleUser.objects.filter(username=username, is_root=True)
-            .values_list("account_id", flat=True)
-            .first()
-        )
-        if account_id:  # unknown emails have no account to record the failure in
-            _audit_signin(request, account_id, ok=False, mfa_used=False)
+        _audit_root_failure(request, username)
         context["error"] = BAD_CREDENTIALS
     return render(request, template, context)
+
+
+def _audit_root_failure(request: HttpRequest, username: str, *, mfa_used: bool = False) -> None:
+    account_id = (
+        ConsoleUser.objects.filter(username=username, is_root=True)
+        .values_list("account_id", flat=True)
+        .first()
+    )
+    if account_id:  # unknown emails have no account to record the failure in
+        _audit_signin(request, account_id, ok=False, mfa_used=mfa_used)
+
+
+def locked_message(wait: int) -> str:
+    return (
+        f"{throttle.wait_message(wait)} Or sign in now: enter your password together with "
+        "a code from your MFA device."
+    )
+
+
+def _signin_under_lock(
+    request: HttpRequest, context: dict[str, object], *, email: str, source: str, wait: int
+) -> HttpResponse:
+    """The identity is locked after failures (perhaps a stranger's): password + MFA code.
+
+    A stranger who knows the email can keep the identity's wait going, so the wait
+    must not lock the owner out: under it, the password alone signs nobody in and
+    says nothing (it is not even checked), and the password with a valid code from
+    the root's device passes. Every other combination gets this same page, status
+    and Retry-After, so a right password with a wrong code looks like a wrong
+    password. The code is checked only after a right password (a stranger cannot
+    run up the device's own wait), and each such attempt counts on the source
+    address and, for a wrong code, on the device.
+    """
+    template = "accounts/signin/password.html"
+    code_form = MfaCodeForm(request.POST)
+    if not code_form.is_valid():
+        throttle.refund_attempt(source)  # nothing was checked
+        return _locked(request, template, context, wait)
+    password = context["form"].cleaned_data["password"]  # type: ignore[attr-defined]
+    username = f"root:{email.lower()}"
+    user = authenticate(request, username=username, password=password)
+    device = _root_device(user) if user is not None and getattr(user, "is_root", False) else None  # type: ignore[arg-type]
+    if device is not None and not _device_wait(device):
+        if check_code(device, code_form.cleaned_data["code"]).ok:  # each code once, atomically
+            throttle.refund_attempt(source)
+            _start_session(request, user)  # type: ignore[arg-type]
+            return _complete_signin(request, device)  # forgets the identity's failures
+    _audit_root_failure(request, username, mfa_used=device is not None)
+    return _locked(request, template, context, wait)
+
+
+def _locked(
+    request: HttpRequest, template: str, context: dict[str, object], wait: int
+) -> HttpResponse:
+    context["error"] = locked_message(wait)
+    context["locked"] = True
+    context["code_form"] = MfaCodeForm()  # never echo a code back
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _pending_user(request: HttpRequest) -> ConsoleUser | None:

@@ -243,6 +243,18 @@ WHITENOISE_USE_FINDERS = not IAM_STATIC_MANIFEST
 # AWS signs IAM requests for us-east-1).
 IAM_REGION = os.environ.get("IAM_REGION", "us-east-1")
 
+# Public sign-up (/signup/). IAM_SIGNUP=0 where an operator makes the accounts
+# (manage.py create_account): /signup/ answers 404 and the sign-in page hides its link.
+IAM_SIGNUP = env_bool("IAM_SIGNUP", True)
+# Sign-up links and "already registered" notices go out by email; printed on stdout
+# unless a deployment sets a real backend (DJANGO_EMAIL_BACKEND, EMAIL_HOST, ...).
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "iam-console@localhost")
+
 # Application logs to stderr (gunicorn's access log goes to stdout, without query
 # strings: see gunicorn.conf.py). Django's own request logs carry only the path.
 LOGGING = {

@@ -3,6 +3,7 @@ permissions boundaries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,7 @@ from accounts.operations.common import (
     INLINE_LIMITS,
     MANAGED_POLICIES_PER_ENTITY,
     MANAGED_POLICY_LIMIT,
+    NAME_MAX,
     VERSIONS_PER_POLICY,
     change_tags,
     check_new_entity,
@@ -101,8 +103,10 @@ __all__ = [
 ]
 
 
-def _customer_policy(actor: Principal, arn: str, *, action: str = "") -> ManagedPolicy:
-    policy = find_policy(actor, arn, action=action)
+def _customer_policy(
+    actor: Principal, arn: str, *, action: str = "", context: dict[str, object] | None = None
+) -> ManagedPolicy:
+    policy = find_policy(actor, arn, action=action, context=context)
     if policy.is_aws_managed:
         # AWS-managed policies are read-only: IAM answers AccessDenied for writes.
         raise AccessDenied(
@@ -202,8 +206,9 @@ def list_policies(
     """
     if scope not in {"All", "AWS", "Local"}:
         raise ValidationError(
-            f"1 validation error detected: Value '{scope}' at 'scope' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [All, AWS, Local]"
+            # IAM quotes neither the value nor the set (AWS recordings, see api/protocol.py).
+            "1 validation error detected: Value at 'scope' failed to satisfy constraint: "
+            "Member must satisfy enum value set"
         )
     prefix = check_path_prefix(path_prefix)
     authorize(actor, "iam:ListPolicies", f"arn:aws:iam::{actor.account_id}:policy{prefix}")
@@ -236,7 +241,9 @@ def list_policies(
         qs = qs.filter(attachment_count__gt=0)
     elif only_unattached:  # the console's "Not attached" filter (not an IAM API option)
         qs = qs.filter(attachment_count=0)
-    if name_contains:
+    if name_contains and len(name_contains) > NAME_MAX["policy"]:
+        qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
+    elif name_contains:
         qs = qs.filter(name__icontains=name_contains)
     return paginate(qs, key="arn", marker=marker, max_items=max_items)
 
@@ -266,7 +273,7 @@ def delete_policy(*, actor: Principal, arn: str) -> None:
 def create_policy_version(
     *, actor: Principal, arn: str, document: str, set_as_default: bool = False
 ) -> PolicyVersion:
-    policy = _customer_policy(actor, arn)
+    policy = _customer_policy(actor, arn, action="iam:CreatePolicyVersion")
     document = check_policy_document(document, limit=MANAGED_POLICY_LIMIT)
     authorize(actor, "iam:CreatePolicyVersion", arn)
     policy = ManagedPolicy.objects.select_for_update().get(pk=policy.pk)
@@ -303,7 +310,7 @@ def create_policy_version(
 
 @operation("GetPolicyVersion")
 def get_policy_version(*, actor: Principal, arn: str, version_id: str) -> PolicyVersion:
-    policy = find_policy(actor, arn)
+    policy = find_policy(actor, arn, action="iam:GetPolicyVersion")
     authorize(actor, "iam:GetPolicyVersion", arn)
     version = policy.versions.filter(version_id=version_id).first()
     if version is None:
@@ -318,7 +325,7 @@ def list_policy_versions(
     *, actor: Principal, arn: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
     """ListPolicyVersions, newest first as AWS lists them (localstack's AWS recordings)."""
-    policy = find_policy(actor, arn)
+    policy = find_policy(actor, arn, action="iam:ListPolicyVersions")
     authorize(actor, "iam:ListPolicyVersions", arn)
     versions = sorted(policy.versions.all(), key=_version_number, reverse=True)
     return page_list(versions, marker=marker, max_items=max_items)
@@ -331,7 +338,7 @@ def _version_number(version: PolicyVersion) -> int:
 
 @operation("DeletePolicyVersion")
 def delete_policy_version(*, actor: Principal, arn: str, version_id: str) -> None:
-    policy = _customer_policy(actor, arn)
+    policy = _customer_policy(actor, arn, action="iam:DeletePolicyVersion")
     authorize(actor, "iam:DeletePolicyVersion", arn)
     version = policy.versions.filter(version_id=version_id).first()
     if version is None:
@@ -348,7 +355,7 @@ def delete_policy_version(*, actor: Principal, arn: str, version_id: str) -> Non
 
 @operation("SetDefaultPolicyVersion")
 def set_default_policy_version(*, actor: Principal, arn: str, version_id: str) -> None:
-    policy = _customer_policy(actor, arn)
+    policy = _customer_policy(actor, arn, action="iam:SetDefaultPolicyVersion")
     authorize(actor, "iam:SetDefaultPolicyVersion", arn)
     policy = ManagedPolicy.objects.select_for_update().get(pk=policy.pk)
     version = policy.versions.filter(version_id=version_id).first()
@@ -367,30 +374,34 @@ def set_default_policy_version(*, actor: Principal, arn: str, version_id: str) -
     )
 
 
-def _taggable_policy(actor: Principal, arn: str) -> ManagedPolicy:
+def _taggable_policy(
+    actor: Principal, arn: str, *, action: str = "", context: dict[str, object] | None = None
+) -> ManagedPolicy:
     """Tag/UntagPolicy answer a missing policy "Policy ARN was not found." (localstack's
     AWS recordings, test_iam_policies), not the attach-style text."""
     try:
-        return _customer_policy(actor, arn)
+        return _customer_policy(actor, arn, action=action, context=context)
     except NoSuchEntity as exc:
         raise NoSuchEntity(f"Policy {arn} was not found.") from exc
 
 
 @operation("TagPolicy")
 def tag_policy(*, actor: Principal, arn: str, tags: list[dict[str, str]]) -> None:
-    policy = _taggable_policy(actor, arn)
+    context = tag_context(check_tags(tags, duplicate_message=DUPLICATE_POLICY_TAGS))
+    policy = _taggable_policy(actor, arn, action="iam:TagPolicy", context=context)
     change_tags(actor, policy, event="TagPolicy", add=tags, request={"PolicyArn": arn})
 
 
 @operation("UntagPolicy")
 def untag_policy(*, actor: Principal, arn: str, tag_keys: list[str]) -> None:
-    policy = _taggable_policy(actor, arn)
+    context = {"aws:TagKeys": list(tag_keys)}
+    policy = _taggable_policy(actor, arn, action="iam:UntagPolicy", context=context)
     change_tags(actor, policy, event="UntagPolicy", remove=tag_keys, request={"PolicyArn": arn})
 
 
 @operation("ListPolicyTags")
 def list_policy_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
-    policy = find_policy(actor, arn)
+    policy = find_policy(actor, arn, action="iam:ListPolicyTags")
     authorize(actor, "iam:ListPolicyTags", arn)
     return list(policy.tags)
 
@@ -399,23 +410,60 @@ def list_policy_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
 
 
 def _entity(
-    actor: Principal, kind: EntityKind, name: str, *, action: str = ""
+    actor: Principal,
+    kind: EntityKind,
+    name: str,
+    *,
+    action: str = "",
+    context: dict[str, object] | None = None,
 ) -> IamUser | Group | Role:
     """The user, group or role; when missing, authorized for ``action`` first (AWS
     authorizes before it looks up: AccessDenied, not NoSuchEntity, for a caller without it)."""
     found = {"user": find_user, "group": find_group, "role": find_role}[kind]
-    return found(actor.account_id, name, actor=actor, action=action)
+    return found(actor.account_id, name, actor=actor, action=action, context=context)
 
 
 _ACTION_NOUN = {"user": "User", "group": "Group", "role": "Role"}
 
 
+def _boundary_context(
+    entity: IamUser | Group | Role, context: dict[str, object] | None = None
+) -> dict[str, object]:
+    """``context`` plus iam:PermissionsBoundary, the ARN of the boundary the target user
+    or role carries (absent when it has none, so ``Null`` and ``…IfExists`` work).
+
+    The Service Authorization Reference lists the key for AttachUserPolicy,
+    AttachRolePolicy, DetachUserPolicy, DetachRolePolicy, PutUserPolicy, PutRolePolicy,
+    DeleteUserPolicy and DeleteRolePolicy (and Create*/Put*/Delete*PermissionsBoundary,
+    which set it from the request): "Actions, resources, and condition keys for AWS
+    Identity and Access Management (IAM)". Groups have no boundary."""
+    ctx = dict(context or {})
+    boundary = getattr(entity, "permissions_boundary", None)
+    if boundary is not None:
+        ctx["iam:PermissionsBoundary"] = boundary.arn
+    return ctx
+
+
+def _policy_after_check(actor: Principal, arn: str, check: Callable[[], None]) -> ManagedPolicy:
+    """``find_policy``, but a missing policy is reported only after ``check`` (the
+    action's authorization on the user, group or role) passed: a caller without the
+    action gets AccessDenied whether or not the policy exists (issue 10). Malformed ARNs
+    still fail validation first."""
+    try:
+        return find_policy(actor, arn)
+    except NoSuchEntity:
+        check()
+        raise
+
+
 def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
-    entity = _entity(actor, kind, name)
-    policy = find_policy(actor, arn)
-    authorize(
-        actor, f"iam:Attach{_ACTION_NOUN[kind]}Policy", entity.arn, context={"iam:PolicyARN": arn}
+    action = f"iam:Attach{_ACTION_NOUN[kind]}Policy"
+    entity = _entity(actor, kind, name, action=action, context={"iam:PolicyARN": arn})
+    ctx = _boundary_context(entity, {"iam:PolicyARN": arn})
+    policy = _policy_after_check(
+        actor, arn, lambda: authorize(actor, action, entity.arn, context=ctx)
     )
+    authorize(actor, action, entity.arn, context=ctx)
     if not policy.is_attachable:
         raise PolicyNotAttachable(f"Policy {arn} is not attachable.")
     # Lock the entity row so racing attachments cannot exceed the quota.
@@ -440,11 +488,13 @@ def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
 
 
 def _detach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
-    entity = _entity(actor, kind, name)
-    policy = find_policy(actor, arn)
-    authorize(
-        actor, f"iam:Detach{_ACTION_NOUN[kind]}Policy", entity.arn, context={"iam:PolicyARN": arn}
+    action = f"iam:Detach{_ACTION_NOUN[kind]}Policy"
+    entity = _entity(actor, kind, name, action=action, context={"iam:PolicyARN": arn})
+    ctx = _boundary_context(entity, {"iam:PolicyARN": arn})
+    policy = _policy_after_check(
+        actor, arn, lambda: authorize(actor, action, entity.arn, context=ctx)
     )
+    authorize(actor, action, entity.arn, context=ctx)
     deleted, _ = PolicyAttachment.objects.filter(policy=policy, **{kind: entity}).delete()
     if not deleted:
         raise NoSuchEntity(f"Policy {arn} was not found.")
@@ -495,9 +545,10 @@ def _list_attached(
     marker: str | None,
     max_items: int | None,
 ) -> Page:
-    entity = _entity(actor, kind, name)
+    action = f"iam:ListAttached{_ACTION_NOUN[kind]}Policies"
+    entity = _entity(actor, kind, name, action=action)
     prefix = check_path_prefix(path_prefix)
-    authorize(actor, f"iam:ListAttached{_ACTION_NOUN[kind]}Policies", entity.arn)
+    authorize(actor, action, entity.arn)
     qs = path_startswith(
         ManagedPolicy.objects.filter(
             attachments__in=PolicyAttachment.objects.filter(**{kind: entity})
@@ -560,7 +611,7 @@ def list_entities_for_policy(
     path_prefix: str | None = None,
     usage: str | None = None,
 ) -> PolicyEntities:
-    policy = find_policy(actor, arn)
+    policy = find_policy(actor, arn, action="iam:ListEntitiesForPolicy")
     authorize(actor, "iam:ListEntitiesForPolicy", arn)
     prefix = check_path_prefix(path_prefix)
     if usage == "PermissionsBoundary":
@@ -613,10 +664,11 @@ def list_entities_for_policy(
 def _put_inline(
     actor: Principal, kind: EntityKind, name: str, policy_name: str, document: str
 ) -> None:
-    entity = _entity(actor, kind, name)
+    action = f"iam:Put{_ACTION_NOUN[kind]}Policy"
+    entity = _entity(actor, kind, name, action=action)
     check_name(policy_name, member="policyName", max_length=128)
     document = check_policy_document(document)
-    authorize(actor, f"iam:Put{_ACTION_NOUN[kind]}Policy", entity.arn)
+    authorize(actor, action, entity.arn, context=_boundary_context(entity))
     type(entity).objects.select_for_update().filter(pk=entity.pk).first()
     others = InlinePolicy.objects.filter(**{kind: entity}).exclude(name=policy_name)
     total = policy_size(document) + sum(policy_size(p.document) for p in others)
@@ -648,7 +700,12 @@ def _get_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str)
 
 def _delete_inline(actor: Principal, kind: EntityKind, name: str, policy_name: str) -> None:
     entity = _entity(actor, kind, name, action=f"iam:Delete{_ACTION_NOUN[kind]}Policy")
-    authorize(actor, f"iam:Delete{_ACTION_NOUN[kind]}Policy", entity.arn)
+    authorize(
+        actor,
+        f"iam:Delete{_ACTION_NOUN[kind]}Policy",
+        entity.arn,
+        context=_boundary_context(entity),
+    )
     deleted, _ = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).delete()
     if not deleted:
         raise NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found.")
@@ -664,7 +721,7 @@ def _delete_inline(actor: Principal, kind: EntityKind, name: str, policy_name: s
 def _list_inline(
     actor: Principal, kind: EntityKind, name: str, marker: str | None, max_items: int | None
 ) -> Page:
-    entity = _entity(actor, kind, name)
+    entity = _entity(actor, kind, name, action=f"iam:List{_ACTION_NOUN[kind]}Policies")
     authorize(actor, f"iam:List{_ACTION_NOUN[kind]}Policies", entity.arn)
     return paginate(
         InlinePolicy.objects.filter(**{kind: entity}),
@@ -744,14 +801,15 @@ def list_role_policies(
 
 
 def _put_boundary(actor: Principal, kind: Literal["user", "role"], name: str, arn: str) -> None:
-    entity = _entity(actor, kind, name)
-    policy = find_boundary_policy(actor, arn)
-    authorize(
-        actor,
-        f"iam:Put{_ACTION_NOUN[kind]}PermissionsBoundary",
-        entity.arn,
-        context={"iam:PermissionsBoundary": arn},
-    )
+    action = f"iam:Put{_ACTION_NOUN[kind]}PermissionsBoundary"
+    ctx: dict[str, object] = {"iam:PermissionsBoundary": arn}
+    entity = _entity(actor, kind, name, action=action, context=ctx)
+    try:
+        policy = find_boundary_policy(actor, arn)
+    except NoSuchEntity:
+        authorize(actor, action, entity.arn, context=ctx)  # AccessDenied before NoSuchEntity
+        raise
+    authorize(actor, action, entity.arn, context=ctx)
     entity.permissions_boundary = policy
     entity.save(update_fields=["permissions_boundary"])
     invalidate(actor.account_id)
@@ -764,7 +822,7 @@ def _put_boundary(actor: Principal, kind: Literal["user", "role"], name: str, ar
 
 
 def _delete_boundary(actor: Principal, kind: Literal["user", "role"], name: str) -> None:
-    entity = _entity(actor, kind, name)
+    entity = _entity(actor, kind, name, action=f"iam:Delete{_ACTION_NOUN[kind]}PermissionsBoundary")
     current = entity.permissions_boundary.arn if entity.permissions_boundary else None
     authorize(
         actor,

@@ -275,13 +275,17 @@ def run(
     )
 
 
-def find_entity(actor: Principal, kind: str, name: str) -> IamUser | Group | Role:
+def find_entity(
+    actor: Principal, kind: str, name: str, *, action: str = ""
+) -> IamUser | Group | Role:
+    """The entity; when missing, ``actor`` is authorized for ``action`` first (no
+    existence oracle, see ``authorize_missing``)."""
     if kind == "user":
-        return find_user(actor.account_id, name)
+        return find_user(actor.account_id, name, actor=actor, action=action)
     if kind == "group":
-        return find_group(actor.account_id, name)
+        return find_group(actor.account_id, name, actor=actor, action=action)
     if kind == "role":
-        return find_role(actor.account_id, name)
+        return find_role(actor.account_id, name, actor=actor, action=action)
     raise ValidationError(f"Unknown entity type {kind}.")
 
 
@@ -328,7 +332,7 @@ def simulate_principal_policy(
     given in PermissionsBoundaryPolicyInputList replaces the entity's boundary; CallerArn
     (an IAM user) makes the requests as that user with the entity's policies.
     """
-    entity = find_entity(actor, kind, name)
+    entity = find_entity(actor, kind, name, action="iam:SimulatePrincipalPolicy")
     authorize(actor, "iam:SimulatePrincipalPolicy", entity.arn)
     _check_inputs(actions, resources)
     extra = _input_policies(extra_documents, "PolicyInputList")
@@ -480,7 +484,7 @@ def get_context_keys_for_principal_policy(
 ) -> list[str]:
     """GetContextKeysForPrincipalPolicy: keys in the entity's policies (a user's include
     its groups'), its permissions boundary, and any PolicyInputList documents."""
-    entity = find_entity(actor, kind, name)
+    entity = find_entity(actor, kind, name, action="iam:GetContextKeysForPrincipalPolicy")
     authorize(actor, "iam:GetContextKeysForPrincipalPolicy", entity.arn)
     _check_malformed_input(extra_documents)
     policies, boundary = entity_policies(entity)

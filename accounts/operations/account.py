@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
+from accounts.errors import AccessDenied, EntityAlreadyExists, NoSuchEntity, ValidationError
 from accounts.ids import account_id as random_account_id
 from accounts.models import (
     AccessKey,
@@ -17,6 +21,7 @@ from accounts.models import (
     IamUser,
     MfaDevice,
     PasswordPolicy,
+    PendingSignUp,
     Role,
 )
 from accounts.operations import common as q
@@ -29,6 +34,11 @@ from policies.models import ManagedPolicy
 
 __all__ = [
     "NewAccount",
+    "SignUpStarted",
+    "check_sign_up",
+    "complete_sign_up",
+    "pending_sign_up",
+    "start_sign_up",
     "create_account_alias",
     "delete_account_alias",
     "delete_account_password_policy",
@@ -44,6 +54,30 @@ __all__ = [
 class NewAccount:
     account: Account
     root: ConsoleUser
+
+
+def check_sign_up(
+    *, email: str, password: str, alias: str | None = None, account_id: str | None = None
+) -> str:
+    """Refuse a sign-up the rules do not allow; the normalized email otherwise.
+
+    Says nothing about whether the email already has an account (see ``start_sign_up``).
+    """
+    email = email.strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise ValidationError("Enter a valid email address.")
+    if len(password) < 8:
+        raise ValidationError("The root password must have at least 8 characters.")
+    # AWS's default password policy applies to the root password too (IAM User Guide,
+    # "Set an account password policy for IAM users": not the account name or email).
+    problems = default_password_problems(password, names=(email, alias or "", account_id or ""))
+    if problems:
+        raise ValidationError(" ".join(problems))
+    if account_id is not None and (len(account_id) != 12 or not account_id.isdigit()):
+        raise ValidationError("An account id is 12 digits.")
+    if alias:
+        check_alias(alias)
+    return email
 
 
 def sign_up(
@@ -62,20 +96,7 @@ def sign_up(
 
     Root emails are unique across the installation (they are the sign-in name).
     """
-    email = email.strip()
-    if not email or "@" not in email or len(email) > 254:
-        raise ValidationError("Enter a valid email address.")
-    if len(password) < 8:
-        raise ValidationError("The root password must have at least 8 characters.")
-    # AWS's default password policy applies to the root password too (IAM User Guide,
-    # "Set an account password policy for IAM users": not the account name or email).
-    problems = default_password_problems(password, names=(email, alias or "", account_id or ""))
-    if problems:
-        raise ValidationError(" ".join(problems))
-    if account_id is not None and (len(account_id) != 12 or not account_id.isdigit()):
-        raise ValidationError("An account id is 12 digits.")
-    if alias:
-        check_alias(alias)
+    email = check_sign_up(email=email, password=password, alias=alias, account_id=account_id)
     username = f"root:{email.lower()}"
     for _ in range(20):
         new_id = account_id or random_account_id()
@@ -110,6 +131,77 @@ def sign_up(
                     "An account with this email, id or alias already exists."
                 ) from exc
     raise EntityAlreadyExists("Could not allocate an account id.")
+
+
+# A sign-up link works for a day (AWS's own sign-up asks for the emailed code at once).
+SIGN_UP_LINK_AGE = timedelta(days=1)
+BAD_SIGN_UP_LINK = "This sign-up link is not valid or has expired. Sign up again."
+
+
+@dataclass(frozen=True)
+class SignUpStarted:
+    """``start_sign_up``'s answer, for the email only: never for the page."""
+
+    email: str
+    token: str | None  # None: the email already has an account (send the notice)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_sign_up(*, email: str, password: str, alias: str | None = None) -> SignUpStarted:
+    """The console's sign-up form: the same work whether the email is taken or free.
+
+    A free email gets a pending sign-up and a link (the account is made when it is
+    followed); a taken one gets nothing but a notice by email. Both hash the
+    password once, so neither the page nor its timing tells them apart.
+    """
+    email = check_sign_up(email=email, password=password, alias=alias)
+    if alias and Account.objects.filter(alias=alias).exists():  # aliases are public
+        raise EntityAlreadyExists(f"The account alias {alias} already exists.")
+    hashed = make_password(password)  # on both paths: the same Argon2 work
+    if ConsoleUser.objects.filter(username=f"root:{email.lower()}").exists():
+        return SignUpStarted(email=email, token=None)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        stale = timezone.now() - SIGN_UP_LINK_AGE
+        PendingSignUp.objects.filter(created__lt=stale).delete()
+        PendingSignUp.objects.filter(email__iexact=email).delete()  # the newest link wins
+        PendingSignUp.objects.create(
+            token_hash=_token_hash(token),
+            email=email,
+            alias=alias or "",
+            password=hashed,
+            created=timezone.now(),
+        )
+    return SignUpStarted(email=email, token=token)
+
+
+def pending_sign_up(token: str) -> PendingSignUp | None:
+    """The unexpired pending sign-up a link's token names."""
+    if not token or len(token) > 100:
+        return None
+    stale = timezone.now() - SIGN_UP_LINK_AGE
+    return PendingSignUp.objects.filter(token_hash=_token_hash(token), created__gte=stale).first()
+
+
+def complete_sign_up(*, token: str, password: str, source_ip: str | None = None) -> NewAccount:
+    """Follow the emailed link: the password chosen at sign-up again, then the account.
+
+    The link alone is no credential (a mail scanner or a leaked log line cannot
+    use it): the password typed at sign-up must come with it.
+    """
+    pending = pending_sign_up(token)
+    if pending is None:
+        raise ValidationError(BAD_SIGN_UP_LINK)
+    if not check_password(password, pending.password):
+        raise AccessDenied("Your authentication information is incorrect. Please try again.")
+    new = sign_up(
+        email=pending.email, password=password, alias=pending.alias or None, source_ip=source_ip
+    )
+    PendingSignUp.objects.filter(pk=pending.pk).delete()
+    return new
 
 
 @operation("CreateAccountAlias")

@@ -35,7 +35,9 @@ class ServiceLastAccessed:
 @operation("GenerateServiceLastAccessedDetails")
 def get_service_last_accessed(*, actor: Principal, user_name: str) -> list[ServiceLastAccessed]:
     """The services ``user_name`` called (allowed or denied), most recent first."""
-    user = find_user(actor.account_id, user_name)
+    user = find_user(
+        actor.account_id, user_name, actor=actor, action="iam:GenerateServiceLastAccessedDetails"
+    )
     authorize(actor, "iam:GenerateServiceLastAccessedDetails", user.arn)
     rows = (
         AuditEvent.objects.filter(account_id=user.account_id, actor_arn=user.arn)

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#refer
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Q
@@ -34,6 +35,7 @@ __all__ = [
     "MANAGED_POLICIES_PER_ENTITY",
     "MANAGED_POLICY_LIMIT",
     "MFA_DEVICES_PER_USER",
+    "NAME_MAX",
     "ROLES_PER_ACCOUNT",
     "TRUST_POLICY_LIMIT",
     "USERS_PER_ACCOUNT",
@@ -43,6 +45,7 @@ __all__ = [
     "authorize_missing",
     "boundary_policy",
     "change_tags",
+    "check_lookup_name",
     "check_new_entity",
     "find_boundary_policy",
     "find_group",
@@ -52,6 +55,7 @@ __all__ = [
     "iam_arn",
     "list_in_account",
     "path_startswith",
+    "replace_principal",
     "tag_context",
     "tags_out",
     "user_resource",
@@ -81,14 +85,33 @@ def account_of(actor: Principal) -> Account:
     return Account.objects.get(pk=actor.account_id)
 
 
-def authorize_missing(actor: Principal | None, action: str, arn: str) -> None:
+# The longest names IAM accepts: users and roles 64, groups and policies 128 ("IAM and AWS
+# STS quotas", name lengths). A longer name names nothing.
+NAME_MAX = {"user": 64, "group": 128, "role": 64, "policy": 128}
+
+
+def check_lookup_name(kind: str, name: str) -> None:
+    """Refuse a name longer than IAM allows before any query: nothing can have it, and
+    on SQLite a case-insensitive lookup (LIKE) of over 50,000 bytes fails ("LIKE or GLOB
+    pattern too complex"). ValidationError in AWS's shape (the value not quoted), as
+    AWS's input validation answers such a name before authorization."""
+    if isinstance(name, str) and len(name) > NAME_MAX[kind]:
+        raise ValidationError(
+            f"1 validation error detected: Value at '{kind}Name' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {NAME_MAX[kind]}"
+        )
+
+
+def authorize_missing(
+    actor: Principal | None, action: str, arn: str, context: dict[str, object] | None = None
+) -> None:
     """Before NoSuchEntity: AWS authorizes on the ARN built from the name before it looks
     the entity up (``arn:aws:iam::ACCOUNT:user/NAME``, no path: the path of what does
     not exist is unknown), so a caller not allowed ``action`` gets AccessDenied for a
     missing name as for an existing one, and cannot probe which names exist (issue 10).
     An allowed caller still gets NoSuchEntity."""
     if actor is not None and action:
-        authorize(actor, action, arn)
+        authorize(actor, action, arn, context=context)
 
 
 def find_user(
@@ -98,35 +121,49 @@ def find_user(
     for_update: bool = False,
     actor: Principal | None = None,
     action: str = "",
+    context: dict[str, object] | None = None,
 ) -> IamUser:
     """The user ``name`` of the account; when missing, ``actor`` is first authorized for
     ``action`` on the ARN the name would have (see :func:`authorize_missing`)."""
+    check_lookup_name("user", name)
     qs = IamUser.objects.filter(account_id=account_id, name__iexact=name)
     if for_update:
         qs = qs.select_for_update()
     user = qs.first()
     if user is None:
-        authorize_missing(actor, action, iam_arn(account_id, "user", "/", name))
+        authorize_missing(actor, action, iam_arn(account_id, "user", "/", name), context)
         raise NoSuchEntity(f"The user with name {name} cannot be found.")
     return user
 
 
 def find_group(
-    account_id: str, name: str, *, actor: Principal | None = None, action: str = ""
+    account_id: str,
+    name: str,
+    *,
+    actor: Principal | None = None,
+    action: str = "",
+    context: dict[str, object] | None = None,
 ) -> Group:
+    check_lookup_name("group", name)
     group = Group.objects.filter(account_id=account_id, name__iexact=name).first()
     if group is None:
-        authorize_missing(actor, action, iam_arn(account_id, "group", "/", name))
+        authorize_missing(actor, action, iam_arn(account_id, "group", "/", name), context)
         raise NoSuchEntity(f"The group with name {name} cannot be found.")
     return group
 
 
 def find_role(
-    account_id: str, name: str, *, actor: Principal | None = None, action: str = ""
+    account_id: str,
+    name: str,
+    *,
+    actor: Principal | None = None,
+    action: str = "",
+    context: dict[str, object] | None = None,
 ) -> Role:
+    check_lookup_name("role", name)
     role = Role.objects.filter(account_id=account_id, name__iexact=name).first()
     if role is None:
-        authorize_missing(actor, action, iam_arn(account_id, "role", "/", name))
+        authorize_missing(actor, action, iam_arn(account_id, "role", "/", name), context)
         raise NoSuchEntity(f"The role with name {name} cannot be found.")
     return role
 
@@ -183,7 +220,9 @@ def list_in_account(
         actor, f"iam:List{kind.capitalize()}s", f"arn:aws:iam::{actor.account_id}:{kind}{prefix}"
     )
     qs = path_startswith(model.objects.filter(account_id=actor.account_id), prefix)
-    if name_contains:
+    if name_contains and len(name_contains) > NAME_MAX[kind]:
+        qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
+    elif name_contains:
         qs = qs.filter(name__icontains=name_contains)
     return paginate(qs, key="name", marker=marker, max_items=max_items)
 
@@ -243,7 +282,9 @@ def check_new_entity(
 _POLICY_ARN_PREFIX = "arn:aws:iam::"
 
 
-def find_policy(actor: Principal, arn: str, *, action: str = "") -> ManagedPolicy:
+def find_policy(
+    actor: Principal, arn: str, *, action: str = "", context: dict[str, object] | None = None
+) -> ManagedPolicy:
     """A customer-managed policy of the caller's account, or an AWS-managed one.
 
     What is not an ARN at all is a ValidationError, an ARN that is not a policy's an
@@ -260,7 +301,7 @@ def find_policy(actor: Principal, arn: str, *, action: str = "") -> ManagedPolic
         .first()
     )
     if policy is None:
-        authorize_missing(actor, action, arn)
+        authorize_missing(actor, action, arn, context)
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
     return policy
 
@@ -277,3 +318,57 @@ def boundary_policy(actor: Principal, arn: str | None) -> ManagedPolicy | None:
     if not arn:
         return None
     return find_boundary_policy(actor, arn)
+
+
+def _swap_principal(value: Any, old: str, new: str) -> tuple[Any, bool]:
+    """``value`` (a Principal's AWS entry: a string or a list of them) with ``old``
+    replaced by ``new``; ARNs compared case-insensitively (names are unique that way, so a
+    differently spelled ARN can only have meant this principal: fail closed)."""
+    if isinstance(value, str):
+        return (new, True) if value.lower() == old.lower() else (value, False)
+    if isinstance(value, list):
+        swapped = [_swap_principal(v, old, new) for v in value]
+        return [v for v, _ in swapped], any(changed for _, changed in swapped)
+    return value, False
+
+
+def replace_principal(old_arn: str, new: str) -> None:
+    """Rewrite ``old_arn`` to ``new`` wherever a stored resource-based policy names it as
+    principal (``Principal`` / ``NotPrincipal`` ``AWS``), in every account.
+
+    AWS stores the principal's unique id, not its ARN, when a resource-based policy is
+    saved; delete the user or role and the policy shows the old unique id, and a user or
+    role re-created with the same name does not match it (IAM User Guide, "AWS JSON
+    policy elements: Principal", IAM roles / IAM users; wording paraphrased, AWS's
+    exact sentence not verified here).
+    DeleteUser / DeleteRole call this with the deleted principal's unique id
+    (``AIDA…`` / ``AROA…``), so a new user or role of the same name is not trusted and
+    GetRole shows the id, as in AWS. The only resource-based policies stored here are
+    role trust policies. Other elements (Resource, Condition) are left as written: AWS
+    translates only the Principal element.
+    """
+    changed_accounts: set[str] = set()
+    candidates = Role.objects.select_for_update().filter(trust_policy__icontains=old_arn)
+    for role in candidates:
+        try:
+            doc = json.loads(role.trust_policy)
+        except ValueError:
+            continue
+        statements = doc.get("Statement") if isinstance(doc, dict) else None
+        if isinstance(statements, dict):
+            statements = [statements]
+        if not isinstance(statements, list):
+            continue
+        changed = False
+        for st in statements:
+            for key in ("Principal", "NotPrincipal"):
+                spec = st.get(key) if isinstance(st, dict) else None
+                if isinstance(spec, dict) and "AWS" in spec:
+                    spec["AWS"], did = _swap_principal(spec["AWS"], old_arn, new)
+                    changed = changed or did
+        if changed:
+            role.trust_policy = json.dumps(doc, indent=4)
+            role.save(update_fields=["trust_policy"])
+            changed_accounts.add(role.account_id)
+    for account_id in changed_accounts:
+        invalidate(account_id)

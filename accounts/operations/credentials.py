@@ -44,6 +44,8 @@ __all__ = [
     "NewVirtualMfaDevice",
     "change_password",
     "check_password_policy",
+    "password_expired",
+    "password_used_recently",
     "create_access_key",
     "create_login_profile",
     "create_root_virtual_mfa_device",
@@ -79,10 +81,12 @@ class NewAccessKey:
 @operation("CreateAccessKey")
 def create_access_key(*, actor: Principal, user_name: str | None = None) -> NewAccessKey:
     """CreateAccessKey: at most two per user (root too)."""
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:CreateAccessKey")
     authorize(actor, "iam:CreateAccessKey", user_resource(actor, user))
     if user is not None:
-        IamUser.objects.select_for_update().filter(pk=user.pk).first()  # serialize the quota check
+        # Serialize the quota check; a DeleteUser that committed meanwhile leaves no row.
+        if IamUser.objects.select_for_update().filter(pk=user.pk).first() is None:
+            raise NoSuchEntity(f"The user with name {user.name} cannot be found.")
         existing = AccessKey.objects.filter(user=user)
     else:
         ConsoleUser.objects.select_for_update().filter(
@@ -122,7 +126,7 @@ def update_access_key(
             f"1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: "
             "Member must satisfy enum value set: [Active, Inactive]"
         )
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:UpdateAccessKey")
     authorize(actor, "iam:UpdateAccessKey", user_resource(actor, user))
     key = _find_key(actor, user, access_key_id)
     key.status = status
@@ -139,7 +143,7 @@ def update_access_key(
 def delete_access_key(
     *, actor: Principal, access_key_id: str, user_name: str | None = None
 ) -> None:
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:DeleteAccessKey")
     authorize(actor, "iam:DeleteAccessKey", user_resource(actor, user))
     if (
         user is None
@@ -166,7 +170,7 @@ def list_access_keys(
     marker: str | None = None,
     max_items: int | None = None,
 ) -> Page:
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:ListAccessKeys")
     authorize(actor, "iam:ListAccessKeys", user_resource(actor, user))
     qs = AccessKey.objects.filter(account_id=actor.account_id)
     qs = qs.filter(user=user) if user is not None else qs.filter(user__isnull=True)
@@ -228,32 +232,80 @@ def check_password_policy(
             problems.append("Password should have at least one uppercase letter")
         if policy.require_lowercase_characters and not any(c.islower() for c in password):
             problems.append("Password should have at least one lowercase letter")
-        if (
-            policy.password_reuse_prevention
-            and console is not None
-            and console.has_usable_password()
-        ):
-            if check_password(password, console.password):
-                problems.append("Password was used recently and cannot be reused")
+        if policy.password_reuse_prevention and console is not None:
+            if password_used_recently(console, password, policy.password_reuse_prevention):
+                problems.append(REUSED)
     if problems:
         raise PasswordPolicyViolation(
             "Password does not conform to the account password policy.\n" + "\n".join(problems)
         )
 
 
+REUSED = "Password was used recently and cannot be reused"
+# AWS allows PasswordReusePrevention up to 24: older hashes are never needed.
+PASSWORD_HISTORY_KEPT = 24
+PASSWORD_EXPIRED_HARD = (
+    "Your password has expired. The account password policy requires an administrator "
+    "to reset it."
+)
+
+
+def password_used_recently(console: ConsoleUser, password: str, remembered: int) -> bool:
+    """Is ``password`` the current one or one of the ``remembered - 1`` before it?"""
+    hashes = [console.password] if console.has_usable_password() else []
+    hashes += list(
+        console.password_history.values_list("password", flat=True)[: max(0, remembered - 1)]
+    )
+    return any(check_password(password, encoded) for encoded in hashes)
+
+
+def _set_password(console: ConsoleUser, password: str) -> None:
+    """A new console password; the one it replaces joins the user's password history."""
+    from accounts.models import PasswordHistory
+
+    now = timezone.now()
+    if console.pk and console.has_usable_password():
+        PasswordHistory.objects.create(console=console, password=console.password, replaced=now)
+        old = console.password_history.values_list("pk", flat=True)[PASSWORD_HISTORY_KEPT:]
+        PasswordHistory.objects.filter(pk__in=list(old)).delete()
+    console.password = make_password(password)
+    console.password_changed = now
+
+
+def password_expired(console: ConsoleUser, *, now: Any = None) -> tuple[bool, bool]:
+    """(expired, hard): the password is older than MaxPasswordAge; HardExpiry is set.
+
+    AWS: an expired password must be changed at the next sign-in; "with hard expiry,
+    IAM users can't set a new password after their password expires; an administrator
+    must reset it" (IAM User Guide, "Set an account password policy for IAM users").
+    """
+    from datetime import timedelta
+
+    from accounts.models import PasswordPolicy
+
+    if console.is_root:
+        return False, False  # the password policy is for IAM users
+    policy = PasswordPolicy.objects.filter(account_id=console.account_id).first()
+    changed = console.password_changed or console.login_profile_created
+    if policy is None or not policy.max_password_age or changed is None:
+        return False, False
+    now = now or timezone.now()
+    expired = now >= changed + timedelta(days=policy.max_password_age)
+    return expired, expired and policy.hard_expiry
+
+
 @operation("CreateLoginProfile")
 def create_login_profile(
     *, actor: Principal, user_name: str, password: str, password_reset_required: bool = False
 ) -> ConsoleUser:
-    user = find_user(actor.account_id, user_name)
+    user = find_user(actor.account_id, user_name, actor=actor, action="iam:CreateLoginProfile")
     authorize(actor, "iam:CreateLoginProfile", user.arn)
     console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
     if console.login_profile_created is not None:
         raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
     check_password_policy(actor.account_id, password)
-    console.password = make_password(password)
-    console.login_profile_created = timezone.now()
-    console.password_changed = console.login_profile_created
+    _set_password(console, password)
+    console.login_profile_created = console.password_changed
     console.password_reset_required = bool(password_reset_required)
     console.save()
     record_event(
@@ -267,7 +319,7 @@ def create_login_profile(
 
 @operation("GetLoginProfile")
 def get_login_profile(*, actor: Principal, user_name: str) -> ConsoleUser:
-    user = find_user(actor.account_id, user_name)
+    user = find_user(actor.account_id, user_name, actor=actor, action="iam:GetLoginProfile")
     authorize(actor, "iam:GetLoginProfile", user.arn)
     console = user.console
     if console.login_profile_created is None:
@@ -283,15 +335,14 @@ def update_login_profile(
     password: str | None = None,
     password_reset_required: bool | None = None,
 ) -> None:
-    user = find_user(actor.account_id, user_name)
+    user = find_user(actor.account_id, user_name, actor=actor, action="iam:UpdateLoginProfile")
     authorize(actor, "iam:UpdateLoginProfile", user.arn)
     console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
     if console.login_profile_created is None:
         raise NoSuchEntity(f"Login Profile for User {user.name} cannot be found.")
     if password is not None:
         check_password_policy(actor.account_id, password)
-        console.password = make_password(password)
-        console.password_changed = timezone.now()
+        _set_password(console, password)  # a new password also lifts a (hard) expiry
     if password_reset_required is not None:
         console.password_reset_required = password_reset_required
     console.save()
@@ -300,7 +351,7 @@ def update_login_profile(
 
 @operation("DeleteLoginProfile")
 def delete_login_profile(*, actor: Principal, user_name: str) -> None:
-    user = find_user(actor.account_id, user_name)
+    user = find_user(actor.account_id, user_name, actor=actor, action="iam:DeleteLoginProfile")
     authorize(actor, "iam:DeleteLoginProfile", user.arn)
     console = ConsoleUser.objects.select_for_update().get(pk=user.console_id)
     if console.login_profile_created is None:
@@ -376,6 +427,9 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
     attempt["right"] = True
     from accounts.models import PasswordPolicy
 
+    if password_expired(console)[1]:
+        raise AccessDenied(PASSWORD_EXPIRED_HARD)
+
     # "Allow users to change their own password" in the account password policy lets
     # every IAM user do it without iam:ChangePassword (AWS: AllowUsersToChangePassword).
     policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
@@ -383,12 +437,11 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
         authorize(actor, "iam:ChangePassword", user.arn)
     if old_password == new_password:
         raise PasswordPolicyViolation(
-            "Password does not conform to the account password policy.\n"
-            "Password was used recently and cannot be reused"
+            "Password does not conform to the account password policy.\n" + REUSED
         )
-    check_password_policy(actor.account_id, new_password)
-    console.password = make_password(new_password)
-    console.password_changed = timezone.now()
+    # PasswordReusePrevention: the last N passwords, not only the current one.
+    check_password_policy(actor.account_id, new_password, console=console)
+    _set_password(console, new_password)
     console.password_reset_required = False
     console.save()
     record_event(actor, "ChangePassword", user.arn)
@@ -500,7 +553,7 @@ def enable_mfa_device(
     """EnableMFADevice: two consecutive codes prove the device; root when no user is named."""
     from accounts.totp import consecutive_steps
 
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:EnableMFADevice")
     authorize(actor, "iam:EnableMFADevice", user_resource(actor, user))
     device = _device(actor, serial_number)
     device = MfaDevice.objects.select_for_update().get(pk=device.pk)
@@ -542,7 +595,7 @@ def resync_mfa_device(
 ) -> None:
     from accounts.totp import consecutive_steps
 
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:ResyncMFADevice")
     authorize(actor, "iam:ResyncMFADevice", user_resource(actor, user))
     device = _device(actor, serial_number)
     if device.iam_user_id != (user.pk if user else None) or device.enabled is None:
@@ -563,7 +616,7 @@ def resync_mfa_device(
 
 @operation("DeactivateMFADevice")
 def deactivate_mfa_device(*, actor: Principal, user_name: str | None, serial_number: str) -> None:
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:DeactivateMFADevice")
     authorize(actor, "iam:DeactivateMFADevice", user_resource(actor, user))
     device = _device(actor, serial_number)
     if device.enabled is None or device.iam_user_id != (user.pk if user else None):
@@ -604,7 +657,7 @@ def list_mfa_devices(
     marker: str | None = None,
     max_items: int | None = None,
 ) -> Page:
-    user = acting_user(actor, user_name)
+    user = acting_user(actor, user_name, action="iam:ListMFADevices")
     authorize(actor, "iam:ListMFADevices", user_resource(actor, user))
     qs = MfaDevice.objects.filter(account_id=actor.account_id, enabled__isnull=False)
     qs = qs.filter(iam_user=user) if user is not None else qs.filter(iam_user__isnull=True)

@@ -10,6 +10,7 @@ from accounts.models import Group, GroupMembership, IamUser
 from accounts.operations.common import (
     GROUPS_PER_ACCOUNT,
     GROUPS_PER_USER,
+    check_lookup_name,
     check_new_entity,
     find_group,
     find_user,
@@ -94,7 +95,7 @@ def list_groups(
 def list_groups_for_user(
     *, actor: Principal, user_name: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
-    user = find_user(actor.account_id, user_name)
+    user = find_user(actor.account_id, user_name, actor=actor, action="iam:ListGroupsForUser")
     authorize(actor, "iam:ListGroupsForUser", user.arn)
     return paginate(user.groups.all(), key="name", marker=marker, max_items=max_items)
 
@@ -102,7 +103,10 @@ def list_groups_for_user(
 @operation("AddUserToGroup")
 def add_user_to_group(*, actor: Principal, group_name: str, user_name: str) -> None:
     """AddUserToGroup. Adding an existing member changes nothing."""
-    # AWS resolves the user before the group (localstack's AWS recordings, test_iam_groups).
+    # Authorized before either lookup, so a caller without the action cannot tell which
+    # names exist (issue 10); then AWS resolves the user before the group (localstack's
+    # AWS recordings, test_iam_groups).
+    authorize(actor, "iam:AddUserToGroup", _group_arn(actor.account_id, group_name))
     user = find_user(actor.account_id, user_name, for_update=True)
     group = find_group(actor.account_id, group_name)
     authorize(actor, "iam:AddUserToGroup", group.arn)
@@ -120,6 +124,7 @@ def add_user_to_group(*, actor: Principal, group_name: str, user_name: str) -> N
 def remove_user_from_group(*, actor: Principal, group_name: str, user_name: str) -> None:
     """RemoveUserFromGroup. The user is resolved first, as AWS does; removing an
     existing user who is not a member succeeds and changes nothing."""
+    authorize(actor, "iam:RemoveUserFromGroup", _group_arn(actor.account_id, group_name))
     user = find_user(actor.account_id, user_name)
     group = find_group(actor.account_id, group_name)
     authorize(actor, "iam:RemoveUserFromGroup", group.arn)
@@ -138,7 +143,7 @@ def remove_user_from_group(*, actor: Principal, group_name: str, user_name: str)
 def update_group(
     *, actor: Principal, name: str, new_name: str | None = None, new_path: str | None = None
 ) -> Group:
-    group = find_group(actor.account_id, name)
+    group = find_group(actor.account_id, name, actor=actor, action="iam:UpdateGroup")
     if new_name is not None:
         check_name(new_name, member="newGroupName", max_length=128)
     path = check_path(new_path, member="newPath") if new_path is not None else group.path
@@ -197,6 +202,14 @@ def delete_group(*, actor: Principal, name: str, force: bool = False) -> None:
             _invalidate(user)
     group.delete()
     record_event(actor, "DeleteGroup", group.arn, request={"GroupName": name})
+
+
+def _group_arn(account_id: str, name: str) -> str:
+    """The group's ARN, or the one its name would have (AWS authorizes on the ARN built
+    from the name before it looks the group up; see ``authorize_missing``)."""
+    check_lookup_name("group", name)
+    group = Group.objects.filter(account_id=account_id, name__iexact=name).first()
+    return group.arn if group is not None else iam_arn(account_id, "group", "/", name)
 
 
 def _invalidate(user: IamUser) -> None:

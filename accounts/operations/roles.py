@@ -20,6 +20,7 @@ from accounts.operations.common import (
     find_role,
     iam_arn,
     list_in_account,
+    replace_principal,
     tag_context,
 )
 from accounts.principal import Principal
@@ -57,7 +58,8 @@ def _check_duration(value: int | None) -> int:
         return MIN_SESSION
     if not MIN_SESSION <= int(value) <= MAX_SESSION:
         raise ValidationError(
-            f"1 validation error detected: Value '{value}' at 'maxSessionDuration' failed to satisfy "
+            # IAM no longer quotes the value (2026 recordings).
+            "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy "
             f"constraint: Member must have value between {MIN_SESSION} and {MAX_SESSION}"
         )
     return int(value)
@@ -155,7 +157,7 @@ def update_role(
     description: str | None = None,
     max_session_duration: int | None = None,
 ) -> Role:
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:UpdateRole")
     authorize(actor, "iam:UpdateRole", role.arn)
     if description is not None:
         role.description = _check_description(description)
@@ -168,7 +170,7 @@ def update_role(
 
 @operation("UpdateRoleDescription")
 def update_role_description(*, actor: Principal, name: str, description: str) -> Role:
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:UpdateRoleDescription")
     authorize(actor, "iam:UpdateRoleDescription", role.arn)
     role.description = _check_description(description)
     role.save(update_fields=["description"])
@@ -178,7 +180,7 @@ def update_role_description(*, actor: Principal, name: str, description: str) ->
 
 @operation("UpdateAssumeRolePolicy")
 def update_assume_role_policy(*, actor: Principal, name: str, document: str) -> Role:
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:UpdateAssumeRolePolicy")
     document = check_policy_document(document, kind="trust", limit=TRUST_POLICY_LIMIT)
     authorize(actor, "iam:UpdateAssumeRolePolicy", role.arn)
     role.trust_policy = document
@@ -211,25 +213,40 @@ def delete_role(*, actor: Principal, name: str, force: bool = False) -> None:
         role.policy_attachments.all().delete()
         role.inline_policies.all().delete()
     role.delete()
+    # Trust policies naming the role now show its unique id: a new role of the same
+    # name is not trusted (see replace_principal).
+    replace_principal(role.arn, role.unique_id)
     invalidate(actor.account_id)
     record_event(actor, "DeleteRole", role.arn, request={"RoleName": name})
 
 
 @operation("TagRole")
 def tag_role(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
-    role = find_role(actor.account_id, name)
+    role = find_role(
+        actor.account_id,
+        name,
+        actor=actor,
+        action="iam:TagRole",
+        context=tag_context(check_tags(tags)),
+    )
     change_tags(actor, role, event="TagRole", add=tags, request={"RoleName": name})
 
 
 @operation("UntagRole")
 def untag_role(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
-    role = find_role(actor.account_id, name)
+    role = find_role(
+        actor.account_id,
+        name,
+        actor=actor,
+        action="iam:UntagRole",
+        context={"aws:TagKeys": list(tag_keys)},
+    )
     change_tags(actor, role, event="UntagRole", remove=tag_keys, request={"RoleName": name})
 
 
 @operation("ListRoleTags")
 def list_role_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:ListRoleTags")
     authorize(actor, "iam:ListRoleTags", role.arn)
     return list(role.tags)
 
@@ -242,7 +259,7 @@ def revoke_role_sessions(*, actor: Principal, name: str) -> Role:
     """The console's "Revoke active sessions": as AWS does, put the inline policy
     AWSRevokeOlderSessions denying everything to sessions whose aws:TokenIssueTime
     is before now. (It is a PutRolePolicy, authorized and audited as one.)"""
-    role = find_role(actor.account_id, name)
+    role = find_role(actor.account_id, name, actor=actor, action="iam:PutRolePolicy")
     authorize(actor, "iam:PutRolePolicy", role.arn)
     # Issue times have whole-second precision: revoking "before now + 1 s" also ends
     # sessions issued earlier in this same second (fail closed).

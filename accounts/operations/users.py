@@ -14,6 +14,7 @@ from accounts.operations.common import (
     find_user,
     iam_arn,
     list_in_account,
+    replace_principal,
     tag_context,
 )
 from accounts.principal import Principal
@@ -115,7 +116,7 @@ def update_user(
     *, actor: Principal, name: str, new_name: str | None = None, new_path: str | None = None
 ) -> IamUser:
     """UpdateUser: rename or move. Both the old and the new ARN must be allowed."""
-    user = find_user(actor.account_id, name, for_update=True)
+    user = find_user(actor.account_id, name, for_update=True, actor=actor, action="iam:UpdateUser")
     if new_name is not None:
         check_name(new_name, member="newUserName", max_length=64)
     path = check_path(new_path, member="newPath") if new_path is not None else user.path
@@ -173,6 +174,9 @@ def delete_user(*, actor: Principal, name: str, force: bool = False) -> None:
     console_id = user.console_id
     user.delete()
     ConsoleUser.objects.filter(pk=console_id).delete()
+    # Trust policies naming the user now show its unique id: a new user of the same
+    # name is not trusted (see replace_principal).
+    replace_principal(user.arn, user.unique_id)
     invalidate(actor.account_id)
     record_event(actor, "DeleteUser", user.arn, request={"UserName": name})
 
@@ -206,19 +210,33 @@ def _force_cleanup(actor: Principal, user: IamUser, blockers: dict[str, bool]) -
 
 @operation("TagUser")
 def tag_user(*, actor: Principal, name: str, tags: list[dict[str, str]]) -> None:
-    user = find_user(actor.account_id, name, for_update=True)
+    user = find_user(
+        actor.account_id,
+        name,
+        for_update=True,
+        actor=actor,
+        action="iam:TagUser",
+        context=tag_context(check_tags(tags)),
+    )
     change_tags(actor, user, event="TagUser", add=tags, request={"UserName": name})
 
 
 @operation("UntagUser")
 def untag_user(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
-    user = find_user(actor.account_id, name, for_update=True)
+    user = find_user(
+        actor.account_id,
+        name,
+        for_update=True,
+        actor=actor,
+        action="iam:UntagUser",
+        context={"aws:TagKeys": list(tag_keys)},
+    )
     change_tags(actor, user, event="UntagUser", remove=tag_keys, request={"UserName": name})
 
 
 @operation("ListUserTags")
 def list_user_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
-    user = find_user(actor.account_id, name)
+    user = find_user(actor.account_id, name, actor=actor, action="iam:ListUserTags")
     authorize(actor, "iam:ListUserTags", user.arn)
     return list(user.tags)
 

@@ -40,7 +40,11 @@ from accounts.errors import AccessDenied, IamError, PasswordPolicyViolation
 from accounts.forms import MfaCodeForm
 from accounts.models import Account, ConsoleUser, IamUser, MfaDevice, PasswordPolicy
 from accounts.operations.activity import record_password_use
-from accounts.operations.credentials import change_password
+from accounts.operations.credentials import (
+    PASSWORD_EXPIRED_HARD,
+    change_password,
+    password_expired,
+)
 from accounts.principal import Principal, user_principal
 from accounts.views import (  # the root sign-in's helpers: one behaviour for both
     BAD_CODE,
@@ -49,6 +53,7 @@ from accounts.views import (  # the root sign-in's helpers: one behaviour for bo
     SIGNIN_NEXT_KEY,
     _after_signin_url,
     _device_wait,
+    _locked,
     _remember_next,
     _throttled,
 )
@@ -240,8 +245,10 @@ def _policy_rules(account_id: str) -> list[str]:
         rules.append(
             "At least one non-alphanumeric character (! @ # $ % ^ & * ( ) _ + - = [ ] { } | ')"
         )
-    if policy.password_reuse_prevention:
+    if policy.password_reuse_prevention == 1:
         rules.append("Must not be the same as your current password")
+    elif policy.password_reuse_prevention:
+        rules.append(f"Must not be one of your last {policy.password_reuse_prevention} passwords")
     return rules
 
 
@@ -263,10 +270,21 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
     data = form.cleaned_data
     found = resolve_account(data["account"])
     name = data["username"].strip()
-    key = user_key(found.id if found else data["account"], name)
-    wait = throttle.begin_attempt(key)
+    # Per source address first: one address failing too often waits, whatever
+    # identity it targets.
+    source = throttle.source_key(client_ip(request))
+    wait = throttle.begin_attempt(source, free=throttle.SOURCE_FREE_FAILURES)
     if wait:
         return _throttled(request, template, context, wait)
+    key = user_key(found.id if found else data["account"], name)
+    wait = throttle.begin_attempt(key)
+    # Under the identity's wait (perhaps a stranger's doing) only the password with a
+    # valid MFA code passes, as for root (accounts.views._signin_under_lock); a user
+    # without a device has no second factor and waits. One page for every failure.
+    code_form = MfaCodeForm(request.POST) if wait else None
+    if code_form is not None and not code_form.is_valid():
+        throttle.refund_attempt(source)  # nothing was checked
+        return _locked(request, template, context, wait)
 
     console: ConsoleUser | None = None
     if found is not None:
@@ -279,14 +297,40 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
     else:
         ConsoleUser().set_password(data["password"])  # as slow as a real check
     user = IamUser.objects.filter(console=console).first() if console is not None else None
-    if user is None:
+    if user is None or console is None:
         if found is not None:
             known = IamUser.objects.filter(account=found, name__iexact=name).first()
             _audit_signin(request, found.id, known, ok=False, mfa_used=False)
+        if code_form is not None:
+            return _locked(request, template, context, wait)
         context["error"] = BAD_CREDENTIALS
         return render(request, template, context)
 
     devices = _enabled_devices(user)
+    device: MfaDevice | None = None
+    if code_form is not None:
+        device = _checked_device(devices, code_form.cleaned_data["code"])
+        if device is None:
+            _audit_signin(request, user.account_id, user, ok=False, mfa_used=bool(devices))
+            return _locked(request, template, context, wait)
+
+    expired, hard = password_expired(console)
+    if hard:
+        # HardExpiry: no sign-in and no ChangePassword until an administrator resets it.
+        throttle.refund_attempt(key)  # the password was right: no failure to count
+        throttle.refund_attempt(source)
+        _audit_signin(
+            request, user.account_id, user, ok=False, mfa_used=False, reason="Password expired"
+        )
+        context["error"] = PASSWORD_EXPIRED_HARD
+        return render(request, template, context, status=403)
+    if expired and not console.password_reset_required:
+        # MaxPasswordAge: the next step is the forced change, as with a required reset.
+        ConsoleUser.objects.filter(pk=console.pk).update(password_reset_required=True)
+        console.password_reset_required = True
+        user.console = console
+
+    throttle.refund_attempt(source)  # the password was right
     next_url = request.session.get(SIGNIN_NEXT_KEY)
     login(request, console, backend="accounts.auth.ConsoleBackend")  # rotates the session key
     if next_url:
@@ -300,10 +344,28 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
         account_id=user.account_id,
         mfa_required=bool(devices),
     )
+    if device is not None:  # password and code together, under the identity's wait
+        request.session.cycle_key()
+        otp_login(request, device)
+        request.session[MFA_AUTH_TIME_KEY] = time.time()
+        return _complete_signin(request, user, mfa_used=True)
     if devices:
         throttle.refund_attempt(key)  # the password was right; the code is still to come
         return redirect("accounts:user-signin-mfa")
     return _complete_signin(request, user, mfa_used=False)
+
+
+def _checked_device(devices: list[MfaDevice], code: str) -> MfaDevice | None:
+    """The device this code is valid for, its use recorded (each code once); else None.
+
+    A wrong code counts against the first device, as at the MFA step.
+    """
+    from accounts.totp import check_code, matching_step
+
+    if not devices or max(_device_wait(d) for d in devices):
+        return None
+    device = next((d for d in devices if matching_step(d.seed(), code) is not None), devices[0])
+    return device if check_code(device, code).ok else None
 
 
 # -- step 2: MFA ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def figure(request):
 
 
 def pytest_runtest_logreport(report):
-    if not _REPORT or report.when != "call" and not (report.when == "setup" and report.failed):
+    if not _REPORT or report.when != "call" and not (report.when == "setup" and not report.passed):
         return
     notes = dict(report.user_properties).get("figure", [])
     row = {"test": report.nodeid, "figure": "; ".join(notes), "outcome": report.outcome}

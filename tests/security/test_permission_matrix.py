@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 # Public or self-service URLs every signed-in identity may open, with the reason.
 SELF_SERVICE = {
     "accounts:signup": "public sign-up form",
+    "accounts:signup-sent": "public sign-up step (the same page for every email)",
+    "accounts:signup-confirm": "public sign-up step (the emailed link and its password)",
     "accounts:signin": "public sign-in form",
     "accounts:signin-password": "public sign-in step",
     "accounts:signin-mfa": "public sign-in step",

@@ -109,13 +109,21 @@ def begin_attempt(key: str, *, free: int = FREE_FAILURES) -> int:
 
 @transaction.atomic
 def refund_attempt(key: str) -> None:
-    """A correct password (MFA still to come): that attempt was no failure."""
+    """A correct password (MFA still to come): that attempt was no failure.
+
+    Nor does it count toward the hourly cap (a source address behind which many
+    people sign in must not reach it by succeeding). Nothing left: the row goes.
+    """
     row = SignInThrottle.objects.select_for_update().filter(key=key).first()
     if row is None:
         return
     row.failures = max(0, row.failures - 1)
+    row.window_failures = max(0, row.window_failures - 1)
+    if row.failures == 0 and row.window_failures == 0:
+        row.delete()
+        return
     row.locked_until = timezone.now()  # the counted attempt succeeded: no wait for it
-    row.save(update_fields=["failures", "locked_until"])
+    row.save(update_fields=["failures", "window_failures", "locked_until"])
 
 
 def forget(key: str) -> None:

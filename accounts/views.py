@@ -50,6 +50,7 @@ from accounts.operations.credentials import (
 )
 from accounts.principal import root_principal
 from accounts.totp import check_code, device_wait
+from audit.trail import record_event
 from iamconsole.console import (
     IDENTITY_KEY,
     MFA_AUTH_TIME_KEY,
@@ -59,7 +60,6 @@ from iamconsole.console import (
     start_identity,
 )
 from iamconsole.middleware import SESSION_STARTED_KEY
-from iamconsole.ops import record_event
 
 logger = logging.getLogger(__name__)
 

@@ -4,15 +4,13 @@ An operation is a plain keyword-only function taking ``actor=``. ``@operation``
 runs it in one transaction; if it fails (``AccessDenied`` included) the work is
 rolled back and the failure is audited after the rollback, so denied attempts
 show in the event history while nothing half-done survives. The audit trail
-itself (model, writer, reader) lives in the ``audit`` app; ``record_event`` is
-re-exported here for the callers that import it from this module.
+itself (model, writer, reader) lives in the ``audit`` app.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -21,9 +19,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import IamError, ValidationError
 from accounts.principal import Principal
-from audit.trail import record_event, record_failure
-
-log = logging.getLogger(__name__)
+from audit.trail import record_failure
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,6 +81,17 @@ def decode_marker(marker: str | None) -> str | None:
         raise ValidationError("Invalid Marker.") from exc
 
 
+def page_size(max_items: int | None, default: int) -> int:
+    """MaxItems, 1..1000 (IAM's documented range), or the list's default."""
+    limit = default if max_items is None else max_items
+    if not 1 <= limit <= 1000:
+        raise ValidationError(
+            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000"
+        )
+    return limit
+
+
 def paginate(
     queryset: Any, *, key: str, marker: str | None, max_items: int | None, default: int = 100
 ) -> Page:
@@ -92,12 +99,7 @@ def paginate(
 
     MaxItems is 1..1000 (IAM's documented range); the marker is opaque to clients.
     """
-    limit = default if max_items is None else max_items
-    if not 1 <= limit <= 1000:
-        raise ValidationError(
-            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
-            "constraint: Member must have value between 1 and 1000"
-        )
+    limit = page_size(max_items, default)
     qs = queryset.order_by(key)
     after = decode_marker(marker)
     if after is not None:
@@ -115,12 +117,7 @@ def page_list(
     """One page of an in-memory sequence (tags, a policy's entities, simulation results,
     authorization details): the same MaxItems range and opaque marker as ``paginate``,
     the marker being the offset of the next item."""
-    limit = default if max_items is None else max_items
-    if not 1 <= limit <= 1000:
-        raise ValidationError(
-            f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
-            "constraint: Member must have value between 1 and 1000"
-        )
+    limit = page_size(max_items, default)
     start = 0
     raw = decode_marker(marker)
     if raw is not None:
@@ -156,16 +153,6 @@ def run_batch(actor: Principal, steps: Sequence[Step]) -> list[Any]:
     except IamError as exc:
         event_name = getattr(current, "event_name", "")
         if event_name:
-            try:
-                with transaction.atomic():
-                    record_event(
-                        actor,
-                        event_name,
-                        getattr(exc, "resource", ""),
-                        allowed=exc.code != "AccessDenied",
-                        error=exc,
-                        event_source=getattr(current, "event_source", "iam.amazonaws.com"),
-                    )
-            except Exception:  # auditing a failure must not mask it
-                log.exception("could not audit failed %s", event_name)
+            source = getattr(current, "event_source", "iam.amazonaws.com")
+            record_failure(actor, event_name, exc, event_source=source)
         raise

@@ -7,33 +7,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_credentialreport'),
+        ("accounts", "0005_credentialreport"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PendingSignUp',
+            name="PendingSignUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('email', models.EmailField(max_length=254)),
-                ('alias', models.CharField(blank=True, max_length=63)),
-                ('password', models.CharField(max_length=128)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("email", models.EmailField(max_length=254)),
+                ("alias", models.CharField(blank=True, max_length=63)),
+                ("password", models.CharField(max_length=128)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='PasswordHistory',
+            name="PasswordHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128)),
-                ('replaced', models.DateTimeField(default=django.utils.timezone.now)),
-                ('console', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='password_history', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128)),
+                ("replaced", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "console",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_history",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-replaced', '-pk'],
+                "ordering": ["-replaced", "-pk"],
             },
         ),
     ]

@@ -35,7 +35,8 @@ from accounts.operations.common import (
 )
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_path_prefix, check_tags
-from iamconsole.ops import Page, operation, paginate, record_event
+from audit.trail import record_event
+from iamconsole.ops import Page, operation, paginate
 from policies.authorization import authorize
 
 __all__ = [
@@ -245,8 +246,7 @@ REUSED = "Password was used recently and cannot be reused"
 # AWS allows PasswordReusePrevention up to 24: older hashes are never needed.
 PASSWORD_HISTORY_KEPT = 24
 PASSWORD_EXPIRED_HARD = (
-    "Your password has expired. The account password policy requires an administrator "
-    "to reset it."
+    "Your password has expired. The account password policy requires an administrator to reset it."
 )
 
 

@@ -31,7 +31,8 @@ from accounts.errors import AccessDenied, IamError, MalformedPolicyDocument, Val
 from accounts.ids import access_key_id, secret_access_key
 from accounts.models import AccessKey, IamUser, MfaDevice, Role, TemporaryCredential
 from accounts.principal import Principal, role_session_arn
-from iamconsole.ops import operation, record_event
+from audit.trail import record_event
+from iamconsole.ops import operation
 from policies.authorization import authorize
 
 __all__ = [

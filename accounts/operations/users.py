@@ -136,6 +136,12 @@ def update_user(
     ConsoleUser.objects.filter(pk=user.console_id).update(
         username=f"iam:{actor.account_id}:{final_name.lower()}"
     )
+    if new_arn != old_arn:
+        # "Any resource or role policies that refer to the user as the principal … are
+        # automatically updated to use the new name or path" (IAM User Guide, "Rename an
+        # IAM user"; quoted from memory, not re-verified here): trust follows the user,
+        # and a new user taking the old name is not trusted.
+        replace_principal(old_arn, new_arn)
     record_event(
         actor,
         "UpdateUser",

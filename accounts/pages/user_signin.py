@@ -57,6 +57,7 @@ from accounts.views import (  # the root sign-in's helpers: one behaviour for bo
     _remember_next,
     _throttled,
 )
+from audit.trail import record_event
 from iamconsole.console import (
     MFA_AUTH_TIME_KEY,
     client_ip,
@@ -67,7 +68,6 @@ from iamconsole.console import (
     user_mfa_required,
 )
 from iamconsole.middleware import SESSION_STARTED_KEY
-from iamconsole.ops import record_event
 
 # CloudTrail records a failed sign-in of a user name that does not exist with this
 # name instead of the one typed (console sign-in events, "userIdentity").

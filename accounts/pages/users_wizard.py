@@ -27,8 +27,7 @@ from accounts.operations.credentials import check_password_policy, create_login_
 from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
 from accounts.operations.users import create_user, list_users, user_exists
 from accounts.pages.permissions import build_picker, tags_from_post
-from accounts.pages.users import BACK, signin_url
-from accounts.pages.users_credentials import generate_password, remember_password
+from accounts.pages.user_detail import BACK, generate_password, remember_password, signin_url
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from iamconsole.console import console_login_required, principal_of, require_create_permission

@@ -80,7 +80,9 @@ def test_an_email_signs_up_once_and_is_told_so_by_email(client, account):
     data = {**GOOD, "email": "ROOT@example.com", "alias": ""}
     r = client.post(reverse(SIGNUP), data)
     assert r.status_code == 302 and r.url == reverse("accounts:signup-sent")
-    assert "already has one" in mail.outbox[-1].body and "/signup/confirm/" not in mail.outbox[-1].body
+    assert (
+        "already has one" in mail.outbox[-1].body and "/signup/confirm/" not in mail.outbox[-1].body
+    )
     assert mail.outbox[-1].to == ["ROOT@example.com"]
     assert Account.objects.count() == 1
 

@@ -66,9 +66,7 @@ def test_reuse_prevention_remembers_the_last_n_passwords(root, alice_login, figu
     assert not any(h.password.endswith(A) for h in PasswordHistory.objects.all())  # hashes only
 
 
-def test_a_password_older_than_max_password_age_forces_the_change_step(
-    root, alice_login, figure
-):
+def test_a_password_older_than_max_password_age_forces_the_change_step(root, alice_login, figure):
     update_account_password_policy(
         actor=root, max_password_age=30, allow_users_to_change_password=True
     )
@@ -86,9 +84,7 @@ def test_a_password_older_than_max_password_age_forces_the_change_step(
     change_step = reverse("accounts:user-signin-change-password")
     assert old.status_code == 302 and old.url == change_step
     assert console_closed.status_code == 302 and console_closed.url.startswith(change_step)
-    r = client.post(
-        change_step, {"old_password": A, "new_password1": B, "new_password2": B}
-    )
+    r = client.post(change_step, {"old_password": A, "new_password1": B, "new_password2": B})
     assert r.status_code == 302 and client.get("/").status_code in (200, 403)
     assert not ConsoleUser.objects.get(pk=alice_login.console_id).password_reset_required
 
@@ -117,4 +113,6 @@ def test_hard_expiry_refuses_the_expired_password_until_an_administrator_resets_
     assert "expired" in self_change
     assert unchanged  # the refused ChangePassword changed nothing
     assert reset.status_code == 302 and reset.url == reverse("iamconsole:dashboard")
-    assert get_login_profile(actor=root, user_name="alice").password_changed > timezone.now() - timedelta(minutes=1)
+    assert get_login_profile(
+        actor=root, user_name="alice"
+    ).password_changed > timezone.now() - timedelta(minutes=1)

@@ -3,7 +3,14 @@
 An IAM user with no permissions opens every console URL: each refuses (403) or
 sends them elsewhere (redirect), and every POST changes nothing. A user with
 IAMReadOnlyAccess can open the pages, but every write is refused and changes
-nothing. (Root's own paths are covered page by page in each area's tests.)
+nothing.
+
+The positive control: for every URL, the request the refused user sends is one that
+root's session really changes data with (found among a few candidate forms, each
+tried as root and rolled back). The figure counts the refused user's changes over
+the URLs root really writes through ("root changed N/N, refused user changed 0/N")
+and names how many URLs still lack such a control (their POSTs are still checked to
+change nothing, as before; the figure does not claim them).
 """
 
 from __future__ import annotations
@@ -79,13 +86,29 @@ def world(root, account, group):
     attach_user_policy(
         actor=root, user_name="reader", policy_arn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
     )
+    # Something for every detach, delete and remove to remove (the positive control).
+    from accounts.operations.account import create_account_alias, update_account_password_policy
+    from accounts.operations.groups import add_user_to_group
+    from policies import operations as ops
+
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    attach_user_policy(actor=root, user_name="target", policy_arn=admin)
+    ops.attach_group_policy(actor=root, group_name=group.name, policy_arn=admin)
+    ops.attach_role_policy(actor=root, role_name="app", policy_arn=admin)
+    ops.put_user_policy(actor=root, user_name="target", policy_name="x", document=POLICY)
+    ops.put_group_policy(actor=root, group_name=group.name, policy_name="x", document=POLICY)
+    ops.put_role_policy(actor=root, role_name="app", policy_name="x", document=POLICY)
+    add_user_to_group(actor=root, group_name=group.name, user_name="target")
+    ops.create_policy_version(actor=root, arn=policy.arn, document=POLICY)  # v2, not default
+    create_account_alias(actor=root, alias="matrix-alias-old")
+    update_account_password_policy(actor=root, minimum_password_length=10)
     values = {
         "user_name": "target",
         "group_name": group.name,
         "role_name": "app",
         "policy_id": policy.policy_id,
         "access_key_id": key.access_key_id,
-        "version_id": "v1",
+        "version_id": "v2",
         "account": account.id,
         "tab": "permissions",
     }
@@ -112,8 +135,10 @@ def world(root, account, group):
         "users": "target",
         "groups": group.name,
         "trust_policy": TRUST,
-        "version_id": "v1",
+        "version_id": "v2",
         "set_as_default": "on",
+        "policies": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "user": "target",
     }
     return values, body
 
@@ -123,50 +148,105 @@ def _urls(values):
         yield name, reverse(name, kwargs=fill(args, values))
 
 
-def test_a_user_without_permissions_is_refused_everywhere(user_console, world, figure):
+def _candidates(body: dict[str, str], values: dict[str, str]) -> list[dict[str, str]]:
+    """The shared form, then the same with each entity's name as the confirmation."""
+    names = [
+        values["user_name"],
+        values["group_name"],
+        values["role_name"],
+        "Mine",
+        "permanently delete",
+    ]
+    return [body] + [dict(body, confirm=n) for n in names[1:]]
+
+
+def _changes(client, url: str, data: dict[str, str]) -> tuple[bool, int]:
+    """Does ``client``'s POST change data? Measured, then rolled back."""
+    from django.db import transaction
+
+    from policies import cache
+
+    sid = transaction.savepoint()
+    try:
+        before = _db_fingerprint()
+        status = client.post(url, data).status_code
+        return _db_fingerprint() != before, status
+    finally:
+        transaction.savepoint_rollback(sid)
+        cache.clear()  # nothing of the rolled-back write may linger in the policy cache
+
+
+def _controlled(refused, root_client, values, body, skip):
+    """Per URL: (url, status for the refused client, it changed data, root changed data,
+    root's status). The refused client goes first on the same state root then sees."""
+    rows = []
+    for name, url in _urls(values):
+        if name in skip:
+            continue
+        for data in _candidates(body, values):
+            changed, status = _changes(refused, url, data)
+            root_changed, root_status = _changes(root_client, url, data)
+            if root_changed or changed or root_status == 405:
+                break
+        rows.append((name, url, status, changed, root_changed, root_status))
+    return rows
+
+
+def _verdict(rows):
+    writes = [r for r in rows if r[4]]
+    no_write = [r[0] for r in rows if not r[4] and r[5] != 405 and r[0] not in DOCUMENT_CHECKS]
+    changed = [r[1] for r in rows if r[3]]
+    return writes, no_write, changed
+
+
+def test_a_user_without_permissions_is_refused_everywhere(user_console, console, world, figure):
     from accounts.models import IamUser
 
     values, body = world
     client = user_console(IamUser.objects.get(name="nobody"))
-    opened, changed = [], []
+    opened = []
     statuses: dict[int, int] = {}
     for name, url in _urls(values):
-        if name in SELF_SERVICE or name == "accounts:signout":
+        if name in SELF_SERVICE:
             continue
         response = client.get(url)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if response.status_code == 200 and name not in DOCUMENT_CHECKS:
             opened.append(url)
-        before = _db_fingerprint()
-        client.post(url, body)
-        if _db_fingerprint() != before:
-            changed.append(url)
+    rows = _controlled(client, console, values, body, SELF_SERVICE)
+    writes, no_write, changed = _verdict(rows)
     figure(
-        f"GET statuses {dict(sorted(statuses.items()))}; {len(opened)} pages opened, {len(changed)} POSTs changed data"
+        f"GET statuses {dict(sorted(statuses.items()))}; {len(opened)} pages opened; "
+        f"POSTs: root changed {len(writes)}/{len(writes)}, refused user changed "
+        f"{sum(r[3] for r in writes)}/{len(writes)}; {len(changed)} changed of all "
+        f"{len(rows)} POSTed; no positive control yet for {len(no_write)}: {no_write}"
     )
     assert not opened, "\n".join(opened)
     assert not changed, changed
+    assert len(writes) >= 20  # the control itself works
 
 
-def test_a_read_only_user_can_browse_but_every_write_is_refused(user_console, world, figure):
+def test_a_read_only_user_can_browse_but_every_write_is_refused(
+    user_console, console, world, figure
+):
     from accounts.models import IamUser
 
     values, body = world
     client = user_console(IamUser.objects.get(name="reader"))
-    changed, refused, pages = [], 0, 0
-    for name, url in _urls(values):
-        if name in SELF_SERVICE:
-            continue
-        if client.get(url).status_code == 200:
-            pages += 1
-        before = _db_fingerprint()
-        response = client.post(url, body)
-        if _db_fingerprint() != before:
-            changed.append((url, response.status_code))
-        elif response.status_code == 403:
-            refused += 1
+    pages = sum(
+        client.get(url).status_code == 200
+        for name, url in _urls(values)
+        if name not in SELF_SERVICE
+    )
+    rows = _controlled(client, console, values, body, SELF_SERVICE)
+    writes, no_write, changed = _verdict(rows)
+    refused = sum(r[2] == 403 for r in writes)
     figure(
-        f"{pages} pages open to IAMReadOnlyAccess; {refused} POSTs refused 403; {len(changed)} changed data"
+        f"{pages} pages open to IAMReadOnlyAccess; POSTs: root changed {len(writes)}/"
+        f"{len(writes)}, read-only user changed {sum(r[3] for r in writes)}/{len(writes)} "
+        f"({refused} refused 403); {len(changed)} changed of all {len(rows)} POSTed; "
+        f"no positive control yet for {len(no_write)} URLs"
     )
     assert pages >= 10
     assert not changed, changed
+    assert len(writes) >= 20  # the control itself works

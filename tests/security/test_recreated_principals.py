@@ -140,3 +140,25 @@ def test_a_role_recreated_with_a_deleted_roles_name_is_not_trusted(live, figure)
     assert before == "OK"
     assert after == "AccessDenied"
     assert shown == first["RoleId"] and shown.startswith("AROA")
+
+
+def test_a_renamed_user_stays_trusted_and_a_new_user_with_the_old_name_is_not(live, figure):
+    server, a, _ = live
+    may_assume = allow("sts:AssumeRole")
+    old, old_creds = a.make_user("tempu", policy=may_assume)
+    root_a = server.iam(a.root_creds)
+    role = root_a.create_role(RoleName="trusting", AssumeRolePolicyDocument=_trust(old.arn))
+    root_a.update_user(UserName="tempu", NewUserName="renamed")
+    _, new_creds = a.make_user("tempu", policy=may_assume)
+    renamed, newcomer = (
+        _assume(server, old_creds, role["Role"]["Arn"]),
+        _assume(server, new_creds, role["Role"]["Arn"]),
+    )
+    doc = root_a.get_role(RoleName="trusting")["Role"]["AssumeRolePolicyDocument"]
+    shown = doc["Statement"][0]["Principal"]["AWS"]
+    figure(
+        f"after UpdateUser tempu -> renamed: AssumeRole by the renamed user: {renamed}; "
+        f"by a new tempu: {newcomer}; GetRole principal: {shown}"
+    )
+    assert (renamed, newcomer) == ("OK", "AccessDenied")
+    assert shown == f"arn:aws:iam::{a.id}:user/renamed"

@@ -135,13 +135,38 @@ def test_ten_parallel_uses_of_one_code_give_exactly_one_success(root, figure):
     assert sum(results) == 1 and len(results) == 10
 
 
-def test_sqlite_integrity_check_is_clean(figure):
+def test_sqlite_integrity_check_is_clean(root, figure):
+    """``PRAGMA integrity_check`` over a database the operations really wrote to (users,
+    keys, policies and their versions, attachments, deletes), not an empty one."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
+    from accounts.operations.credentials import create_access_key
+    from accounts.operations.users import create_user, delete_user
+    from policies import operations as ops
+    from tests.conftest import allow_policy
+
+    policy = ops.create_policy(actor=root, name="Checked", document=allow_policy("s3:*"))
+    ops.create_policy_version(
+        actor=root, arn=policy.arn, document=allow_policy("ec2:*"), set_as_default=True
+    )
+    for n in range(30):
+        create_user(actor=root, name=f"checked{n}", tags=[{"Key": "n", "Value": "x" * 200}])
+        create_access_key(actor=root, user_name=f"checked{n}")
+        ops.attach_user_policy(actor=root, user_name=f"checked{n}", policy_arn=policy.arn)
+    for n in range(0, 30, 3):
+        delete_user(actor=root, name=f"checked{n}", force=True)
     with connection.cursor() as cursor:
+        cursor.execute("PRAGMA page_count")
+        pages = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM accounts_iamuser")
+        users = cursor.fetchone()[0]
         cursor.execute("PRAGMA integrity_check")
         result = cursor.fetchone()[0]
-    figure(f"PRAGMA integrity_check: {result} (sqlite {sqlite3.sqlite_version})")
+    figure(
+        f"PRAGMA integrity_check: {result} over {pages} pages, {users} users after 30 creates "
+        f"and 10 deletes (sqlite {sqlite3.sqlite_version})"
+    )
+    assert users == 20
     assert result == "ok"
 
 

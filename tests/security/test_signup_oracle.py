@@ -90,8 +90,10 @@ def test_sign_up_can_be_turned_off(db, settings, figure):
     page = client.get(reverse(SIGNUP))
     post = client.post(reverse(SIGNUP), form("new@example.com"))
     signin = client.get(reverse("accounts:signin")).content.decode()
-    figure(f"IAM_SIGNUP=0: GET {page.status_code}, POST {post.status_code}, link shown: "
-           f"{reverse(SIGNUP) in signin}")
+    figure(
+        f"IAM_SIGNUP=0: GET {page.status_code}, POST {post.status_code}, link shown: "
+        f"{reverse(SIGNUP) in signin}"
+    )
     assert page.status_code == 404 and post.status_code == 404
     assert reverse(SIGNUP) not in signin
     assert not ConsoleUser.objects.exists() and not mail.outbox

@@ -226,14 +226,23 @@ def test_switch_role_form_errors_are_shown_in_place(user_console, alice_login):
     assert "Role names use letters" in html
 
 
-def test_switch_role_requires_csrf(alice_login, root):
+def test_switch_role_requires_csrf(user_console, alice_login, root):
+    """alice, really signed in (a CSRF-enforcing client), is refused without a token and
+    stays herself; the same request with the token switches (the positive control)."""
+    import re
+
     create_role(actor=root, name="Reader", trust_policy=trust(alice_login.arn))
-    c = Client(enforce_csrf_checks=True)
-    c.post(
-        reverse("accounts:user-signin", args=[ACCOUNT]),
-        {"account": ACCOUNT, "username": "alice", "password": USER_PASSWORD},
-    )
+    c = user_console(alice_login, client=Client(enforce_csrf_checks=True))
+    page = c.get(reverse("accounts:switch-role"))
+    assert page.status_code == 200 and page.wsgi_request.principal.arn == alice_login.arn
     assert switch(c, ACCOUNT, "Reader").status_code == 403
+    assert c.session[IDENTITY_KEY]["kind"] == "user"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    r = c.post(
+        reverse("accounts:switch-role"),
+        {"account": ACCOUNT, "role": "Reader", "csrfmiddlewaretoken": token.group(1)},
+    )
+    assert r.status_code == 302 and c.session[IDENTITY_KEY]["kind"] == "assumed-role"
 
 
 def test_signin_then_switch_role_end_to_end(client, root):

@@ -7,10 +7,6 @@ from django.db.models.functions import Lower
 
 from accounts.models import Account, Group, IamUser, Role
 
-# AuditEvent moved to the audit app (issue 9). Re-exported only while helpers'
-# in-flight branches may still import it from here; the lead deletes this line.
-from audit.models import AuditEvent  # noqa: E402, F401
-
 
 class ManagedPolicy(models.Model):
     """A managed policy. ``account`` is None for AWS-managed (read-only catalog)."""

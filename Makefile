@@ -72,3 +72,13 @@ lint: dev-deps
 
 clean:
 	rm -rf var/test-* .pytest_cache
+
+# bench/.venv: what the benchmarks run beside us (moto_server for bench/api.py).
+BENCH_VENV := bench/.venv
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV) || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -r bench/requirements.txt
+	@touch $@
+
+.PHONY: bench-deps
+bench-deps: $(BENCH_VENV)/.installed

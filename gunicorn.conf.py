@@ -38,6 +38,9 @@ def _positive(name: str, default: int) -> int:
 os.environ["DJANGO_DEBUG"] = "0"
 os.environ["IAM_STATIC_MANIFEST"] = "1"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamconsole.settings")
+# Persistent database connections per worker thread (SQLite too: opening one and its
+# PRAGMAs cost ~1-2 ms a request; bench/api.py, issue 15).
+os.environ.setdefault("DB_CONN_MAX_AGE", "600")
 
 _host = os.environ.get("HOST", "127.0.0.1")
 bind = [

@@ -492,11 +492,15 @@ def parse_query(
 # Serializing responses
 
 _INVALID_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Text that _escape leaves as it is: XML 1.0 characters other than & < > " ' and CR.
+_PLAIN_XML_TEXT = re.compile("[^&<>\"'\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*")
 
 
 def _escape(text: str) -> str:
     """XML text escaping. Characters XML 1.0 cannot carry become U+FFFD; CR is
     written as ``&#13;`` so that parsers' line-end normalisation keeps it."""
+    if _PLAIN_XML_TEXT.fullmatch(text):
+        return text  # most values (names, ids, ARNs, dates): nothing to escape
     text = _INVALID_XML_CHARS.sub("\ufffd", text)
     return (
         text.replace("&", "&amp;")
@@ -583,12 +587,27 @@ class _Writer:
         return str(value)
 
     def members(self, value: Mapping[str, Any], shape: Shape, depth: int) -> None:
-        unknown = set(value) - set(shape.members)
-        if unknown:
+        plan = _members_plan(shape)
+        if not plan[0].issuperset(value):
+            unknown = set(value) - plan[0]
             raise ValueError(f"{shape.name} has no member(s) {sorted(unknown)}")
-        for name, member in shape.members.items():
+        for name, wire_name, member in plan[1]:
             if name in value:
-                self.element(_serialized_name(member, name), value[name], member, depth)
+                self.element(wire_name, value[name], member, depth)
+
+
+def _members_plan(shape: Shape) -> tuple[frozenset[str], tuple[tuple[str, str, Shape], ...]]:
+    """A structure's member names and (name, wire name, shape) in order, worked out once
+    per shape object (the service model, and so its shapes, is loaded once)."""
+    plan = shape.__dict__.get("_iamconsole_members_plan")
+    if plan is None:
+        members = shape.members  # type: ignore[attr-defined]
+        plan = (
+            frozenset(members),
+            tuple((n, _serialized_name(m, n), m) for n, m in members.items()),
+        )
+        shape.__dict__["_iamconsole_members_plan"] = plan
+    return plan
 
 
 def serialize_response(

@@ -30,6 +30,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.auth import find_signing_key
 from accounts.errors import AccessDenied, IamError
 from accounts.models import AccessKey, TemporaryCredential
 from accounts.operations.activity import record_access_key_use, record_role_use
@@ -49,6 +50,8 @@ from api.protocol import (
     serialize_response,
 )
 from audit.trail import record_event
+from iamconsole.crypto import unseal_cached
+from policies.cache import request_generation
 
 log = logging.getLogger(__name__)
 
@@ -135,19 +138,24 @@ class _Lookup:
         self.sent_token = sent_token
         self.access_key: AccessKey | None = None
         self.temporary: TemporaryCredential | None = None
+        # The credential's account and its authz_generation, read with the credential.
+        self.account_id: str | None = None
+        self.generation: int | None = None
 
     def __call__(self, access_key_id: str) -> sigv4.SigningSecret | str | None:
-        key = (
-            AccessKey.objects.filter(access_key_id=access_key_id, status="Active")
-            .select_related("user")
-            .first()
-        )
-        if key is not None:
-            self.access_key = key
-            return key.secret()
+        # One query on every request, never a cached row: a deleted or deactivated key
+        # is not found. Only the opening of the sealed secret is remembered, keyed by
+        # the sealed blob itself (iamconsole.crypto.unseal_cached).
+        found = find_signing_key(access_key_id)
+        if found is not None:
+            key, self.generation = found
+            self.access_key, self.account_id = key, key.account_id
+            return unseal_cached(
+                key.secret_sealed, context=AccessKey.seal_context(key.access_key_id)
+            )
         temp = (
             TemporaryCredential.objects.filter(access_key_id=access_key_id)
-            .select_related("role", "user")
+            .select_related("role", "user", "account")
             .first()
         )
         if temp is None:
@@ -157,6 +165,7 @@ class _Lookup:
         if not hmac.compare_digest(token_hash(sent).encode(), temp.session_token_hash.encode()):
             return None
         self.temporary = temp
+        self.account_id, self.generation = temp.account_id, temp.account.authz_generation
         return sigv4.SigningSecret(
             secret_access_key=temp.secret(), session_token=sent, expiration=temp.expires
         )
@@ -405,7 +414,13 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
         _record_use(caller, service, caller.principal.region)
         _check_session_credentials(caller, service, action)
         parsed = parse_query(model, action, params)
-        output = handler(caller.principal, parsed)
+        if lookup.account_id is not None and lookup.generation is not None:
+            # The generation was read in the credential's own query, for this request:
+            # the policy cache needs no second query to know it is current.
+            with request_generation(lookup.account_id, lookup.generation):
+                output = handler(caller.principal, parsed)
+        else:
+            output = handler(caller.principal, parsed)
         body = serialize_response(model, action, output, request_id)
     except sigv4.SigV4Error as exc:
         return _error(exc.code, exc.message, exc.http_status, request_id, service)

@@ -8,7 +8,10 @@ ciphertext copied onto another row fails to open instead of yielding a secret.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from functools import cache
 
 from cryptography.exceptions import InvalidTag
@@ -56,3 +59,34 @@ def unseal(blob: bytes, *, context: str) -> str:
             continue
         return plain.decode()
     raise SealError("sealed value does not open in this context")
+
+
+# Opened secrets, for the signing-key lookup of every API request. Keyed by the sealed
+# blob's SHA-256 with its context and the keys in force: a rotated, replaced or deleted
+# secret is a different blob (or no row at all: the caller looks the row up first, on
+# every request), so it can never be answered from here; this only saves the AES-GCM.
+_opened_lock = threading.Lock()
+_opened: OrderedDict[tuple[str, bytes, str, tuple[str, ...]], str] = OrderedDict()
+_OPENED_MAX = 4096
+
+
+def unseal_cached(blob: bytes, *, context: str) -> str:
+    """:func:`unseal`, remembering the plaintext per (context, sealed blob, keys)."""
+    blob = bytes(blob)
+    key = (
+        context,
+        hashlib.sha256(blob).digest(),
+        settings.IAM_SECRETS_KEY or settings.SECRET_KEY,
+        tuple(settings.IAM_SECRETS_PREVIOUS_KEYS),
+    )
+    with _opened_lock:
+        hit = _opened.get(key)
+        if hit is not None:
+            _opened.move_to_end(key)
+            return hit
+    plain = unseal(blob, context=context)  # SealError propagates, nothing is cached
+    with _opened_lock:
+        _opened[key] = plain
+        while len(_opened) > _OPENED_MAX:
+            _opened.popitem(last=False)
+    return plain

@@ -164,6 +164,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so tests can race real connections from threads.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-iamconsole.sqlite3")}
+    # Opening a connection (and its PRAGMAs) costs about as much as an API call's
+    # queries: gunicorn.conf.py keeps them (DB_CONN_MAX_AGE=600); elsewhere one per request.
+    # WAL with synchronous=NORMAL keeps every committed write through kill -9 (the WAL
+    # is in the OS's hands at COMMIT; only a power loss may cost the last transactions).
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 

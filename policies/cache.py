@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from accounts.models import Account, new_generation
@@ -22,11 +25,36 @@ _entries: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
 _MAX = 4096
 
 
+# The generation a request already read (the API reads it in the same query as the
+# signing key, api/views.py): {account id: generation}, for this request only.
+_request_generations: ContextVar[dict[str, int] | None] = ContextVar(
+    "request_generations", default=None
+)
+
+
+@contextmanager
+def request_generation(account_id: str, gen: int) -> Iterator[None]:
+    """Within the block, :func:`generation` answers ``gen`` for ``account_id`` without a
+    query: the value was read from the database for this very request, after anything
+    committed before the request arrived. :func:`invalidate` in the block forgets it."""
+    token = _request_generations.set({account_id: gen})
+    try:
+        yield
+    finally:
+        _request_generations.reset(token)
+
+
 def invalidate(account_id: str) -> None:
     Account.objects.filter(pk=account_id).update(authz_generation=new_generation())
+    known = _request_generations.get()
+    if known is not None:
+        known.pop(account_id, None)
 
 
 def generation(account_id: str) -> int:
+    known = _request_generations.get()
+    if known is not None and account_id in known:
+        return known[account_id]
     value = Account.objects.filter(pk=account_id).values_list("authz_generation", flat=True).first()
     return int(value or 0)
 

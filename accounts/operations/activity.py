@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AccessKey, IamUser, Role
+from accounts.models import AccessKey, ConsoleUser, IamUser, Role
 
 __all__ = [
     "LAST_USED_RESOLUTION",
     "record_access_key_use",
     "record_password_use",
     "record_role_use",
+    "require_password_change",
 ]
 
 LAST_USED_RESOLUTION = timedelta(seconds=1)
@@ -75,3 +76,10 @@ def record_role_use(role: Role, *, region: str, now: datetime | None = None) -> 
 def record_password_use(user: IamUser, *, now: datetime | None = None) -> None:
     """The user signed in to the console with their password (PasswordLastUsed)."""
     IamUser.objects.filter(pk=user.pk).update(password_last_used=now or timezone.now())
+
+
+def require_password_change(console: ConsoleUser) -> None:
+    """The password outlived the account's MaxPasswordAge: the next sign-in step is the
+    forced change, as with a reset an administrator required (PasswordResetRequired)."""
+    ConsoleUser.objects.filter(pk=console.pk).update(password_reset_required=True)
+    console.password_reset_required = True

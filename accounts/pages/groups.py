@@ -33,29 +33,26 @@ from accounts.operations.groups import (
     remove_user_from_group,
 )
 from accounts.operations.users import list_users
-from accounts.pages.permissions import (
-    attach_chosen,
+from accounts.pages.entity import (
     check_tab,
-    form_error,
-    group_role_picker,
-    inline_policy_editor,
-    inline_validation,
     old_tab_link,
-    permissions_context,
-    picker_urlpatterns,
+    tab_answer,
     tab_links,
     tab_url,
     visible_counts,
+)
+from accounts.pages.permissions import (
+    entity_urlpatterns,
+    form_error,
+    group_role_picker,
+    permissions_context,
+    picker_urlpatterns,
 )
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
 from iamconsole.pages import HtmxHttpRequest, list_query, render_error
 from policies.operations import (
     attach_group_policy,
-    delete_group_policy,
-    detach_group_policy,
-    get_group_policy,
-    put_group_policy,
 )
 
 PAGE_SIZE = 50
@@ -291,87 +288,9 @@ def group_remove_member(request: HtmxHttpRequest, group_name: str) -> HttpRespon
     return render_group(request, group_name, "users", extra={"error": error}, fragment="members")
 
 
-# -- permissions -----------------------------------------------------------------------------
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def group_attach_policies(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    error = attach_chosen(request, attach_group_policy, group_name=group_name)
-    if not request.htmx and error is None:
-        return redirect(_tab_url(group_name, "permissions"))
-    return render_group(request, group_name, "permissions", extra={"error": error})
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def group_detach_policy(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    error: IamError | None = None
-    try:
-        detach_group_policy(
-            actor=principal_of(request),
-            group_name=group_name,
-            policy_arn=request.POST.get("policy_arn", ""),
-        )
-    except IamError as exc:
-        error = exc
-    if not request.htmx and error is None:
-        return redirect(_tab_url(group_name, "permissions"))
-    return render_group(request, group_name, "permissions", extra={"error": error})
-
-
-@console_login_required
-@require_http_methods(["GET", "POST"])
-def group_inline_policy(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    """Create or edit an inline policy: JSON editor with live validation, then PutGroupPolicy."""
-    found, failed = _group_or_error(request, group_name)
-    if failed is not None:
-        return failed
-    name = found.group.name
-    return inline_policy_editor(
-        request,
-        kind="group",
-        entity=found.group,
-        put=lambda actor, policy, doc: put_group_policy(
-            actor=actor, group_name=name, policy_name=policy, document=doc
-        ),
-        get=lambda actor, policy: get_group_policy(
-            actor=actor, group_name=name, policy_name=policy
-        ),
-        template="accounts/groups/inline_policy.html",
-        tab_url=_tab_url(name, "permissions"),
-        back=(reverse("accounts:group-detail", args=[name]), name),
-    )
-
-
-@console_login_required
-@require_POST
-def group_inline_validate(request: HtmxHttpRequest) -> HttpResponse:
-    """Live check of an inline group policy (the engine is pure: no permission needed)."""
-    document = request.POST.get("document", "")[:131072]
-    return render(
-        request, "policies/partials/validation.html", inline_validation(document, "group")
-    )
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def group_inline_delete(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
-    error: IamError | None = None
-    try:
-        delete_group_policy(
-            actor=principal_of(request),
-            group_name=group_name,
-            policy_name=request.POST.get("policy_name", ""),
-        )
-    except IamError as exc:
-        error = exc
-    if not request.htmx and error is None:
-        return redirect(_tab_url(group_name, "permissions"))
-    return render_group(request, group_name, "permissions", extra={"error": error})
+def _after(request: HtmxHttpRequest, group_name: str, tab: str, **answer: Any) -> HttpResponse:
+    """What a change on the group page answers (the shared views in permissions.py too)."""
+    return tab_answer(request, "group", group_name, tab, render_group, **answer)
 
 
 # -- delete ----------------------------------------------------------------------------------
@@ -418,32 +337,12 @@ def group_delete(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
 urlpatterns = [
     path("groups/", group_list, name="group-list"),
     path("groups/create/", group_create, name="group-create"),
-    path("groups/inline-policy/validate/", group_inline_validate, name="group-inline-validate"),
     path("groups/<str:group_name>/", group_detail, name="group-detail"),
     path("groups/<str:group_name>/members/add/", group_add_member, name="group-add-member"),
     path(
         "groups/<str:group_name>/members/remove/", group_remove_member, name="group-remove-member"
     ),
-    path(
-        "groups/<str:group_name>/policies/attach/",
-        group_attach_policies,
-        name="group-attach-policies",
-    ),
-    path(
-        "groups/<str:group_name>/policies/detach/",
-        group_detach_policy,
-        name="group-detach-policy",
-    ),
-    path(
-        "groups/<str:group_name>/policies/inline/",
-        group_inline_policy,
-        name="group-inline-policy",
-    ),
-    path(
-        "groups/<str:group_name>/policies/inline/delete/",
-        group_inline_delete,
-        name="group-inline-delete",
-    ),
+    *entity_urlpatterns("group", _after),
     path("groups/<str:group_name>/delete/", group_delete, name="group-delete"),
     # Last: any other /groups/<name>/<word>/ is a tab, or a 404.
     path("groups/<str:group_name>/<slug:tab>/", group_detail, name="group-detail-tab"),

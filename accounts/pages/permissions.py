@@ -10,35 +10,56 @@ imports from here and from the console toolkit (iamconsole/pages.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.views.decorators.http import require_GET
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from accounts.errors import IamError, ValidationError
+from accounts.errors import IamError, NoSuchEntity, ValidationError
+from accounts.operations.common import find_group, find_role, find_user
+from accounts.operations.groups import get_group
+from accounts.operations.roles import get_role, tag_role, untag_role
+from accounts.operations.users import get_user, tag_user, untag_user
+from accounts.pages.entity import tab_url, tags_from_post
 from accounts.principal import Principal
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
 from iamconsole.pages import HtmxHttpRequest, pretty, render_error, validation_context
-from policies.authorization import permission_checker
 from policies.models import ManagedPolicy
 from policies.operations import (
+    attach_group_policy,
+    attach_role_policy,
+    attach_user_policy,
+    delete_group_policy,
+    delete_role_permissions_boundary,
+    delete_role_policy,
+    delete_user_permissions_boundary,
+    delete_user_policy,
+    detach_group_policy,
+    detach_role_policy,
+    detach_user_policy,
     list_attached_group_policies,
     list_attached_role_policies,
     list_group_policies,
     list_policies,
     list_role_policies,
+    list_user_policies,
+    put_group_policy,
+    put_role_permissions_boundary,
+    put_role_policy,
+    put_user_permissions_boundary,
+    put_user_policy,
 )
 
 PICKER_SIZE = 50
-HIDDEN = "\u2014"  # what a cell shows when the caller may not see its data
 # Inline policy quotas by identity, whitespace not counted ("IAM and AWS STS
 # character limits": user 2,048, group 5,120, role 10,240).
 INLINE_SIZE = {"user": 2048, "group": 5120, "role": 10240}
@@ -71,56 +92,6 @@ def inline_validation(document: str, kind: str) -> dict[str, Any]:
     ctx = validation_context(document, f"{kind.upper()}_INLINE")
     ctx["size_limit"] = INLINE_SIZE[kind]
     return ctx
-
-
-# -- tabs ------------------------------------------------------------------------------------
-
-# Each tab of a user, group or role page is its own URL: /<kind>s/<name>/ shows the first,
-# /<kind>s/<name>/<tab>/ any tab (URL names accounts:<kind>-detail, accounts:<kind>-detail-tab).
-TABS = {
-    "user": [
-        ("permissions", "Permissions"),
-        ("groups", "Groups"),
-        ("tags", "Tags"),
-        ("security-credentials", "Security credentials"),
-        ("access-advisor", "Access Advisor"),
-    ],
-    "group": [("users", "Users"), ("permissions", "Permissions")],
-    "role": [
-        ("permissions", "Permissions"),
-        ("trust", "Trust relationships"),
-        ("tags", "Tags"),
-        ("revoke", "Revoke sessions"),
-    ],
-}
-
-
-def tab_url(kind: str, name: str, tab: str = "") -> str:
-    """The URL of one tab of the page of the user, group or role ``name``."""
-    if not tab or tab == TABS[kind][0][0]:
-        return reverse(f"accounts:{kind}-detail", args=[name])
-    return reverse(f"accounts:{kind}-detail-tab", args=[name, tab])
-
-
-def tab_links(kind: str, name: str) -> list[tuple[str, str, str]]:
-    """(key, label, url) of each tab, for templates/partials/tabs.html."""
-    return [(key, label, tab_url(kind, name, key)) for key, label in TABS[kind]]
-
-
-def check_tab(kind: str, tab: str) -> str:
-    """``tab`` (empty: the first tab) if the page has it, else a 404."""
-    tab = tab or TABS[kind][0][0]
-    if tab not in dict(TABS[kind]):
-        raise Http404("No such tab.")
-    return tab
-
-
-def old_tab_link(request: HtmxHttpRequest, kind: str, name: str) -> HttpResponse | None:
-    """A redirect from a ``?tab=`` link (the URLs before tabs had paths) to the tab's URL."""
-    tab = request.GET.get("tab")
-    if tab is None:
-        return None
-    return redirect(tab_url(kind, name, check_tab(kind, tab)))
 
 
 # -- the policy picker -------------------------------------------------------------------------
@@ -277,32 +248,174 @@ def form_error(form: forms.Form, exc: IamError, fields: dict[str, str]) -> None:
     form.add_error(None, exc.message)
 
 
-def inline_policy_editor(
-    request: HtmxHttpRequest,
-    *,
-    kind: str,
-    entity: Any,
-    put: Any,
-    get: Any,
-    template: str,
-    tab_url: str,
-    back: tuple[str, str],
-) -> HttpResponse:
-    """Create or edit an inline policy of a group or role (``kind``): the JSON editor with
-    live validation, then Put{Group,Role}Policy through ``put``; ``get`` reads one to edit.
-    The operations authorize; AccessDenied shows on the page, other IAM errors by field."""
+# -- one set of views for users, groups and roles --------------------------------------------
+
+# How an entity's page answers a change: the tab again (htmx, or with the error in place and
+# its status) or a redirect to the tab with ``notice``. users.py, groups.py and roles.py each
+# pass theirs to ``entity_urlpatterns``.
+Page = Callable[..., HttpResponse]  # page(request, name, tab, *, error=None, notice="")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the shared views need of users, groups or roles: the authorized read of the
+    entity (GetUser, GetGroup, GetRole), the lookup without authorization (the operation
+    called next decides) and its operations. Groups have neither boundary nor tags."""
+
+    name: str
+    title: str  # the list's name, the editor's breadcrumb
+    get: Callable[[Principal, str], Any]
+    find: Callable[[str, str], Any]
+    attach: Callable[..., Any]
+    detach: Callable[..., Any]
+    put_inline: Callable[..., Any]
+    list_inline: Callable[..., Any]
+    delete_inline: Callable[..., Any]
+    put_boundary: Callable[..., Any] | None = None
+    delete_boundary: Callable[..., Any] | None = None
+    tag: Callable[..., Any] | None = None
+    untag: Callable[..., Any] | None = None
+
+    @property
+    def arg(self) -> str:
+        """The operations' keyword for the entity (``user_name``, ...), also the URL's."""
+        return f"{self.name}_name"
+
+
+KINDS = {
+    "user": Kind(
+        name="user",
+        title="Users",
+        get=lambda actor, name: get_user(actor=actor, name=name),
+        find=find_user,
+        attach=attach_user_policy,
+        detach=detach_user_policy,
+        put_inline=put_user_policy,
+        list_inline=list_user_policies,
+        delete_inline=delete_user_policy,
+        put_boundary=put_user_permissions_boundary,
+        delete_boundary=delete_user_permissions_boundary,
+        tag=tag_user,
+        untag=untag_user,
+    ),
+    "group": Kind(
+        name="group",
+        title="User groups",
+        get=lambda actor, name: get_group(actor=actor, name=name, max_items=1).group,
+        find=find_group,
+        attach=attach_group_policy,
+        detach=detach_group_policy,
+        put_inline=put_group_policy,
+        list_inline=list_group_policies,
+        delete_inline=delete_group_policy,
+    ),
+    "role": Kind(
+        name="role",
+        title="Roles",
+        get=lambda actor, name: get_role(actor=actor, name=name),
+        find=find_role,
+        attach=attach_role_policy,
+        detach=detach_role_policy,
+        put_inline=put_role_policy,
+        list_inline=list_role_policies,
+        delete_inline=delete_role_policy,
+        put_boundary=put_role_permissions_boundary,
+        delete_boundary=delete_role_permissions_boundary,
+        tag=tag_role,
+        untag=untag_role,
+    ),
+}
+
+
+def _call(request: HtmxHttpRequest, op: Callable[..., Any], **kwargs: Any) -> IamError | None:
+    """One operation as the signed-in principal; the IAM error it raised, if any."""
+    try:
+        op(actor=principal_of(request), **kwargs)
+    except IamError as exc:
+        return exc
+    return None
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def attach_policies(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    """Attach{User,Group,Role}Policy for each chosen policy, all or none."""
+    k = KINDS[kind]
+    name = names[k.arg]
+    error = attach_chosen(request, k.attach, **{k.arg: name})
+    n = len(dict.fromkeys(a for a in request.POST.getlist("policies") if a))
+    notice = f"{n} {'policy' if n == 1 else 'policies'} attached."
+    return page(request, name, "permissions", error=error, notice=notice)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def detach_policy(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    k = KINDS[kind]
+    name = names[k.arg]
+    error = _call(request, k.detach, **{k.arg: name}, policy_arn=request.POST.get("policy_arn", ""))
+    return page(request, name, "permissions", error=error, notice="Policy removed.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def boundary(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    """Put{User,Role}PermissionsBoundary with the chosen policy, or (``boundary`` empty)
+    Delete{User,Role}PermissionsBoundary."""
+    k = KINDS[kind]
+    name = names[k.arg]
+    if "boundary" not in request.POST:
+        error: IamError | None = ValidationError(
+            "Choose a policy to use as the permissions boundary."
+        )
+        return page(request, name, "permissions", error=error)
+    arn = request.POST["boundary"]
+    if arn:
+        assert k.put_boundary is not None
+        error = _call(request, k.put_boundary, **{k.arg: name}, policy_arn=arn)
+        notice = "Permissions boundary set."
+    else:
+        assert k.delete_boundary is not None
+        error = _call(request, k.delete_boundary, **{k.arg: name})
+        notice = "Permissions boundary removed."
+    return page(request, name, "permissions", error=error, notice=notice)
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+def inline_policy(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    """Create or edit (``?policy=``) an inline policy: the JSON editor with live validation,
+    then Put{User,Group,Role}Policy. The operations authorize; AccessDenied and a missing
+    entity show as the error page, other IAM errors by their field."""
+    k = KINDS[kind]
     actor = principal_of(request)
+    list_url = reverse(f"accounts:{kind}-list")
+    try:
+        entity = k.get(actor, names[k.arg])
+    except IamError as exc:
+        return render_error(request, exc, back=(list_url, k.title))
+    cancel_url = tab_url(kind, entity.name, "permissions")
+    back = (cancel_url, entity.name)
     editing = request.GET.get("policy", "")
     error: IamError | None = None
     status = 200
     if request.method == "POST":
         form = InlinePolicyForm(request.POST)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                put(actor, form.cleaned_data["name"], form.cleaned_data["document"])
+                k.put_inline(
+                    actor=actor,
+                    **{k.arg: entity.name},
+                    policy_name=data["name"],
+                    document=data["document"],
+                )
             except IamError as exc:
                 status = exc.status
-                if exc.code == "AccessDenied":
+                if exc.code in ("AccessDenied", "NoSuchEntity"):
                     error = exc
                 else:
                     form_error(
@@ -311,14 +424,19 @@ def inline_policy_editor(
                         {"policyName": "name", "Maximum policy size": "document", "": "document"},
                     )
             else:
-                messages.success(request, f"Policy {form.cleaned_data['name']} saved.")
-                return redirect(tab_url)
+                messages.success(request, f"Inline policy {data['name']} saved.")
+                return redirect(cancel_url)
         else:
             status = 400
         document = request.POST.get("document", "")
     elif editing:
+        # Read through List*Policies, as the tab does: a GET never writes an audit event
+        # (Get*Policy of a missing policy would record its NoSuchEntity).
         try:
-            policy = get(actor, editing)
+            listed = k.list_inline(actor=actor, **{k.arg: entity.name}, max_items=1000).items
+            policy = next((p for p in listed if p.name == editing), None)
+            if policy is None:
+                raise NoSuchEntity(f"The {kind} policy with name {editing} cannot be found.")
         except IamError as exc:
             return render_error(request, exc, back=back)
         document = pretty(policy.document)
@@ -326,77 +444,99 @@ def inline_policy_editor(
     else:
         document = STARTER_DOCUMENT
         form = InlinePolicyForm(initial={"document": document})
-    return render(
-        request,
-        template,
-        {
-            kind: entity,
-            "form": form,
-            "editing": editing,
-            "error": error,
-            "validate_url": reverse(f"accounts:{kind}-inline-validate"),
-            "cancel_url": tab_url,
-            **inline_validation(document, kind),
-        },
-        status=status,
-    )
-
-
-# -- tags ------------------------------------------------------------------------------------
-
-
-def tags_from_post(data: Any, *, prefix: str = "tag") -> list[dict[str, str]]:
-    """Key/value rows (``tag-key-N``, ``tag-value-N``) as AWS tags; blank keys skipped."""
-    tags = []
-    for i in range(60):
-        key = data.get(f"{prefix}-key-{i}")
-        if key is None:
-            continue
-        key = key.strip()
-        if key:
-            tags.append({"Key": key, "Value": (data.get(f"{prefix}-value-{i}") or "").strip()})
-    return tags
-
-
-def parse_tag_lines(text: str) -> list[dict[str, str]]:
-    """``key=value`` lines (blank lines skipped) as IAM tags; a line without ``=`` is an error."""
-    tags = []
-    for n, raw in enumerate((text or "").splitlines(), 1):
-        line = raw.strip()
-        if not line:
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise forms.ValidationError(f"Line {n}: write each tag as key=value.")
-        tags.append({"Key": key.strip(), "Value": value.strip()})
-    return tags
-
-
-# -- what a list may show ------------------------------------------------------------------------
-
-
-def visible_counts(
-    actor: Principal, kind: str, entities: Sequence[Any], counts: dict[Any, dict[str, int]]
-) -> dict[Any, dict[str, int | None]]:
-    """The counts (``users``, ``attached``, ``inline``) of each listed group or role that
-    ``actor`` may see, ``None`` for the others. The one rule of every list and detail."""
-    allowed = permission_checker(actor)
-    title = kind.title()
-    # The calls AWS's console reads them with; a caller without one sees "—", not zero.
-    actions = {
-        "attached": f"iam:ListAttached{title}Policies",
-        "inline": f"iam:List{title}Policies",
+    context = {
+        "kind": kind,
+        # users.css or roles.css (the group and role pages share it)
+        "base_template": f"accounts/{'users' if kind == 'user' else 'groups'}/base.html",
+        "entity": entity,
+        "list_url": list_url,
+        "list_title": k.title,
+        "form": form,
+        "editing": editing,
+        "error": error,
+        "validate_url": reverse(f"accounts:{kind}-inline-validate"),
+        "cancel_url": cancel_url,
+        **inline_validation(document, kind),
     }
-    if kind == "group":
-        actions["users"] = "iam:GetGroup"
-    out: dict[Any, dict[str, int | None]] = {}
-    for entity in entities:
-        row = counts.get(entity.pk, {})
-        out[entity.pk] = {
-            key: (row.get(key, 0) if allowed(action, entity.arn) else None)
-            for key, action in actions.items()
-        }
-    return out
+    return render(request, "accounts/inline_policy.html", context, status=status)
+
+
+@console_login_required
+@require_POST
+def inline_validate(request: HtmxHttpRequest, kind: str) -> HttpResponse:
+    """Live check of an inline policy as typed (the engine is pure: no permission needed)."""
+    document = request.POST.get("document", "")[:131072]
+    return render(request, "policies/partials/validation.html", inline_validation(document, kind))
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def inline_delete(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    k = KINDS[kind]
+    name = names[k.arg]
+    error = _call(
+        request, k.delete_inline, **{k.arg: name}, policy_name=request.POST.get("policy_name", "")
+    )
+    return page(request, name, "permissions", error=error, notice="Inline policy deleted.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def tags(request: HtmxHttpRequest, kind: str, page: Page, **names: str) -> HttpResponse:
+    """Save the tag rows (or drop the row of ``remove``): Untag{User,Role} for the keys
+    removed, Tag{User,Role} for those added or changed, both or neither."""
+    k = KINDS[kind]
+    assert k.tag is not None and k.untag is not None
+    try:
+        entity = k.find(principal_of(request).account_id, names[k.arg])
+    except IamError as exc:
+        return render_error(request, exc, back=(reverse(f"accounts:{kind}-list"), k.title))
+    wanted = tags_from_post(request.POST)
+    remove_key = request.POST.get("remove")
+    if remove_key is not None:
+        wanted = [t for t in entity.tags if t["Key"] != remove_key]
+    keys = [t["Key"].lower() for t in wanted]
+    if len(keys) != len(set(keys)):
+        duplicate = ValidationError("Duplicate tag keys found. Tag keys are case insensitive.")
+        return page(request, entity.name, "tags", error=duplicate, draft=wanted)
+    current = {t["Key"]: t["Value"] for t in entity.tags}
+    wanted_map = {t["Key"]: t["Value"] for t in wanted}
+    removed = [key for key in current if key not in wanted_map]
+    changed = [t for t in wanted if current.get(t["Key"]) != t["Value"]]
+    steps: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+    if removed:
+        steps.append((k.untag, {"name": entity.name, "tag_keys": removed}))
+    if changed:
+        steps.append((k.tag, {"name": entity.name, "tags": changed}))
+    try:
+        run_batch(principal_of(request), steps)
+    except IamError as exc:
+        return page(request, entity.name, "tags", error=exc, draft=wanted)
+    return page(request, entity.name, "tags", notice="Tags saved.")
+
+
+def entity_urlpatterns(kind: str, page: Page) -> list[URLPattern]:
+    """The shared views under /<kind>s/<name>/, named accounts:<kind>-attach-policies,
+    -detach-policy, -inline-policy, -inline-delete, -inline-validate and, for users and
+    roles, -boundary and -tags (e.g. accounts:user-boundary, accounts:role-tags)."""
+    k = KINDS[kind]
+    base = f"{kind}s/<str:{k.arg}>/"
+    extra = {"kind": kind, "page": page}
+    urls = [
+        path(f"{kind}s/inline-policy/validate/", inline_validate, {"kind": kind},
+             name=f"{kind}-inline-validate"),
+        path(base + "policies/attach/", attach_policies, extra, name=f"{kind}-attach-policies"),
+        path(base + "policies/detach/", detach_policy, extra, name=f"{kind}-detach-policy"),
+        path(base + "policies/inline/", inline_policy, extra, name=f"{kind}-inline-policy"),
+        path(base + "policies/inline/delete/", inline_delete, extra, name=f"{kind}-inline-delete"),
+    ]  # fmt: skip
+    if k.put_boundary is not None:
+        urls.append(path(base + "boundary/", boundary, extra, name=f"{kind}-boundary"))
+    if k.tag is not None:
+        urls.append(path(base + "tags/edit/", tags, extra, name=f"{kind}-tags"))
+    return urls
 
 
 def picker_urlpatterns() -> list[Any]:

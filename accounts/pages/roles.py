@@ -31,35 +31,15 @@ from accounts.operations.roles import (
     list_role_tags,
     list_roles,
     revoke_role_sessions,
-    tag_role,
-    untag_role,
     update_assume_role_policy,
     update_role,
 )
 from accounts.pages import roles_wizard
-from accounts.pages.permissions import (
-    attach_chosen,
-    check_tab,
-    group_role_picker,
-    inline_policy_editor,
-    inline_validation,
-    old_tab_link,
-    permissions_context,
-    tab_links,
-    tab_url,
-)
+from accounts.pages.entity import check_tab, old_tab_link, tab_answer, tab_links, tab_url
+from accounts.pages.permissions import entity_urlpatterns, group_role_picker, permissions_context
 from accounts.pages.trust import trust_validation, trusted_entities
 from iamconsole.console import console_login_required, principal_of
-from iamconsole.pages import HtmxHttpRequest, list_query, pretty, render_error
-from policies.operations import (
-    attach_role_policy,
-    delete_role_permissions_boundary,
-    delete_role_policy,
-    detach_role_policy,
-    get_role_policy,
-    put_role_permissions_boundary,
-    put_role_policy,
-)
+from iamconsole.pages import HtmxHttpRequest, list_query, pretty, render_error, section
 
 PAGE_SIZE = 50
 SESSION_CHOICES = [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)]
@@ -77,11 +57,6 @@ class SummaryForm(forms.Form):
 
 class TrustForm(forms.Form):
     document = forms.CharField(strip=False, max_length=131072, label="Trust policy")
-
-
-class TagForm(forms.Form):
-    key = forms.CharField(max_length=400)
-    value = forms.CharField(max_length=800, required=False, strip=False)
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -137,7 +112,7 @@ def _tab_context(request: HtmxHttpRequest, role: Role, tab: str) -> dict[str, An
             "trusted": trusted_entities(role.trust_policy),
         }
     if tab == "tags":
-        return {"tags": list_role_tags(actor=actor, name=role.name)}
+        return {"tags": section(lambda: list_role_tags(actor=actor, name=role.name))}
     if tab == "revoke":
         return {"revoke_policy_name": REVOKE_POLICY_NAME}
     ctx = permissions_context(actor, "role", role.name)
@@ -200,13 +175,9 @@ def _tab_url(role_name: str, tab: str) -> str:
     return tab_url("role", role_name, tab)
 
 
-def _after(
-    request: HtmxHttpRequest, role_name: str, tab: str, error: IamError | None, **kw: Any
-) -> HttpResponse:
-    """After a change: redirect plain browsers, or re-render the tab in place (with the error)."""
-    if not request.htmx and error is None:
-        return redirect(_tab_url(role_name, tab))
-    return render_role(request, role_name, tab, extra={"error": error}, **kw)
+def _after(request: HtmxHttpRequest, role_name: str, tab: str, **answer: Any) -> HttpResponse:
+    """What a change on the role page answers (the shared views in permissions.py too)."""
+    return tab_answer(request, "role", role_name, tab, render_role, **answer)
 
 
 # -- summary: description and max session duration -----------------------------------------------
@@ -296,135 +267,6 @@ def trust_validate(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "policies/partials/validation.html", trust_validation(document))
 
 
-# -- permissions -----------------------------------------------------------------------------
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_attach_policies(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error = attach_chosen(request, attach_role_policy, role_name=role_name)
-    return _after(request, role_name, "permissions", error)
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_detach_policy(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error: IamError | None = None
-    try:
-        detach_role_policy(
-            actor=principal_of(request),
-            role_name=role_name,
-            policy_arn=request.POST.get("policy_arn", ""),
-        )
-    except IamError as exc:
-        error = exc
-    return _after(request, role_name, "permissions", error)
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_boundary(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    """Set (PutRolePermissionsBoundary) or remove (DeleteRolePermissionsBoundary) the boundary."""
-    error: IamError | None = None
-    arn = request.POST.get("boundary", "")
-    try:
-        if arn:
-            put_role_permissions_boundary(
-                actor=principal_of(request), role_name=role_name, policy_arn=arn
-            )
-        else:
-            delete_role_permissions_boundary(actor=principal_of(request), role_name=role_name)
-    except IamError as exc:
-        error = exc
-    return _after(request, role_name, "permissions", error)
-
-
-@console_login_required
-@require_http_methods(["GET", "POST"])
-def role_inline_policy(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    """Create or edit an inline policy of the role: live validation, then PutRolePolicy."""
-    role, failed = _role(request, role_name)
-    if failed is not None:
-        return failed
-    assert role is not None
-    name = role.name
-    return inline_policy_editor(
-        request,
-        kind="role",
-        entity=role,
-        put=lambda actor, policy, doc: put_role_policy(
-            actor=actor, role_name=name, policy_name=policy, document=doc
-        ),
-        get=lambda actor, policy: get_role_policy(actor=actor, role_name=name, policy_name=policy),
-        template="accounts/roles/inline_policy.html",
-        tab_url=_tab_url(name, "permissions"),
-        back=(_tab_url(name, "permissions"), name),
-    )
-
-
-@console_login_required
-@require_POST
-def role_inline_validate(request: HtmxHttpRequest) -> HttpResponse:
-    document = request.POST.get("document", "")[:131072]
-    return render(request, "policies/partials/validation.html", inline_validation(document, "role"))
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_inline_delete(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error: IamError | None = None
-    try:
-        delete_role_policy(
-            actor=principal_of(request),
-            role_name=role_name,
-            policy_name=request.POST.get("policy_name", ""),
-        )
-    except IamError as exc:
-        error = exc
-    return _after(request, role_name, "permissions", error)
-
-
-# -- tags ------------------------------------------------------------------------------------
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_tag(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    form = TagForm(request.POST)
-    error: IamError | None = None
-    if form.is_valid():
-        try:
-            tag_role(
-                actor=principal_of(request),
-                name=role_name,
-                tags=[{"Key": form.cleaned_data["key"], "Value": form.cleaned_data["value"]}],
-            )
-        except IamError as exc:
-            error = exc
-    else:
-        error = ValidationError("Enter a tag key.")
-    return _after(request, role_name, "tags", error)
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def role_untag(request: HtmxHttpRequest, role_name: str) -> HttpResponse:
-    error: IamError | None = None
-    try:
-        untag_role(
-            actor=principal_of(request), name=role_name, tag_keys=[request.POST.get("key", "")]
-        )
-    except IamError as exc:
-        error = exc
-    return _after(request, role_name, "tags", error)
-
-
 # -- revoke sessions -------------------------------------------------------------------------
 
 
@@ -489,17 +331,10 @@ urlpatterns = [
     path("roles/", role_list, name="role-list"),
     *roles_wizard.urlpatterns,
     path("roles/trust-policy/validate/", trust_validate, name="role-trust-validate"),
-    path("roles/inline-policy/validate/", role_inline_validate, name="role-inline-validate"),
     path("roles/<str:role_name>/", role_detail, name="role-detail"),
     _role_path("edit/", role_update, "role-update"),
     _role_path("trust/edit/", role_trust_edit, "role-trust-edit"),
-    _role_path("policies/attach/", role_attach_policies, "role-attach-policies"),
-    _role_path("policies/detach/", role_detach_policy, "role-detach-policy"),
-    _role_path("boundary/", role_boundary, "role-boundary"),
-    _role_path("policies/inline/", role_inline_policy, "role-inline-policy"),
-    _role_path("policies/inline/delete/", role_inline_delete, "role-inline-delete"),
-    _role_path("tags/add/", role_tag, "role-tag"),
-    _role_path("tags/remove/", role_untag, "role-untag"),
+    *entity_urlpatterns("role", _after),
     _role_path("revoke-sessions/", role_revoke_sessions, "role-revoke-sessions"),
     _role_path("delete/", role_delete, "role-delete"),
     # Last: any other /roles/<name>/<word>/ is a tab, or a 404.

@@ -24,7 +24,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.errors import IamError
 from accounts.operations.common import TRUST_POLICY_LIMIT
 from accounts.operations.roles import MAX_SESSION, MIN_SESSION, create_role
-from accounts.pages.permissions import group_role_picker, parse_tag_lines
+from accounts.pages.entity import parse_tag_lines
+from accounts.pages.permissions import group_role_picker
 from accounts.pages.trust import trust_validation, trusted_entities
 from accounts.validation import check_name, check_tags
 from iamconsole.console import console_login_required, principal_of

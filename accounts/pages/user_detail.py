@@ -29,7 +29,7 @@ from accounts.operations.common import find_user
 from accounts.operations.credentials import list_access_keys, list_mfa_devices
 from accounts.operations.groups import list_groups, list_groups_for_user
 from accounts.operations.users import get_user, list_user_tags
-from accounts.pages.permissions import HIDDEN, tab_links, tab_url
+from accounts.pages.entity import HIDDEN, tab_links, tab_url
 from accounts.principal import Principal
 from iamconsole.console import principal_of
 from iamconsole.pages import HtmxHttpRequest, Section, render_error, section

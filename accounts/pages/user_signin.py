@@ -39,7 +39,7 @@ from accounts import throttle
 from accounts.errors import AccessDenied, IamError, PasswordPolicyViolation
 from accounts.forms import MfaCodeForm
 from accounts.models import Account, ConsoleUser, IamUser, MfaDevice, PasswordPolicy
-from accounts.operations.activity import record_password_use
+from accounts.operations.activity import record_password_use, require_password_change
 from accounts.operations.credentials import (
     PASSWORD_EXPIRED_HARD,
     change_password,
@@ -326,8 +326,7 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
         return render(request, template, context, status=403)
     if expired and not console.password_reset_required:
         # MaxPasswordAge: the next step is the forced change, as with a required reset.
-        ConsoleUser.objects.filter(pk=console.pk).update(password_reset_required=True)
-        console.password_reset_required = True
+        require_password_change(console)
         user.console = console
 
     throttle.refund_attempt(source)  # the password was right

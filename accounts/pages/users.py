@@ -13,7 +13,7 @@ the create-user wizard in users_wizard.py; both reuse the helpers here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.errors import IamError, NoSuchEntity, ValidationError
+from accounts.errors import IamError, ValidationError
 from accounts.models import Group, IamUser, MfaDevice
 from accounts.operations.groups import (
     add_user_to_group,
@@ -39,23 +39,13 @@ from accounts.operations.users import (
     delete_user,
     get_user,
     list_users,
-    tag_user,
-    untag_user,
 )
-from accounts.pages.permissions import (
-    HIDDEN,
-    INLINE_SIZE,
-    STARTER_DOCUMENT,
-    InlinePolicyForm,
-    build_picker,
-    check_tab,
-    tags_from_post,
-)
+from accounts.pages.entity import HIDDEN, check_tab
+from accounts.pages.permissions import build_picker, entity_urlpatterns
 from accounts.pages.user_detail import (
     BACK,
     after_action,
     age_days,
-    detail_url,
     forget_secrets,
     lookup_user,
     render_detail,
@@ -67,20 +57,11 @@ from iamconsole.pages import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
     HtmxHttpRequest,
-    pretty,
     render_error,
-    validation_context,
 )
 from policies.authorization import permission_checker
 from policies.operations import (
-    attach_user_policy,
-    delete_user_permissions_boundary,
-    delete_user_policy,
-    detach_user_policy,
     list_attached_user_policies,
-    list_user_policies,
-    put_user_permissions_boundary,
-    put_user_policy,
 )
 
 # -- users list --------------------------------------------------------------------------
@@ -232,13 +213,14 @@ def user_policy_picker(request: HtmxHttpRequest, user_name: str) -> HttpResponse
     except IamError as exc:
         return render_error(request, exc, back=BACK)
     boundary = request.GET.get("for") == "boundary"
-    field_name = "policy" if boundary else "policies"
+    field_name = "boundary" if boundary else "policies"
     picker = build_picker(
         actor,
         q=request.GET.get("q", "").strip()[:128],
         field_name=field_name,
         multiple=not boundary,
-        selected=[a for a in request.GET.getlist(field_name) if a][:20],
+        selected=[a for a in request.GET.getlist(field_name) if a][:20]
+        or ([user.permissions_boundary.arn] if boundary and user.permissions_boundary else []),
         exclude=() if boundary else attached,
         url=reverse("accounts:user-policy-picker", args=[user.name]),
         page_url=reverse("accounts:user-policy-picker", args=[user.name]),
@@ -251,149 +233,6 @@ def user_policy_picker(request: HtmxHttpRequest, user_name: str) -> HttpResponse
     elif request.htmx:
         template += "#panel"
     return render(request, template, context)
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def user_attach_policies(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    """AttachUserPolicy for each chosen policy, all or none."""
-    actor = principal_of(request)
-    try:
-        user = lookup_user(request, user_name)
-    except IamError as exc:
-        return render_error(request, exc, back=BACK)
-    arns = [a for a in request.POST.getlist("policies") if a][:20]
-    if not arns:
-        return after_action(
-            request, user.name, "permissions", error=ValidationError("Choose at least one policy.")
-        )
-    try:
-        run_batch(
-            actor,
-            [(attach_user_policy, {"user_name": user.name, "policy_arn": a}) for a in arns],
-        )
-    except IamError as exc:
-        return after_action(request, user.name, "permissions", error=exc)
-    noun = "policy" if len(arns) == 1 else "policies"
-    return after_action(request, user.name, "permissions", notice=f"{len(arns)} {noun} attached.")
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def user_detach_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    actor = principal_of(request)
-    try:
-        user = lookup_user(request, user_name)
-        detach_user_policy(
-            actor=actor, user_name=user.name, policy_arn=request.POST.get("policy_arn", "")
-        )
-    except IamError as exc:
-        return after_action(request, user_name, "permissions", error=exc)
-    return after_action(request, user.name, "permissions", notice="Policy removed.")
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def user_boundary(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    """PutUserPermissionsBoundary (``policy``) or DeleteUserPermissionsBoundary (``remove``)."""
-    actor = principal_of(request)
-    try:
-        user = lookup_user(request, user_name)
-        if request.POST.get("remove"):
-            delete_user_permissions_boundary(actor=actor, user_name=user.name)
-            notice = "Permissions boundary removed."
-        else:
-            arn = request.POST.get("policy", "")
-            if not arn:
-                raise ValidationError("Choose a policy to use as the permissions boundary.")
-            put_user_permissions_boundary(actor=actor, user_name=user.name, policy_arn=arn)
-            notice = "Permissions boundary set."
-    except IamError as exc:
-        return after_action(request, user_name, "permissions", error=exc)
-    return after_action(request, user.name, "permissions", notice=notice)
-
-
-# -- inline policies -----------------------------------------------------------------------
-
-# A user's inline policies together hold at most 2,048 characters, whitespace not
-# counted ("IAM and AWS STS character limits").
-USER_INLINE_LIMIT = INLINE_SIZE["user"]
-
-
-@console_login_required
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-def user_inline_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    """View, edit or create one inline policy (``?name=``), validated as it is typed."""
-    actor = principal_of(request)
-    try:
-        user = get_user(actor=actor, name=user_name)
-        assert user is not None
-        existing = {p.name: p for p in list_user_policies(actor=actor, user_name=user.name).items}
-    except IamError as exc:
-        return render_error(request, exc, back=BACK)
-    name = request.GET.get("name", "")
-    if name and name not in existing:
-        return render_error(
-            request, NoSuchEntity(f"The user policy with name {name} cannot be found."), back=BACK
-        )
-    error: IamError | None = None
-    status = 200
-    if request.method == "POST":
-        form = InlinePolicyForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                put_user_policy(
-                    actor=actor,
-                    user_name=user.name,
-                    policy_name=data["name"],
-                    document=data["document"],
-                )
-            except IamError as exc:
-                status = exc.status
-                if exc.code in ("MalformedPolicyDocument", "LimitExceeded"):
-                    form.add_error("document", exc.message)
-                elif exc.code == "ValidationError":
-                    form.add_error("name", exc.message)
-                else:
-                    error = exc
-            else:
-                messages.success(request, f"Inline policy {data['name']} saved.")
-                return redirect(detail_url(user.name))
-        else:
-            status = 400
-        document = request.POST.get("document", "")
-    else:
-        document = pretty(existing[name].document) if name else STARTER_DOCUMENT
-        form = InlinePolicyForm(initial={"name": name, "document": document})
-    context = {
-        "user": user,
-        "form": form,
-        "editing": name,
-        "error": error,
-        **validation_context(document),
-        "size_limit": USER_INLINE_LIMIT,
-    }
-    return render(request, "accounts/users/inline_policy.html", context, status=status)
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def user_delete_inline_policy(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    actor = principal_of(request)
-    try:
-        user = lookup_user(request, user_name)
-        delete_user_policy(
-            actor=actor, user_name=user.name, policy_name=request.POST.get("name", "")
-        )
-    except IamError as exc:
-        return after_action(request, user_name, "permissions", error=exc)
-    return after_action(request, user.name, "permissions", notice="Inline policy deleted.")
 
 
 # -- groups tab actions ------------------------------------------------------------------
@@ -437,48 +276,6 @@ def user_remove_from_group(request: HtmxHttpRequest, user_name: str) -> HttpResp
     except IamError as exc:
         return after_action(request, user_name, "groups", error=exc)
     return after_action(request, user.name, "groups", notice="Removed from the group.")
-
-
-# -- tags tab actions ----------------------------------------------------------------------
-
-
-@console_login_required
-@require_POST
-@vary_on_headers("HX-Request")
-def user_edit_tags(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    """Save the tag rows: UntagUser for keys removed, TagUser for keys added or changed."""
-    actor = principal_of(request)
-    try:
-        user = lookup_user(request, user_name)
-    except IamError as exc:
-        return render_error(request, exc, back=BACK)
-    wanted = tags_from_post(request.POST)
-    remove_key = request.POST.get("remove")
-    if remove_key is not None:
-        wanted = [t for t in user.tags if t["Key"] != remove_key]
-    keys = [t["Key"].lower() for t in wanted]
-    if len(keys) != len(set(keys)):
-        return after_action(
-            request,
-            user.name,
-            "tags",
-            error=ValidationError("Duplicate tag keys found. Tag keys are case insensitive."),
-            draft=wanted,
-        )
-    current = {t["Key"]: t["Value"] for t in user.tags}
-    wanted_map = {t["Key"]: t["Value"] for t in wanted}
-    removed = [k for k in current if k not in wanted_map]
-    changed = [t for t in wanted if current.get(t["Key"]) != t["Value"]]
-    steps: list[tuple[Callable[..., Any], dict[str, Any]]] = []
-    if removed:
-        steps.append((untag_user, {"name": user.name, "tag_keys": removed}))
-    if changed:
-        steps.append((tag_user, {"name": user.name, "tags": changed}))
-    try:
-        run_batch(actor, steps)
-    except IamError as exc:
-        return after_action(request, user.name, "tags", error=exc, draft=wanted)
-    return after_action(request, user.name, "tags", notice="Tags saved.")
 
 
 # -- delete -------------------------------------------------------------------------------
@@ -532,26 +329,13 @@ urlpatterns = [
         user_policy_picker,
         name="user-policy-picker",
     ),
-    path(
-        "users/<str:user_name>/policies/attach/",
-        user_attach_policies,
-        name="user-attach-policies",
-    ),
-    path("users/<str:user_name>/policies/detach/", user_detach_policy, name="user-detach-policy"),
-    path("users/<str:user_name>/boundary/", user_boundary, name="user-boundary"),
-    path("users/<str:user_name>/policies/inline/", user_inline_policy, name="user-inline-policy"),
-    path(
-        "users/<str:user_name>/policies/inline/delete/",
-        user_delete_inline_policy,
-        name="user-inline-delete",
-    ),
     path("users/<str:user_name>/groups/add/", user_add_to_groups, name="user-add-to-groups"),
     path(
         "users/<str:user_name>/groups/remove/",
         user_remove_from_group,
         name="user-remove-from-group",
     ),
-    path("users/<str:user_name>/tags/edit/", user_edit_tags, name="user-edit-tags"),
+    *entity_urlpatterns("user", after_action),
     # Last, and after users_credentials' patterns (accounts/pages/__init__.py): any other
     # /users/<name>/<word>/ is a tab, or a 404.
     path("users/<str:user_name>/<slug:tab>/", user_detail, name="user-detail-tab"),

@@ -26,7 +26,8 @@ from accounts.operations.common import GROUPS_PER_USER, MANAGED_POLICIES_PER_ENT
 from accounts.operations.credentials import check_password_policy, create_login_profile
 from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
 from accounts.operations.users import create_user, list_users, user_exists
-from accounts.pages.permissions import build_picker, tags_from_post
+from accounts.pages.entity import tags_from_post
+from accounts.pages.permissions import build_picker
 from accounts.pages.user_detail import BACK, generate_password, remember_password, signin_url
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags

@@ -10,6 +10,7 @@ that can apply to its action. Compilation is cached by document text (bounded LR
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from .matching import (
     Unresolved,
     action_matcher,
     arn_match,
+    arn_regex,
     escape_glob,
     has_variables,
     is_pattern,
@@ -42,7 +44,8 @@ class RequestView:
         "action",
         "action_lower",
         "resource",
-        "resource_pattern",
+        "_literal",
+        "_pattern",
         "_context",
         "_lower",
         "_derived",
@@ -62,26 +65,38 @@ class RequestView:
         self.action = action
         self.action_lower = action.lower()
         self.resource = resource
-        # A simulator may ask about a pattern of resources ("bucket/*"); a real request
-        # names one resource, whose "*" or "?" characters are just characters.
-        self.resource_pattern = (
-            not literal_resource
-            and is_pattern(resource)
-            and not _wildcard_only_star(action, resource)
-        )
+        self._literal = literal_resource
+        self._pattern: bool | None = None  # resource_pattern, worked out when first asked
         self._context = context
         self._lower: dict[str, object] | None = None
         self._derived = derived
         self.has_boundary = False
 
-    def lookup(self, key: str) -> str | list[str] | None:
-        """Context keys are case-insensitive (AWS: condition keys)."""
-        if self._lower is None:
-            low: dict[str, object] = {k.lower(): v for k, v in self._derived.items()}
+    @property
+    def resource_pattern(self) -> bool:
+        """A simulator may ask about a pattern of resources ("bucket/*"); a real request
+        names one resource, whose "*" or "?" characters are just characters."""
+        rp = self._pattern
+        if rp is None:
+            r = self.resource
+            rp = self._pattern = (
+                not self._literal and is_pattern(r) and not _wildcard_only_star(self.action, r)
+            )
+        return rp
+
+    def raw(self, key_lower: str) -> object:
+        """The context value as given, for a lower-case key."""
+        low = self._lower
+        if low is None:
+            low = {k.lower(): v for k, v in self._derived.items()}
             for k, v in self._context.items():
                 low[k.lower()] = v
             self._lower = low
-        value = self._lower.get(key.lower())
+        return low.get(key_lower)
+
+    def lookup(self, key: str) -> str | list[str] | None:
+        """Context keys are case-insensitive (AWS: condition keys)."""
+        value = self.raw(key.lower())
         if value is None or type(value) is str:
             return value  # type: ignore[return-value]
         if isinstance(value, list | tuple):
@@ -118,6 +133,9 @@ class CompiledStatement:
     action_matchers: tuple[Callable[[str], bool], ...]
     conditions: tuple[CompiledCondition, ...]
     resource_dynamic: bool
+    # Static Resource/NotResource: "*" among them, and the other patterns compiled.
+    resource_star: bool = False
+    resource_rx: tuple[re.Pattern[str], ...] = ()
 
     @property
     def sid(self) -> str | None:
@@ -142,6 +160,15 @@ class CompiledStatement:
         st = self.statement
         if st.resources is None:
             return True  # trust policies and similar name no Resource: the resource itself
+        if not self.resource_dynamic and not req.resource_pattern:
+            hit = self.resource_star
+            if not hit:
+                r = req.resource
+                for rx in self.resource_rx:
+                    if rx.fullmatch(r) is not None:
+                        hit = True
+                        break
+            return hit != st.not_resource
         patterns: Iterable[str] = st.resources
         if self.resource_dynamic:
             patterns = self._substituted(st.resources, req)
@@ -187,6 +214,13 @@ class CompiledStatement:
 
     def conditions_match(self, req: RequestView) -> bool:
         for c in self.conditions:
+            single = c.single
+            if single is not None:
+                value = req.raw(c.key_lower)
+                if type(value) is str:
+                    if not single(value):
+                        return False
+                    continue
             if not condition_matches(c, req.lookup):
                 return False
         return True
@@ -202,7 +236,10 @@ def compile_statement(st: Statement, variables: bool) -> CompiledStatement:
     matchers = tuple(action_matcher(a) for a in (st.actions or ()))
     conds = tuple(compile_condition(c.operator, c.key, c.values, variables) for c in st.conditions)
     resource_dynamic = variables and any(has_variables(r) for r in (st.resources or ()))
-    return CompiledStatement(st, 0, variables, matchers, conds, resource_dynamic)
+    resources = () if resource_dynamic else (st.resources or ())
+    star = "*" in resources
+    rxs = () if star else tuple(rx for rx in map(arn_regex, resources) if rx is not None)
+    return CompiledStatement(st, 0, variables, matchers, conds, resource_dynamic, star, rxs)
 
 
 # ------------------------------------------------------------------ policies
@@ -333,6 +370,9 @@ def compile_policy(doc: object, label: str | None = None) -> CompiledPolicy:
         doc = doc.decode("utf-8")
     text = doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True, default=str)
     key = (text, label)
+    hit = _CACHE.data.get(key)  # lock-free hit (one dict read); recency updated by get()
+    if hit is not None:
+        return hit
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
@@ -343,8 +383,11 @@ def compile_policy(doc: object, label: str | None = None) -> CompiledPolicy:
 
 
 def clear_cache() -> None:
+    """Forget compiled policies and the policy sets built from them."""
     with _CACHE.lock:
         _CACHE.data.clear()
+    with _SETS.lock:
+        _SETS.data.clear()
 
 
 # ------------------------------------------------------------------ policy sets
@@ -373,13 +416,27 @@ class PolicySet:
 
 def policy_set(docs: Iterable[object] | PolicySet | None) -> PolicySet:
     """Build (or pass through) a PolicySet; sets of the same compiled policies are cached."""
-    if isinstance(docs, PolicySet):
+    if type(docs) is PolicySet:
         return docs
-    if isinstance(docs, Mapping | str | bytes | CompiledPolicy):
+    texts = None
+    if type(docs) is list or type(docs) is tuple:
+        # Documents given as text on every call: the set is found by the texts alone.
+        try:
+            texts = tuple(docs)
+            hit = _SETS.get(texts)
+        except TypeError:  # dicts: compiled (and so keyed) one by one below
+            texts = hit = None
+        if hit is not None:
+            return hit
+    elif isinstance(docs, PolicySet):
+        return docs
+    elif isinstance(docs, Mapping | str | bytes | CompiledPolicy):
         docs = (docs,)  # one document where a list was expected
     compiled = tuple(compile_policy(d) for d in (docs or ()))
     hit = _SETS.get(compiled)
     if hit is not None:
+        if texts is not None:
+            _SETS.put(texts, hit)
         return hit
     owner: dict[int, int] = {}
     ordered: list[CompiledStatement] = []
@@ -389,19 +446,22 @@ def policy_set(docs: Iterable[object] | PolicySet | None) -> PolicySet:
             ordered.append(cs)
     ps = PolicySet(compiled, ActionIndex(ordered), owner)
     _SETS.put(compiled, ps)
+    if texts is not None:
+        _SETS.put(texts, ps)
     return ps
 
 
 class _SetCache:
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[tuple[CompiledPolicy, ...], PolicySet] = OrderedDict()
+        # keyed by the compiled policies, and by the documents when given as text
+        self.data: OrderedDict[tuple[object, ...], PolicySet] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, key: tuple[CompiledPolicy, ...]) -> PolicySet | None:
+    def get(self, key: tuple[object, ...]) -> PolicySet | None:
         return self.data.get(key)
 
-    def put(self, key: tuple[CompiledPolicy, ...], value: PolicySet) -> None:
+    def put(self, key: tuple[object, ...], value: PolicySet) -> None:
         with self.lock:
             self.data[key] = value
             while len(self.data) > self.size:

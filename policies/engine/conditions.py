@@ -24,7 +24,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -276,6 +276,9 @@ class CompiledCondition:
     values: tuple[str, ...]
     prepared: tuple[object, ...]  # prepared static values (None when invalid or variable)
     dynamic: bool  # some value contains ${...} and needs the request
+    # condition_matches for a request value that is one string, when the condition has
+    # no set operator, no variables and is not Null (most conditions); else None.
+    single: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         op = self.operator.text if self.operator else "?"
@@ -292,7 +295,37 @@ def compile_condition(
     if op is not None and op.base != NULL and not dynamic:
         spec = OPERATORS[op.base]
         prepared = tuple(spec.prepare(v) for v in vals)
-    return CompiledCondition(op, key, key.lower(), vals, prepared, dynamic)
+    single = None
+    if op is not None and op.base != NULL and op.set_op is None and not dynamic:
+        single = _single_value_test(OPERATORS[op.base], prepared)
+    return CompiledCondition(op, key, key.lower(), vals, prepared, dynamic, single)
+
+
+def _single_value_test(spec: OperatorSpec, prepared: tuple[object, ...]) -> Callable[[str], bool]:
+    """_one_value_matches(spec, raw, valid policy values), with the values bound once."""
+    valid = tuple(p for p in prepared if p is not None)
+    read, test, negated = spec.read, spec.test, spec.negated
+    if not valid:
+        return lambda raw: False
+    if test is _eq:  # strings, booleans, bytes: a set lookup
+        members = frozenset(valid)
+
+        def equals(raw: str) -> bool:
+            value = read(raw)
+            return value is not None and (value in members) != negated
+
+        return equals
+
+    def matches(raw: str) -> bool:
+        value = read(raw)
+        if value is None:
+            return False
+        for p in valid:
+            if test(value, p):
+                return not negated
+        return negated
+
+    return matches
 
 
 def _policy_values(cond: CompiledCondition, lookup: Lookup) -> list[object]:

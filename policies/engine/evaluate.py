@@ -169,11 +169,16 @@ class Decision:
         return Explanation(self.effect, self.reason, tuple(traces))
 
 
-@dataclass(frozen=True)
 class _Inputs:
-    """What a decision was made from, kept so explain() can trace every statement."""
+    """What a decision was made from, kept so explain() can trace every statement.
 
-    parts: tuple[object, ...]
+    Only references are kept: the traces are built when explain() is called.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[object, ...]) -> None:
+        self.parts = parts
 
     @classmethod
     def lazy(cls, *parts: object) -> _Inputs:
@@ -411,6 +416,17 @@ def evaluate(
     endpoint_policies: Sequence[object] | PolicySet | None = None,
 ) -> Decision:
     """Decide one request as AWS does. Documents may be dicts, JSON text or compiled."""
+    if (
+        resource_policy is None
+        and permissions_boundary is None
+        and session_policies is None
+        and endpoint_policies is None
+        and not scps
+        and not rcps
+    ):
+        decision = _identity_only(request, identity_policies)
+        if decision is not None:
+            return decision
     p = principal_info(request.principal)
     view = RequestView(
         p, request.action, request.resource, request.context, _NO_KEYS, request.literal_resource
@@ -529,6 +545,86 @@ def evaluate(
 
 
 _NO_KEYS: dict[str, object] = {}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _decision(
+    effect: str,
+    statements: tuple[MatchedStatement, ...],
+    reason: str,
+    request: Request,
+    inputs: _Inputs,
+) -> Decision:
+    """Decision(...) for the hot path: one __dict__ instead of a frozen __setattr__ per field
+    (half the cost of a one-policy decision). Same object; tests compare the two."""
+    d = _new(Decision)
+    _set(
+        d,
+        "__dict__",
+        {
+            "effect": effect,
+            "statements": statements,
+            "reason": reason,
+            "request": request,
+            "_inputs": inputs,
+        },
+    )
+    return d
+
+
+def _identity_only(
+    request: Request, identity_policies: Iterable[object] | PolicySet
+) -> Decision | None:
+    """evaluate() when only identity-based policies apply (most requests).
+
+    The same steps as the full flow with the absent policy kinds left out: 2. a matching
+    Deny wins; 4. same account: an identity Allow decides (KMS keys and role trust still
+    need their resource policy, absent here); 5. cross account: no resource policy, so
+    no access; 6. AWS-owned resources. None for the callers the full flow treats apart
+    (anonymous, service principals, sts:GetCallerIdentity).
+    """
+    p = principal_info(request.principal)
+    kind = p.kind
+    if kind == "anonymous" or kind == "service":
+        return None
+    action = request.action
+    act = action.lower()
+    if act == "sts:getcalleridentity":
+        return None
+    ps = (
+        identity_policies if type(identity_policies) is PolicySet else policy_set(identity_policies)
+    )
+    inputs = _Inputs((ps, None, None, None, None, (), ()))
+    denies, allows = ps.candidates(act)
+    granted: tuple[MatchedStatement, ...] = ()
+    if denies or allows:
+        view = RequestView(
+            p, action, request.resource, request.context, _NO_KEYS, request.literal_resource
+        )
+        if denies:
+            hits = tuple(
+                _record(IDENTITY, ps, cs) for cs in denies if _match(cs, view, None) is not None
+            )
+            if hits:
+                return _decision(EXPLICIT_DENY, hits, IDENTITY, request, inputs)
+        for cs in allows:
+            if _match(cs, view, None) is not None:
+                granted = (_record(IDENTITY, ps, cs),)
+                break
+    # AWS: the root user has full access to its own account's resources.
+    identity_allows = bool(granted) or kind == "root"
+    if _resource_account(request, p) != p.account:
+        return _decision(
+            IMPLICIT_DENY, (), RESOURCE if identity_allows else IDENTITY, request, inputs
+        )
+    if _requires_resource_policy(act, request.resource):
+        return _decision(IMPLICIT_DENY, (), RESOURCE, request, inputs)
+    if not identity_allows:
+        return _decision(IMPLICIT_DENY, (), IDENTITY, request, inputs)
+    if _aws_owned_readonly(action, request.resource):
+        return _decision(IMPLICIT_DENY, (), "aws-owned-resource", request, inputs)
+    return _decision(ALLOW, granted, "allowed", request, inputs)
 
 
 # ------------------------------------------------------------------ explain

@@ -521,7 +521,7 @@ def test_payloads_in_names_tags_descriptions_and_policy_json_render_as_text(
         ("/users/", ["xss-user"], 0),
         ("/users/xss-user/", ["XssInline"], 0),
         ("/users/xss-user/tags/", [TAG_JS], 0),
-        ("/users/xss-user/policies/inline/?name=XssInline", [], 1),
+        ("/users/xss-user/policies/inline/?policy=XssInline", [], 1),
         ("/roles/", ["XssRole"], 0),
         ("/roles/XssRole/", [P_SCRIPT, P_IMG, P_JS], 0),
         ("/roles/XssRole/trust/", [P_TEXTAREA], 0),

@@ -44,6 +44,7 @@ SELF_SERVICE = {
 # Endpoints that only check a document the caller typed (no data read or written).
 DOCUMENT_CHECKS = {
     "policies:policy-validate",
+    "accounts:user-inline-validate",
     "accounts:group-inline-validate",
     "accounts:role-trust-validate",
     "accounts:role-inline-validate",
@@ -157,7 +158,12 @@ def _candidates(body: dict[str, str], values: dict[str, str]) -> list[dict[str, 
         "Mine",
         "permanently delete",
     ]
-    return [body] + [dict(body, confirm=n) for n in names[1:]]
+    other = "arn:aws:iam::aws:policy/ReadOnlyAccess"  # not attached yet: attach writes
+    return (
+        [body]
+        + [dict(body, confirm=n) for n in names[1:]]
+        + [dict(body, policies=other, policy_arn=other, policy_arns=other)]
+    )
 
 
 def _changes(client, url: str, data: dict[str, str]) -> tuple[bool, int]:

@@ -171,11 +171,11 @@ def test_inline_policy_create_edit_delete(console, role):
 
 
 def test_tags_are_added_and_removed_in_place(console, role):
-    r = console.post(url("role-tag"), {"key": "team", "value": "data"}, headers=HTMX)
+    r = console.post(url("role-tags"), {"tag-key-0": "team", "tag-value-0": "data"}, headers=HTMX)
     assert r.status_code == 200 and "<html" not in r.content.decode()
     role.refresh_from_db()
     assert role.tags == [{"Key": "team", "Value": "data"}]
-    r = console.post(url("role-untag"), {"key": "team"}, headers=HTMX)
+    r = console.post(url("role-tags"), {"remove": "team", "tag-key-0": "team"}, headers=HTMX)
     role.refresh_from_db()
     assert r.status_code == 200 and role.tags == []
 
@@ -227,8 +227,8 @@ def test_outsider_gets_404_for_every_role_url(outsider_console, role):
         ("role-boundary", {"boundary": READ_ONLY}),
         ("role-inline-policy", {"name": "x", "document": TRUST}),
         ("role-inline-delete", {"policy_name": "x"}),
-        ("role-tag", {"key": "k", "value": "v"}),
-        ("role-untag", {"key": "k"}),
+        ("role-tags", {"tag-key-0": "k", "tag-value-0": "v"}),
+        ("role-tags", {"remove": "k"}),
         ("role-revoke-sessions", {"confirm": "on"}),
         ("role-delete", {"confirm": "app"}),
     ):
@@ -248,17 +248,15 @@ def test_user_typed_text_is_escaped_everywhere(console, root):
         }
     )  # fmt: skip
     create_role(actor=root, name="esc", trust_policy=trust, description=XSS)
-    console.post(url("role-tag", "esc"), {"key": "k", "value": "a+b"})
+    console.post(url("role-tags", "esc"), {"tag-key-0": "k", "tag-value-0": "a+b"})
     for tab in ("permissions", "trust", "tags"):
-        html = console.get(
-            reverse("accounts:role-detail-tab", args=["esc", tab])
-        ).content.decode()
+        html = console.get(reverse("accounts:role-detail-tab", args=["esc", tab])).content.decode()
         assert XSS not in html and "<b>x</b>" not in html, tab
     assert (
         "&lt;script&gt;alert(1)&lt;/script&gt;"
         in console.get(reverse("accounts:role-detail", args=["esc"])).content.decode()
     )
-    r = console.post(url("role-tag", "esc"), {"key": XSS, "value": "v"}, headers=HTMX)
+    r = console.post(url("role-tags", "esc"), {"tag-key-0": XSS, "tag-value-0": "v"}, headers=HTMX)
     assert r.status_code == 400 and XSS not in r.content.decode()
 
 
@@ -277,7 +275,7 @@ def test_posts_without_csrf_token_are_refused(console, role):
 
 def test_get_never_changes_state(console, role):
     for name in ("role-update", "role-attach-policies", "role-detach-policy", "role-boundary",
-                 "role-inline-delete", "role-tag", "role-untag", "role-revoke-sessions"):  # fmt: skip
+                 "role-inline-delete", "role-tags", "role-revoke-sessions"):  # fmt: skip
         assert console.get(url(name)).status_code == 405, name
 
 
@@ -291,7 +289,7 @@ def test_read_only_user_sees_role_pages_but_every_change_is_denied(readonly_cons
         ("role-trust-edit", {"document": TRUST}, "UpdateAssumeRolePolicy"),
         ("role-attach-policies", {"policies": [S3_READ]}, "AttachRolePolicy"),
         ("role-boundary", {"boundary": READ_ONLY}, "PutRolePermissionsBoundary"),
-        ("role-tag", {"key": "k", "value": "v"}, "TagRole"),
+        ("role-tags", {"tag-key-0": "k", "tag-value-0": "v"}, "TagRole"),
         ("role-revoke-sessions", {"confirm": "on"}, "PutRolePolicy"),
         ("role-delete", {"confirm": "app"}, "DeleteRole"),
     ):

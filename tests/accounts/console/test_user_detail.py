@@ -51,7 +51,7 @@ def test_every_user_page_renders_for_root(console, root, iam_user):
         reverse("accounts:user-policy-picker", args=["alice"]),
         reverse("accounts:user-policy-picker", args=["alice"]) + "?for=boundary",
         reverse("accounts:user-inline-policy", args=["alice"]),
-        reverse("accounts:user-inline-policy", args=["alice"]) + "?name=inline1",
+        reverse("accounts:user-inline-policy", args=["alice"]) + "?policy=inline1",
         reverse("accounts:user-console-access", args=["alice"]),
         reverse("accounts:user-assign-mfa", args=["alice"]),
         reverse("accounts:user-access-key-delete", args=["alice", key.access_key_id]),
@@ -144,29 +144,29 @@ def test_inline_policy_create_edit_and_delete(console, iam_user):
     r = console.post(url, {"name": "s3", "document": allow_policy("s3:GetObject")})
     assert r.status_code == 302
     assert InlinePolicy.objects.get(user=iam_user, name="s3").document
-    html = console.get(url + "?name=s3").content.decode()
+    html = console.get(url + "?policy=s3").content.decode()
     assert "s3:GetObject" in html
-    r = console.post(url + "?name=s3", {"name": "s3", "document": "{not json"})
+    r = console.post(url + "?policy=s3", {"name": "s3", "document": "{not json"})
     assert r.status_code == 400 and "field-error" in r.content.decode()
     r = console.post(
-        reverse("accounts:user-inline-delete", args=["alice"]), {"name": "s3"}, headers=HTMX
+        reverse("accounts:user-inline-delete", args=["alice"]), {"policy_name": "s3"}, headers=HTMX
     )
     assert r.status_code == 200 and not InlinePolicy.objects.filter(user=iam_user).exists()
 
 
 def test_reading_a_missing_inline_policy_is_404_without_an_audit_write(console, iam_user):
     before = AuditEvent.objects.count()
-    r = console.get(reverse("accounts:user-inline-policy", args=["alice"]) + "?name=nope")
+    r = console.get(reverse("accounts:user-inline-policy", args=["alice"]) + "?policy=nope")
     assert r.status_code == 404 and AuditEvent.objects.count() == before
 
 
 def test_boundary_set_and_remove(console, iam_user):
     url = reverse("accounts:user-boundary", args=["alice"])
-    r = console.post(url, {"policy": S3_READ}, headers=HTMX)
+    r = console.post(url, {"boundary": S3_READ}, headers=HTMX)
     assert r.status_code == 200 and "Permissions boundary set." in r.content.decode()
     iam_user.refresh_from_db()
     assert iam_user.permissions_boundary.arn == S3_READ
-    r = console.post(url, {"remove": "1"}, headers=HTMX)
+    r = console.post(url, {"boundary": ""}, headers=HTMX)
     iam_user.refresh_from_db()
     assert r.status_code == 200 and iam_user.permissions_boundary is None
 
@@ -191,7 +191,7 @@ def test_tags_are_added_changed_and_removed(console, root, iam_user):
     tag_user(
         actor=root, name="alice", tags=[{"Key": "team", "Value": "a"}, {"Key": "old", "Value": "x"}]
     )
-    url = reverse("accounts:user-edit-tags", args=["alice"])
+    url = reverse("accounts:user-tags", args=["alice"])
     r = console.post(
         url,
         {"tag-key-0": "team", "tag-value-0": "b", "tag-key-55": "new", "tag-value-55": "v"},
@@ -208,7 +208,7 @@ def test_tags_are_added_changed_and_removed(console, root, iam_user):
 def test_xss_in_a_tag_is_refused_and_escaped(console, iam_user):
     payload = "<script>alert(1)</script>"
     r = console.post(
-        reverse("accounts:user-edit-tags", args=["alice"]), {"tag-key-55": payload}, headers=HTMX
+        reverse("accounts:user-tags", args=["alice"]), {"tag-key-55": payload}, headers=HTMX
     )
     html = r.content.decode()
     assert r.status_code == 400 and payload not in html and "&lt;script&gt;" in html
@@ -284,7 +284,7 @@ def user_urls(key_id: str) -> list[str]:
         ("accounts:user-inline-delete", ["alice"]),
         ("accounts:user-add-to-groups", ["alice"]),
         ("accounts:user-remove-from-group", ["alice"]),
-        ("accounts:user-edit-tags", ["alice"]),
+        ("accounts:user-tags", ["alice"]),
         ("accounts:user-console-access", ["alice"]),
         ("accounts:user-password-csv", ["alice"]),
         ("accounts:user-create-access-key", ["alice"]),
@@ -338,10 +338,10 @@ def test_read_only_user_changes_are_refused_with_aws_access_denied(
     key = create_access_key(actor=root, user_name="alice").key
     attempts = [
         (reverse("accounts:user-attach-policies", args=["alice"]), {"policies": S3_READ}),
-        (reverse("accounts:user-boundary", args=["alice"]), {"policy": S3_READ}),
+        (reverse("accounts:user-boundary", args=["alice"]), {"boundary": S3_READ}),
         (reverse("accounts:user-add-to-groups", args=["alice"]), {"groups": "developers"}),
         (
-            reverse("accounts:user-edit-tags", args=["alice"]),
+            reverse("accounts:user-tags", args=["alice"]),
             {"tag-key-55": "k", "tag-value-55": "v"},
         ),
         (

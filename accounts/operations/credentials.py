@@ -12,8 +12,10 @@ from typing import Any
 from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
 
+from accounts import throttle
 from accounts.errors import (
     AccessDenied,
+    DeleteConflict,
     EntityAlreadyExists,
     InvalidAuthenticationCode,
     InvalidInput,
@@ -23,7 +25,14 @@ from accounts.errors import (
     ValidationError,
 )
 from accounts.ids import access_key_id, secret_access_key
-from accounts.models import AccessKey, ConsoleUser, IamUser, MfaDevice
+from accounts.models import (
+    AccessKey,
+    ConsoleUser,
+    IamUser,
+    MfaDevice,
+    PasswordHistory,
+    PasswordPolicy,
+)
 from accounts.operations.common import (
     ACCESS_KEYS_PER_USER,
     MFA_DEVICES_PER_USER,
@@ -34,9 +43,16 @@ from accounts.operations.common import (
     user_resource,
 )
 from accounts.principal import Principal
-from accounts.validation import check_name, check_path, check_path_prefix, check_tags
+from accounts.totp import consecutive_steps
+from accounts.validation import (
+    check_name,
+    check_path,
+    check_path_prefix,
+    check_tags,
+    default_password_problems,
+)
 from audit.trail import record_event
-from iamconsole.ops import Page, operation, paginate
+from iamconsole.ops import Page, operation, paginate, save_unique
 from policies.authorization import authorize
 
 __all__ = [
@@ -203,13 +219,11 @@ def check_password_policy(
     account_id: str, password: str, *, console: ConsoleUser | None = None
 ) -> None:
     """Refuse a password the account's password policy does not allow."""
-    from accounts.models import PasswordPolicy
 
     policy = PasswordPolicy.objects.filter(account_id=account_id).first()
     if policy is None:
         # No custom policy: AWS's default one (accounts.validation).
         from accounts.models import Account
-        from accounts.validation import default_password_problems
 
         account = Account.objects.filter(pk=account_id).first()
         root_email = ConsoleUser.objects.filter(account_id=account_id, is_root=True).values_list(
@@ -261,7 +275,6 @@ def password_used_recently(console: ConsoleUser, password: str, remembered: int)
 
 def _set_password(console: ConsoleUser, password: str) -> None:
     """A new console password; the one it replaces joins the user's password history."""
-    from accounts.models import PasswordHistory
 
     now = timezone.now()
     if console.pk and console.has_usable_password():
@@ -280,8 +293,6 @@ def password_expired(console: ConsoleUser, *, now: Any = None) -> tuple[bool, bo
     must reset it" (IAM User Guide, "Set an account password policy for IAM users").
     """
     from datetime import timedelta
-
-    from accounts.models import PasswordPolicy
 
     if console.is_root:
         return False, False  # the password policy is for IAM users
@@ -382,8 +393,6 @@ def _counts_password_attempt(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from accounts import throttle
-
         actor = kwargs.get("actor")
         if not isinstance(actor, Principal) or actor.kind != "user" or not actor.user_name:
             return fn(*args, **kwargs)
@@ -408,7 +417,6 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
     The old password is checked first, under the sign-in throttle, and only then
     the permission: a wrong guess learns nothing more than a wrong sign-in does.
     """
-    from accounts import throttle
 
     if actor.kind != "user":
         raise AccessDenied("Only IAM users can change their password with this action.")
@@ -425,7 +433,6 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
         # IAM answers a wrong old password with AccessDenied (ChangePassword errors).
         raise AccessDenied("The old password was incorrect.")
     attempt["right"] = True
-    from accounts.models import PasswordPolicy
 
     if password_expired(console)[1]:
         raise AccessDenied(PASSWORD_EXPIRED_HARD)
@@ -532,7 +539,6 @@ def _new_virtual_device(
         tags=tags,
     )
     device.set_seed(seed)
-    from iamconsole.ops import save_unique
 
     save_unique(device, EntityAlreadyExists("MFA device already exists."))
     record_event(actor, "CreateVirtualMFADevice", serial, request={"VirtualMFADeviceName": name})
@@ -551,7 +557,6 @@ def enable_mfa_device(
     *, actor: Principal, user_name: str | None, serial_number: str, code1: str, code2: str
 ) -> None:
     """EnableMFADevice: two consecutive codes prove the device; root when no user is named."""
-    from accounts.totp import consecutive_steps
 
     user = acting_user(actor, user_name, action="iam:EnableMFADevice")
     authorize(actor, "iam:EnableMFADevice", user_resource(actor, user))
@@ -593,8 +598,6 @@ def enable_mfa_device(
 def resync_mfa_device(
     *, actor: Principal, user_name: str | None, serial_number: str, code1: str, code2: str
 ) -> None:
-    from accounts.totp import consecutive_steps
-
     user = acting_user(actor, user_name, action="iam:ResyncMFADevice")
     authorize(actor, "iam:ResyncMFADevice", user_resource(actor, user))
     device = _device(actor, serial_number)
@@ -640,8 +643,6 @@ def delete_virtual_mfa_device(*, actor: Principal, serial_number: str) -> None:
     authorize(actor, "iam:DeleteVirtualMFADevice", serial_number)
     device = _device(actor, serial_number)
     if device.enabled is not None:
-        from accounts.errors import DeleteConflict
-
         raise DeleteConflict("MFA device is still in use.")
     device.delete()
     record_event(

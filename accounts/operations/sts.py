@@ -27,13 +27,17 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import throttle
 from accounts.errors import AccessDenied, IamError, MalformedPolicyDocument, ValidationError
 from accounts.ids import access_key_id, secret_access_key
 from accounts.models import AccessKey, IamUser, MfaDevice, Role, TemporaryCredential
 from accounts.principal import Principal, role_session_arn
+from accounts.totp import verify_and_consume
 from audit.trail import record_event
 from iamconsole.ops import operation
 from policies.authorization import authorize
+from policies.documents import check_policy_document, policy_size
+from policies.models import ManagedPolicy
 
 __all__ = [
     "STS",
@@ -144,8 +148,6 @@ def _counts_mfa_attempt(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from accounts import throttle
-
         actor, serial, code = (
             kwargs.get("actor"),
             kwargs.get("serial_number"),
@@ -182,8 +184,6 @@ def _verify_mfa(actor: Principal, serial_number: str | None, token_code: str | N
         return False
     if not serial_number or not token_code:
         raise ValidationError("Both SerialNumber and TokenCode are required for MFA.")
-    from accounts import throttle
-    from accounts.totp import verify_and_consume
 
     device = _caller_mfa_device(actor, serial_number)
     if device is None:
@@ -277,16 +277,12 @@ def assume_role(
     session_docs: list[str] = []
     packed = 0
     if policy is not None:
-        from policies.documents import check_policy_document, policy_size
-
         try:
             session_docs.append(check_policy_document(policy))
         except MalformedPolicyDocument:
             raise
         packed += policy_size(policy)
     for arn in policy_arns or []:
-        from policies.models import ManagedPolicy
-
         managed = (
             ManagedPolicy.objects.filter(arn=arn)
             .filter(Q(account_id=role.account_id) | Q(account__isnull=True))

@@ -46,6 +46,7 @@ from accounts.operations.credentials import (
     password_expired,
 )
 from accounts.principal import Principal, user_principal
+from accounts.totp import check_code, matching_step
 from accounts.views import (  # the root sign-in's helpers: one behaviour for both
     BAD_CODE,
     BAD_CREDENTIALS,
@@ -359,7 +360,6 @@ def _checked_device(devices: list[MfaDevice], code: str) -> MfaDevice | None:
 
     A wrong code counts against the first device, as at the MFA step.
     """
-    from accounts.totp import check_code, matching_step
 
     if not devices or max(_device_wait(d) for d in devices):
         return None
@@ -399,7 +399,6 @@ def user_signin_mfa(request: HttpRequest) -> HttpResponse:
         if wait:
             return _throttled(request, template, context, wait)
         code = form.cleaned_data["code"]
-        from accounts.totp import check_code, matching_step
 
         # Any of the user's devices (AWS allows up to 8); a wrong code counts against the first.
         device = next((d for d in devices if matching_step(d.seed(), code) is not None), devices[0])

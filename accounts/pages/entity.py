@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -105,20 +104,6 @@ def tags_from_post(data: Any, *, prefix: str = "tag") -> list[dict[str, str]]:
         key = key.strip()
         if key:
             tags.append({"Key": key, "Value": (data.get(f"{prefix}-value-{i}") or "").strip()})
-    return tags
-
-
-def parse_tag_lines(text: str) -> list[dict[str, str]]:
-    """``key=value`` lines (blank lines skipped) as IAM tags; a line without ``=`` is an error."""
-    tags = []
-    for n, raw in enumerate((text or "").splitlines(), 1):
-        line = raw.strip()
-        if not line:
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise forms.ValidationError(f"Line {n}: write each tag as key=value.")
-        tags.append({"Key": key.strip(), "Value": value.strip()})
     return tags
 
 

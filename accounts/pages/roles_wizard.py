@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.errors import IamError
 from accounts.operations.common import TRUST_POLICY_LIMIT
 from accounts.operations.roles import MAX_SESSION, MIN_SESSION, create_role
-from accounts.pages.entity import parse_tag_lines
+from accounts.pages.entity import tags_from_post
 from accounts.pages.permissions import group_role_picker
 from accounts.pages.trust import trust_validation, trusted_entities
 from accounts.validation import check_name, check_tags
@@ -54,6 +54,7 @@ STEP_FIELDS = {
         "custom_policy",
     ],
     "permissions": ["policies", "boundary"],
+    # "tags": the key/value rows tag-key-N, tag-value-N (partials/tag_rows.html).
     "details": ["name", "description", "max_session_duration", "tags"],
     "review": [],
 }
@@ -198,16 +199,19 @@ def check_step(step: str, data: QueryDict) -> dict[str, str]:
                 f"{MAX_SESSION}"
             )
         try:
-            check_tags(parse_tag_lines(data.get("tags", "")))
+            check_tags(tags_from_post(data))
         except IamError as exc:
             errors["tags"] = exc.message
-        except Exception as exc:  # forms.ValidationError from a line without "="
-            errors["tags"] = " ".join(getattr(exc, "messages", [str(exc)]))
     return errors
 
 
 def _context(
-    request: HtmxHttpRequest, step: str, data: QueryDict, errors: dict[str, str]
+    request: HtmxHttpRequest,
+    step: str,
+    data: QueryDict,
+    errors: dict[str, str],
+    *,
+    extra_rows: int = 1,
 ) -> dict[str, Any]:
     actor = principal_of(request)
     shown = set(STEP_FIELDS[step])
@@ -215,9 +219,13 @@ def _context(
         (name, value)
         for fields in STEP_FIELDS.values()
         for name in fields
-        if name not in shown
+        if name not in shown and name != "tags"
         for value in data.getlist(name)
     ]
+    tags = tags_from_post(data)
+    if "tags" not in shown:
+        for i, tag in enumerate(tags):
+            carry += [(f"tag-key-{i}", tag["Key"]), (f"tag-value-{i}", tag["Value"])]
     ctx: dict[str, Any] = {
         "step": step,
         "step_index": STEP_NAMES.index(step),
@@ -231,6 +239,7 @@ def _context(
         "account_id": actor.account_id,
         "session_choices": [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)],
         "trust_preview": generated_trust_policy(data, actor.account_id),
+        "tag_rows": tags + [{"Key": "", "Value": ""} for _ in range(extra_rows)],
     }
     if step == "trust" and data.get("entity_type") == "custom":
         ctx.update(trust_validation(data.get("custom_policy", "")))
@@ -251,10 +260,7 @@ def _context(
         ctx["boundary_name"] = names.get(data.get("boundary", ""), data.get("boundary", ""))
         ctx["trusted"] = trusted_entities(ctx["trust_preview"])
         ctx["trust_pretty"] = pretty(ctx["trust_preview"])
-        try:
-            ctx["tag_list"] = parse_tag_lines(data.get("tags", ""))
-        except Exception:
-            ctx["tag_list"] = []
+        ctx["tag_list"] = tags
         ctx["trust_size_limit"] = TRUST_POLICY_LIMIT
     return ctx
 
@@ -270,7 +276,7 @@ def _create(request: HtmxHttpRequest, data: QueryDict) -> Any:
                 "trust_policy": generated_trust_policy(data, actor.account_id),
                 "description": data.get("description", ""),
                 "max_session_duration": int(data.get("max_session_duration") or MIN_SESSION),
-                "tags": parse_tag_lines(data.get("tags", "")),
+                "tags": tags_from_post(data),
                 "permissions_boundary": data.get("boundary") or None,
             },
         )
@@ -304,7 +310,17 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     status = 200
     error: IamError | None = None
-    if go == "back":
+    extra_rows = 1
+    remove = data.get("remove_row")
+    if remove is not None:  # a tag row's Remove (step 3): drop the row, stay
+        kept = [t for t in tags_from_post(data) if t["Key"] != remove]
+        for key in [k for k in data if k.startswith("tag-")]:
+            del data[key]
+        for i, tag in enumerate(kept):
+            data[f"tag-key-{i}"], data[f"tag-value-{i}"] = tag["Key"], tag["Value"]
+    elif go == "add_row":
+        extra_rows = 2
+    elif go == "back":
         step = STEP_NAMES[max(STEP_NAMES.index(step) - 1, 0)]
     elif go.startswith("goto:") and go[5:] in STEP_NAMES:
         step = go[5:]
@@ -332,7 +348,7 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
                 if request.htmx:
                     return HttpResponseClientRedirect(url)
                 return redirect(url)
-    context = _context(request, step, data, errors)
+    context = _context(request, step, data, errors, extra_rows=extra_rows)
     context["error"] = error
     picker = context.get("picker")
     if picker is not None and picker.error is not None and status == 200:

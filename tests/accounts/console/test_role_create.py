@@ -20,7 +20,15 @@ def wizard(client, data: dict, *, htmx: bool = True):
 
 
 def details(**kw: str) -> dict:
-    return {"name": "app-role", "description": "", "max_session_duration": "3600", "tags": ""} | kw
+    return {"name": "app-role", "description": "", "max_session_duration": "3600"} | kw
+
+
+def tag_rows(*pairs: tuple[str, str]) -> dict:
+    """Tags as the wizard's key/value rows post them (partials/tag_rows.html)."""
+    out = {}
+    for i, (key, value) in enumerate(pairs):
+        out[f"tag-key-{i}"], out[f"tag-value-{i}"] = key, value
+    return out
 
 
 def create_through_every_step(client, trust: dict, *, policies=(), boundary="", **detail_kw):
@@ -116,7 +124,7 @@ def test_service_role_trusts_the_service_principal(console, root):
         boundary=READ_ONLY,
         description="Runs the nightly job",
         max_session_duration="7200",
-        tags="team=data\nenv=prod",
+        **tag_rows(("team", "data"), ("env", "prod")),
     )
     assert r.status_code == 200
     role = Role.objects.get(name="app-role")
@@ -244,7 +252,7 @@ def test_script_payloads_are_escaped_on_the_review_step(console):
     r = wizard(
         console,
         {"step": "details", "go": "next", "entity_type": "account", "account_choice": "this",
-         "external_id": xss, **details(description=xss, tags=f"k={xss}")},
+         "external_id": xss, **details(description=xss, **tag_rows(("k", xss)))},
     )  # fmt: skip
     html = r.content.decode()
     assert r.status_code == 400  # the tag value's characters are refused, and shown escaped
@@ -296,3 +304,15 @@ def test_user_without_permissions_is_told_at_once_with_aws_message(root, user_co
         "User: arn:aws:iam::111122223333:user/nobody is not authorized to perform: "
         "iam:ListPolicies" in r.content.decode()
     )
+
+
+def test_tag_rows_can_be_added_and_removed_and_travel_to_the_review(console):
+    base = {"step": "details", "entity_type": "account", "account_choice": "this", **details()}
+    r = wizard(console, {**base, "go": "add_row", **tag_rows(("a", "1"))})
+    assert r.status_code == 200 and r.context["step"] == "details"
+    assert r.content.decode().count('name="tag-key-') == 3  # the row and two blank ones
+    r = wizard(console, {**base, "remove_row": "a", **tag_rows(("a", "1"), ("b", "2"))})
+    assert r.context["step"] == "details" and r.context["tag_rows"][0] == {"Key": "b", "Value": "2"}
+    r = wizard(console, {**base, "go": "next", **tag_rows(("b", "2"))})
+    assert r.context["step"] == "review" and r.context["tag_list"] == [{"Key": "b", "Value": "2"}]
+    assert ("tag-key-0", "b") in r.context["carry"] and ("tag-value-0", "2") in r.context["carry"]

@@ -491,10 +491,6 @@ def test_the_apps_import_each_other_without_cycles(graph):
     assert cycles == [], "\n" + "\n".join(cycles)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="function-level imports still hold cycles together; the lead flips this once they are gone",
-)
 def test_function_level_imports_say_why(graph):
     offenders = undocumented_deferred_imports(graph)
     assert offenders == [], "\n" + "\n".join(offenders)

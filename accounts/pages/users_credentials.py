@@ -40,6 +40,7 @@ from accounts.operations.credentials import (
     delete_virtual_mfa_device,
     enable_mfa_device,
     list_access_keys,
+    mfa_otpauth_uri,
     update_access_key,
     update_login_profile,
 )
@@ -417,8 +418,6 @@ def _qr_svg(uri: str) -> str:
 
 
 def _enrollment(user: IamUser, device: MfaDevice, form: MfaCodesForm, error: str = "") -> dict:
-    from accounts.operations.credentials import mfa_otpauth_uri
-
     seed = device.seed()
     account = Account.objects.get(pk=user.account_id)
     label = f"{user.name}@{account.alias or account.id}"

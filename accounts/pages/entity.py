@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.errors import IamError
@@ -92,6 +92,25 @@ def tab_answer(
 
 
 # -- tags ------------------------------------------------------------------------------------
+
+
+def render_entity_page(
+    request: HtmxHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    fragment: str | None = None,
+    error_keys: Sequence[str] = ("error",),
+) -> HttpResponse:
+    """A group's or role's detail page, or (for htmx) one of its fragments (the tab by
+    default). A page that shows an error answers with that error's status."""
+    for key in error_keys:
+        if context.get(key) is not None and status == 200:
+            status = context[key].status
+    if request.htmx:
+        template += "#" + (fragment or "tab")
+    return render(request, template, context, status=status)
 
 
 def tags_from_post(data: Any, *, prefix: str = "tag") -> list[dict[str, str]]:

@@ -36,6 +36,7 @@ from accounts.operations.users import list_users
 from accounts.pages.entity import (
     check_tab,
     old_tab_link,
+    render_entity_page,
     tab_answer,
     tab_links,
     tab_url,
@@ -225,12 +226,9 @@ def render_group(
         if status == 200 and tab == "permissions":
             status = exc.status
     context.update(extra or {})
-    if context.get("error") is not None and status == 200:
-        status = context["error"].status
-    template = "accounts/groups/detail.html"
-    if request.htmx:
-        template += "#" + (fragment or "tab")
-    return render(request, template, context, status=status)
+    return render_entity_page(
+        request, "accounts/groups/detail.html", context, status=status, fragment=fragment
+    )
 
 
 @console_login_required

@@ -35,7 +35,14 @@ from accounts.operations.roles import (
     update_role,
 )
 from accounts.pages import roles_wizard
-from accounts.pages.entity import check_tab, old_tab_link, tab_answer, tab_links, tab_url
+from accounts.pages.entity import (
+    check_tab,
+    old_tab_link,
+    render_entity_page,
+    tab_answer,
+    tab_links,
+    tab_url,
+)
 from accounts.pages.permissions import entity_urlpatterns, group_role_picker, permissions_context
 from accounts.pages.trust import trust_validation, trusted_entities
 from iamconsole.console import console_login_required, principal_of
@@ -153,13 +160,14 @@ def render_role(
     except IamError as exc:
         context["tab_error"] = exc
     context.update(extra or {})
-    for key in ("error", "summary_error"):
-        if context.get(key) is not None and status == 200:
-            status = context[key].status
-    template = "accounts/roles/detail.html"
-    if request.htmx:
-        template += "#" + (fragment or "tab")
-    return render(request, template, context, status=status)
+    return render_entity_page(
+        request,
+        "accounts/roles/detail.html",
+        context,
+        status=status,
+        fragment=fragment,
+        error_keys=("error", "summary_error"),
+    )
 
 
 @console_login_required

@@ -78,6 +78,25 @@ def seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
+def _locked_row(key: str, now: datetime) -> SignInThrottle:
+    """The key's row, locked for this transaction, created if missing.
+
+    ``get_or_create`` is not enough under parallel attempts: a racer's insert can fail
+    on the unique key while the row it collided with is already gone again (a sign-in
+    that succeeded forgets its row), and then neither get nor create finds one. An
+    insert that ignores conflicts, then a locking read, retried, settles it on SQLite
+    and PostgreSQL alike.
+    """
+    for _ in range(5):
+        SignInThrottle.objects.bulk_create(
+            [SignInThrottle(key=key, window_start=now)], ignore_conflicts=True
+        )
+        row = SignInThrottle.objects.select_for_update().filter(key=key).first()
+        if row is not None:
+            return row
+    raise RuntimeError(f"throttle row {key[:12]}… keeps vanishing")
+
+
 @transaction.atomic
 def begin_attempt(key: str, *, free: int = FREE_FAILURES) -> int:
     """Count one attempt. Returns 0 if it may go ahead, else the seconds to wait.
@@ -86,9 +105,7 @@ def begin_attempt(key: str, *, free: int = FREE_FAILURES) -> int:
     before the first wait (``SOURCE_FREE_FAILURES`` for a source address).
     """
     now = timezone.now()
-    row, _ = SignInThrottle.objects.select_for_update().get_or_create(
-        key=key, defaults={"window_start": now}
-    )
+    row = _locked_row(key, now)
     if row.locked_until is not None and row.locked_until > now:
         return seconds_until(row.locked_until, now)
     if row.last_failure is not None and now - row.last_failure > FORGET_AFTER:

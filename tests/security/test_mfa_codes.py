@@ -120,7 +120,10 @@ def test_parallel_root_sessions_mixing_right_and_wrong_codes_sign_in_at_most_onc
         f"7 right + 3 wrong codes in parallel sessions, {rounds} rounds: sign-ins {successes}, "
         f"checked failures {checked_failures}, failure counter {counted}"
     )
-    assert all(w <= 1 for w in successes) and sum(successes) >= 1
+    # At most one sign-in per step. None is a correct outcome too: on PostgreSQL a
+    # wrong code checked first starts the device's wait, and every right code that
+    # arrives during it is refused unchecked (on SQLite the winner usually goes first).
+    assert all(w <= 1 for w in successes)
 
 
 def test_parallel_iam_user_sessions_with_one_code_sign_in_once(

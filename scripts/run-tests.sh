@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the suite on SQLite, then on a throwaway PostgreSQL server started here.
+# Run the suite on SQLite, then on a throwaway PostgreSQL server started here, and
+# print each backend's duration at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -7,12 +8,23 @@ postgres_only=0
 if [ "${1:-}" = "--postgres-only" ]; then postgres_only=1; shift; fi
 workers="${PYTEST_WORKERS:-auto}"
 status=0
+summary=()
+
+run() {  # run LABEL CMD...: one backend, timed
+  local label=$1 start rc=0
+  shift
+  echo "== tests on $label =="
+  start=$SECONDS
+  "$@" || rc=$?
+  summary+=("$label: $((SECONDS - start)) s, exit $rc")
+  [ $rc -eq 0 ] || status=$rc
+}
 
 if [ $postgres_only -eq 0 ]; then
-  echo "== tests on SQLite =="
-  $PY -m pytest -n "$workers" --durations=15 "$@" || status=$?
+  run SQLite $PY -m pytest -n "$workers" --durations=15 "$@"
 fi
+run PostgreSQL scripts/with-postgres.sh $PY -m pytest -n "$workers" --durations=15 "$@"
 
-echo "== tests on PostgreSQL =="
-scripts/with-postgres.sh $PY -m pytest -n "$workers" --durations=15 "$@" || status=$?
+echo "== durations =="
+printf '%s\n' "${summary[@]}"
 exit $status

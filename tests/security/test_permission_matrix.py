@@ -63,6 +63,27 @@ TRUST = json.dumps(
         ],
     }
 )
+# POSTs that change no data by design, with the reason (still POSTed: nothing may change).
+READ_ONLY = {
+    "accounts:user-password-csv": "downloads the password .csv shown once; writes nothing",
+    "accounts:user-access-key-csv": "downloads the new key's .csv shown once; writes nothing",
+    "policies:simulator": "runs the policy simulator over the account; writes nothing",
+}
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+# The exact fields a URL needs beyond the shared form (tried first, over the shared form).
+FIELDS = {
+    "accounts:user-console-access": {"action": "enable", "password_mode": "custom"},
+    "accounts:user-assign-mfa": {"device_name": "matrix-device"},
+    "accounts:user-remove-from-group": {"group": "developers"},
+    "accounts:user-boundary": {"boundary": ADMIN},
+    "accounts:role-boundary": {"boundary": ADMIN},
+    "accounts:user-tags": {"tag-key-0": "k", "tag-value-0": "v"},
+    "accounts:role-tags": {"tag-key-0": "k", "tag-value-0": "v"},
+    "accounts:role-trust-edit": {"document": "TRUST2"},  # not the role's current trust
+    "accounts:role-revoke-sessions": {"confirm": "on"},
+    "accounts:account-alias-delete": {"alias": "matrix-alias-old"},
+    "accounts:user-access-key-delete": {"confirm": "ACCESS_KEY_ID"},
+}
 POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
@@ -149,8 +170,32 @@ def _urls(values):
         yield name, reverse(name, kwargs=fill(args, values))
 
 
-def _candidates(body: dict[str, str], values: dict[str, str]) -> list[dict[str, str]]:
-    """The shared form, then the same with each entity's name as the confirmation."""
+def _reauth(*clients) -> None:
+    """A fresh MFA re-authentication in each session (the same key for every client, so
+    the refused user's request stays identical to root's)."""
+    import time
+
+    from accounts.pages.users_credentials import REAUTH_SESSION
+
+    for client in clients:
+        session = client.session
+        session[REAUTH_SESSION] = time.time()
+        session.save()
+
+
+def _candidates(
+    body: dict[str, str], values: dict[str, str], name: str = ""
+) -> list[dict[str, str]]:
+    """The URL's own fields (if any), the shared form, then the same with each entity's
+    name as the confirmation."""
+    own = {
+        k: {"TRUST2": TRUST.replace("ec2", "lambda"), "ACCESS_KEY_ID": values["access_key_id"]}.get(
+            v, v
+        )
+        for k, v in FIELDS.get(name, {}).items()
+    }
+    if name == "accounts:user-remove-from-group":
+        own["group"] = values["group_name"]
     names = [
         values["user_name"],
         values["group_name"],
@@ -160,7 +205,8 @@ def _candidates(body: dict[str, str], values: dict[str, str]) -> list[dict[str, 
     ]
     other = "arn:aws:iam::aws:policy/ReadOnlyAccess"  # not attached yet: attach writes
     return (
-        [body]
+        ([dict(body, **own)] if own else [])
+        + [body]
         + [dict(body, confirm=n) for n in names[1:]]
         + [dict(body, policies=other, policy_arn=other, policy_arns=other)]
     )
@@ -189,7 +235,7 @@ def _controlled(refused, root_client, values, body, skip):
     for name, url in _urls(values):
         if name in skip:
             continue
-        for data in _candidates(body, values):
+        for data in _candidates(body, values, name):
             changed, status = _changes(refused, url, data)
             root_changed, root_status = _changes(root_client, url, data)
             if root_changed or changed or root_status == 405:
@@ -200,7 +246,11 @@ def _controlled(refused, root_client, values, body, skip):
 
 def _verdict(rows):
     writes = [r for r in rows if r[4]]
-    no_write = [r[0] for r in rows if not r[4] and r[5] != 405 and r[0] not in DOCUMENT_CHECKS]
+    no_write = [
+        r[0]
+        for r in rows
+        if not r[4] and r[5] != 405 and r[0] not in DOCUMENT_CHECKS | READ_ONLY.keys()
+    ]
     changed = [r[1] for r in rows if r[3]]
     return writes, no_write, changed
 
@@ -219,6 +269,7 @@ def test_a_user_without_permissions_is_refused_everywhere(user_console, console,
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if response.status_code == 200 and name not in DOCUMENT_CHECKS:
             opened.append(url)
+    _reauth(client, console)
     rows = _controlled(client, console, values, body, SELF_SERVICE)
     writes, no_write, changed = _verdict(rows)
     figure(
@@ -244,6 +295,7 @@ def test_a_read_only_user_can_browse_but_every_write_is_refused(
         for name, url in _urls(values)
         if name not in SELF_SERVICE
     )
+    _reauth(client, console)
     rows = _controlled(client, console, values, body, SELF_SERVICE)
     writes, no_write, changed = _verdict(rows)
     refused = sum(r[2] == 403 for r in writes)

@@ -83,6 +83,28 @@ FIELDS = {
     "accounts:role-revoke-sessions": {"confirm": "on"},
     "accounts:account-alias-delete": {"alias": "matrix-alias-old"},
     "accounts:user-access-key-delete": {"confirm": "ACCESS_KEY_ID"},
+    "accounts:user-remove-mfa": {"serial_number": "TARGET_MFA"},
+    # Two consecutive codes of the device, computed when the request is sent.
+    "accounts:user-confirm-mfa": {"code1": "CODE_NOW", "code2": "CODE_NEXT"},
+    "accounts:account-root-mfa-resync": {
+        "serial_number": "ROOT_MFA",
+        "code1": "CODE_NOW",
+        "code2": "CODE_NEXT",
+    },
+    # The wizards' last step (the users wizard keeps the earlier steps in the session).
+    "accounts:user-create": {"step": "review"},
+    "accounts:role-create": {
+        "step": "review",
+        "go": "create",
+        "entity_type": "service",
+        "service": "ec2",
+        "max_session_duration": "3600",
+    },
+}
+# Which MFA device a URL's codes are for (its seed gives them).
+CODES_FOR = {
+    "accounts:user-confirm-mfa": "PENDING_MFA",
+    "accounts:account-root-mfa-resync": "ROOT_MFA",
 }
 POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -90,16 +112,23 @@ POLICY = json.dumps(
 
 
 @pytest.fixture
-def world(root, account, group):
-    from accounts.operations.credentials import create_access_key, create_login_profile
+def world(root, account, group, totp_device):
+    from accounts.operations.credentials import (
+        create_access_key,
+        create_login_profile,
+        create_virtual_mfa_device,
+    )
     from accounts.operations.roles import create_role
     from accounts.operations.users import create_user
     from policies.operations import create_policy
+    from tests.conftest import virtual_mfa_device
 
-    create_user(actor=root, name="target")
+    target = create_user(actor=root, name="target")
     key = create_access_key(actor=root, user_name="target").key
     create_role(actor=root, name="app", trust_policy=TRUST)
     policy = create_policy(actor=root, name="Mine", document=POLICY)
+    # Its own policy for the delete URL: "Mine" keeps v2 for the version-delete URL.
+    spare = create_policy(actor=root, name="Spare", document=POLICY)
     for name in ("nobody", "reader"):
         create_user(actor=root, name=name)
         create_login_profile(actor=root, user_name=name, password="Long-password-123")
@@ -123,6 +152,11 @@ def world(root, account, group):
     add_user_to_group(actor=root, group_name=group.name, user_name="target")
     ops.create_policy_version(actor=root, arn=policy.arn, document=POLICY)  # v2, not default
     create_account_alias(actor=root, alias="matrix-alias-old")
+    from accounts.models import IamUser
+
+    target = IamUser.objects.get(name="target", account_id=account.id)
+    target_mfa = virtual_mfa_device(target.console, iam_user=target, name="target")
+    pending = create_virtual_mfa_device(actor=root, name="matrix-pending").device
     update_account_password_policy(actor=root, minimum_password_length=10)
     values = {
         "user_name": "target",
@@ -133,6 +167,10 @@ def world(root, account, group):
         "version_id": "v2",
         "account": account.id,
         "tab": "permissions",
+        "spare_policy_id": spare.policy_id,
+        "TARGET_MFA": target_mfa.serial_number,
+        "ROOT_MFA": totp_device.serial_number,
+        "PENDING_MFA": pending.serial_number,
     }
     body = {
         "name": "created-by-matrix",
@@ -167,20 +205,39 @@ def world(root, account, group):
 
 def _urls(values):
     for name, _route, args in all_patterns():
-        yield name, reverse(name, kwargs=fill(args, values))
+        own = values
+        if name == "policies:policy-delete":
+            own = dict(values, policy_id=values["spare_policy_id"])
+        yield name, reverse(name, kwargs=fill(args, own))
 
 
-def _reauth(*clients) -> None:
+def _reauth(values, *clients) -> None:
     """A fresh MFA re-authentication in each session (the same key for every client, so
-    the refused user's request stays identical to root's)."""
+    the refused user's request stays identical to root's), with the MFA assignment and
+    the users wizard's earlier steps under way."""
     import time
 
-    from accounts.pages.users_credentials import REAUTH_SESSION
+    from accounts.pages.users_credentials import PENDING_MFA_SESSION, REAUTH_SESSION
+    from accounts.pages.users_wizard import WIZARD_SESSION
 
     for client in clients:
         session = client.session
         session[REAUTH_SESSION] = time.time()
+        session[PENDING_MFA_SESSION] = {"user": "target", "serial": values["PENDING_MFA"]}
+        session[WIZARD_SESSION] = {"name": "created-by-matrix"}
         session.save()
+
+
+def _codes(values, name: str) -> dict[str, str]:
+    """The device's codes at the current and the next time step."""
+    from accounts import totp
+    from accounts.models import MfaDevice
+
+    if name not in CODES_FOR:
+        return {}
+    seed = MfaDevice.objects.get(serial_number=values[CODES_FOR[name]]).seed()
+    step = totp.current_step()
+    return {"CODE_NOW": totp.code_at(seed, step), "CODE_NEXT": totp.code_at(seed, step + 1)}
 
 
 def _candidates(
@@ -188,12 +245,14 @@ def _candidates(
 ) -> list[dict[str, str]]:
     """The URL's own fields (if any), the shared form, then the same with each entity's
     name as the confirmation."""
-    own = {
-        k: {"TRUST2": TRUST.replace("ec2", "lambda"), "ACCESS_KEY_ID": values["access_key_id"]}.get(
-            v, v
-        )
-        for k, v in FIELDS.get(name, {}).items()
+    swap = {
+        "TRUST2": TRUST.replace("ec2", "lambda"),
+        "ACCESS_KEY_ID": values["access_key_id"],
+        "TARGET_MFA": values["TARGET_MFA"],
+        "ROOT_MFA": values["ROOT_MFA"],
+        **_codes(values, name),
     }
+    own = {k: swap.get(v, v) for k, v in FIELDS.get(name, {}).items()}
     if name == "accounts:user-remove-from-group":
         own["group"] = values["group_name"]
     names = [
@@ -201,6 +260,7 @@ def _candidates(
         values["group_name"],
         values["role_name"],
         "Mine",
+        "Spare",
         "permanently delete",
     ]
     other = "arn:aws:iam::aws:policy/ReadOnlyAccess"  # not attached yet: attach writes
@@ -269,7 +329,7 @@ def test_a_user_without_permissions_is_refused_everywhere(user_console, console,
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if response.status_code == 200 and name not in DOCUMENT_CHECKS:
             opened.append(url)
-    _reauth(client, console)
+    _reauth(values, client, console)
     rows = _controlled(client, console, values, body, SELF_SERVICE)
     writes, no_write, changed = _verdict(rows)
     figure(
@@ -295,7 +355,7 @@ def test_a_read_only_user_can_browse_but_every_write_is_refused(
         for name, url in _urls(values)
         if name not in SELF_SERVICE
     )
-    _reauth(client, console)
+    _reauth(values, client, console)
     rows = _controlled(client, console, values, body, SELF_SERVICE)
     writes, no_write, changed = _verdict(rows)
     refused = sum(r[2] == 403 for r in writes)

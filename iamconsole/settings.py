@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "accounts",
     "policies",
     "audit",
+    "labs",
     "api",
 ]
 

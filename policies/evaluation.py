@@ -122,8 +122,13 @@ def request_context(
         "aws:SecureTransport": "false",
         "aws:ViaAWSService": "false",
         "aws:RequestedRegion": actor.region,
-        "aws:MultiFactorAuthPresent": "true" if actor.mfa_authenticated else "false",
     }
+    # "This key is not present when an API or CLI command is called with long-term
+    # credentials, such as user access key pairs" (IAM User Guide, global condition
+    # keys, aws:MultiFactorAuthPresent): hence AWS's BoolIfExists pattern. Console
+    # sessions and temporary credentials carry it, true or false.
+    if not actor.access_key_id.startswith("AKIA"):
+        ctx["aws:MultiFactorAuthPresent"] = "true" if actor.mfa_authenticated else "false"
     if actor.mfa_authenticated and actor.mfa_auth_time:
         ctx["aws:MultiFactorAuthAge"] = str(
             max(0, int((now - actor.mfa_auth_time).total_seconds()))

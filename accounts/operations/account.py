@@ -43,6 +43,7 @@ __all__ = [
     "delete_account_alias",
     "delete_account_password_policy",
     "get_account_password_policy",
+    "account_summary",
     "get_account_summary",
     "list_account_aliases",
     "sign_up",
@@ -311,7 +312,12 @@ def delete_account_password_policy(*, actor: Principal) -> None:
 def get_account_summary(*, actor: Principal) -> dict[str, int]:
     """GetAccountSummary: usage and quotas, with the keys AWS's SummaryMap uses."""
     authorize(actor, "iam:GetAccountSummary", "*")
-    account_id = actor.account_id
+    return account_summary(actor.account_id)
+
+
+def account_summary(account_id: str) -> dict[str, int]:
+    """GetAccountSummary's map for ``account_id``, unauthorized and outside any
+    transaction: for readers that already decided access (a lab's grader)."""
     root_console = ConsoleUser.objects.filter(account_id=account_id, is_root=True).first()
     summary = {
         "Users": IamUser.objects.filter(account_id=account_id).count(),

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.errors import EntityAlreadyExists, IamError, NoSuchEntity, ValidationError
@@ -456,27 +457,59 @@ def end_class(*, lab_class: LabClass, instructor: Instructor | None = None) -> N
 # -- grading and credentials ------------------------------------------------------------
 
 
-def _last_activity(seats: list[Seat]) -> dict[str, datetime]:
-    """Per seat account: the newest event since the seat started that the trainee
-    (not the lab system) caused. One query for the whole class."""
+@dataclass(frozen=True)
+class _Activity:
+    last_event_id: int  # the account's newest event, the lab system's included
+    last_activity: datetime | None  # the trainee's newest since the seat started
+
+
+def _activity(seats: list[Seat]) -> dict[str, _Activity]:
+    """Per seat account: its newest event id, and the newest event since the seat
+    started that the trainee (not the lab system) caused. One query for the class."""
     if not seats:
         return {}
     rows = (
         AuditEvent.objects.filter(account_id__in=[s.account_id for s in seats])
-        .exclude(via="lab")
         .values("account_id")
-        .annotate(last=Max("time"))
+        .annotate(last_id=Max("id"), last=Max("time", filter=~Q(via="lab")))
         .order_by()
     )
     started = {s.account_id: s.started for s in seats}
     return {
-        r["account_id"]: r["last"]
+        r["account_id"]: _Activity(
+            r["last_id"] or 0,
+            r["last"] if r["last"] is not None and r["last"] >= started[r["account_id"]] else None,
+        )
         for r in rows
-        if r["last"] is not None and r["last"] >= started[r["account_id"]]
     }
 
 
-def _grade(seat: Seat, lab: Lab, last: datetime | None) -> SeatGrade:
+# Grades are kept while nothing in the seat changed: every write records an event
+# (a new last event id) and every change to policies, attachments or memberships
+# moves the account's authorization generation. What changes without either (the
+# clock in date conditions, "last used" columns of the credential report) is at
+# most GRADE_CACHE_SECONDS old. The instructor's grid polls every few seconds.
+GRADE_CACHE_SECONDS = 30
+
+
+def _grade_key(seat: Seat, activity: _Activity | None) -> str:
+    return ":".join(
+        [
+            "labs-grade",
+            str(seat.lab_class_id),
+            seat.account_id,
+            seat.started.isoformat(),
+            str(seat.account.authz_generation),
+            str(activity.last_event_id if activity else 0),
+        ]
+    )
+
+
+def _grade(seat: Seat, lab: Lab, activity: _Activity | None) -> SeatGrade:
+    key = _grade_key(seat, activity)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     results = grade_account(
         for_seat(lab.objectives, seat.account_id), account_id=seat.account_id, since=seat.started
     )
@@ -491,15 +524,17 @@ def _grade(seat: Seat, lab: Lab, last: datetime | None) -> SeatGrade:
         )
         for o, r in results
     ]
-    return SeatGrade(
+    grade = SeatGrade(
         seat=seat.number,
         account_id=seat.account_id,
         alias=seat.account.alias or seat.account_id,
         score=sum(o.points for o in objectives if o.passed),
         max_score=lab.max_score,
         objectives=objectives,
-        last_activity=last,
+        last_activity=activity.last_activity if activity else None,
     )
+    cache.set(key, grade, GRADE_CACHE_SECONDS)
+    return grade
 
 
 def grade_class(*, lab_class: LabClass, seat: int | None = None) -> list[SeatGrade]:
@@ -510,15 +545,15 @@ def grade_class(*, lab_class: LabClass, seat: int | None = None) -> list[SeatGra
         seats = [s for s in seats if s.number == seat]
         if not seats:
             raise NoSuchEntity(f"The class {lab_class.name} has no seat {seat}.")
-    last = _last_activity(seats)
-    return [_grade(s, lab, last.get(s.account_id)) for s in seats]
+    activity = _activity(seats)
+    return [_grade(s, lab, activity.get(s.account_id)) for s in seats]
 
 
 def grade_seat(seat: Seat) -> SeatGrade:
     """One seat's grade: what the trainee's "Check my progress" shows."""
     fresh = Seat.objects.select_related("account", "lab_class").get(pk=seat.pk)
-    last = _last_activity([fresh])
-    return _grade(fresh, lab_of(fresh.lab_class), last.get(fresh.account_id))
+    activity = _activity([fresh])
+    return _grade(fresh, lab_of(fresh.lab_class), activity.get(fresh.account_id))
 
 
 def seat_credentials(lab_class: LabClass, *, base_url: str) -> list[SeatCredentials]:

@@ -201,3 +201,24 @@ def test_seat_accounts_are_ordinary_and_credentials_follow_the_trainee() -> None
     )
     handout = ops.seat_credentials(started.lab_class, base_url="http://h")
     assert handout[0].password is None and handout[1].password == b.password
+
+
+@pytest.mark.django_db
+def test_a_poll_with_no_change_reuses_the_grades_and_any_change_regrades() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.operations.groups import create_group
+    from accounts.principal import root_principal
+
+    started = ops.start_class(lab=load_lab_file(LAB), seats=3, name="poll")
+    first = ops.grade_class(lab_class=started.lab_class)
+    with CaptureQueriesContext(connection) as fresh:
+        again = ops.grade_class(lab_class=started.lab_class)
+    assert again == first
+    assert len(fresh.captured_queries) <= 3  # the lab class's seats and their activity
+    seat1 = started.seats[0].account_id
+    create_group(actor=root_principal(seat1), name="auditors")
+    after = ops.grade_class(lab_class=started.lab_class)
+    assert {o.id: o.passed for o in after[0].objectives}["auditors-group"] is True
+    assert after[1:] == first[1:]

@@ -7,6 +7,7 @@ from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Account
 from iamconsole.console import IDENTITY_KEY
+from labs.pages.trainee import lab_nav
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -32,6 +33,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "console_account": SimpleLazyObject(account),
         "console_nav": nav,
         "role_session": _role_session(request, principal),
+        # The training lab's "Lab" link when the account is a seat (one query, lazily).
+        "lab_seat": SimpleLazyObject(lambda: lab_nav(request)) if principal else None,
     }
 
 

@@ -231,7 +231,10 @@ def _generated_password(account_id: str) -> str:
     policy = PasswordPolicy.objects.filter(account_id=account_id).first()
     length = max(20, policy.minimum_password_length if policy else 0)
     while True:
-        chars = [secrets.choice(_PASSWORD_ALPHABET) for _ in range(length)]
+        # The first character is a letter or digit: a spreadsheet opening the handout's
+        # CSV would take a leading = + - @ for a formula.
+        chars = [secrets.choice(string.ascii_letters + string.digits)]
+        chars += [secrets.choice(_PASSWORD_ALPHABET) for _ in range(length - 1)]
         text = "".join(chars)
         if (
             any(c.islower() for c in text)

@@ -40,6 +40,7 @@ SELF_SERVICE = {
     "accounts:switch-role": "AWS shows Switch role to every IAM user; AssumeRole decides",
     "accounts:switch-role-back": "returns to the user's own identity",
     "iamconsole:dashboard": "the console home; each widget is authorized on its own",
+    "labs:instructor-signin": "public instructor sign-in form (instructors are no IAM identity)",
 }
 # Endpoints that only check a document the caller typed (no data read or written).
 DOCUMENT_CHECKS = {

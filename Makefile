@@ -35,6 +35,7 @@ run: deps
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
+	$(PY) manage.py seed_demo_instructor --host $(HOST) --port $(PORT)
 	$(SERVE)
 
 # The production server only (migrations are a deploy step: manage.py migrate).
@@ -46,6 +47,7 @@ dev: deps
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
+	$(PY) manage.py seed_demo_instructor --host $(HOST) --port $(PORT)
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian's chromium (browser tests) and postgresql (second database backend).

@@ -222,3 +222,18 @@ def test_a_poll_with_no_change_reuses_the_grades_and_any_change_regrades() -> No
     after = ops.grade_class(lab_class=started.lab_class)
     assert {o.id: o.passed for o in after[0].objectives}["auditors-group"] is True
     assert after[1:] == first[1:]
+
+
+@pytest.mark.django_db
+def test_the_demo_instructor_is_seeded_once_and_can_sign_in() -> None:
+    from labs.instructors import authenticate
+
+    first = io.StringIO()
+    call_command("seed_demo_instructor", "--port", "8101", stdout=first)
+    assert "demo instructor (created)" in first.getvalue()
+    assert "http://127.0.0.1:8101/instructor/" in first.getvalue()
+    again = io.StringIO()
+    call_command("seed_demo_instructor", stdout=again)
+    assert "demo instructor (kept)" in again.getvalue()
+    assert Instructor.objects.count() == 1
+    assert authenticate("instructor@example.com", "instructor-password-1") is not None

@@ -46,6 +46,7 @@ from audit.trail import record_event
 from labs.checks import grade_account
 from labs.format import Lab
 from labs.models import Instructor, LabClass, Seat
+from policies import cache as policy_cache
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -513,9 +514,14 @@ def _grade(seat: Seat, lab: Lab, activity: _Activity | None) -> SeatGrade:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    results = grade_account(
-        for_seat(lab.objectives, seat.account_id), account_id=seat.account_id, since=seat.started
-    )
+    # The generation was read with the seat (one query for the class): the engine's
+    # per-account policy cache needs no query of its own for each decision check.
+    with policy_cache.request_generation(seat.account_id, seat.account.authz_generation):
+        results = grade_account(
+            for_seat(lab.objectives, seat.account_id),
+            account_id=seat.account_id,
+            since=seat.started,
+        )
     objectives = [
         ObjectiveResult(
             id=o.id,

@@ -17,6 +17,8 @@ as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U iamconsole --auth=trust -E UTF8 >/dev/
 as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
   -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
   start >/dev/null || { cat "$PGDIR/log" >&2; exit 1; }
+# The database DATABASE_URL names (tests make their own test_ database beside it).
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U iamconsole iamconsole || exit 1
 status=0
 DATABASE_URL="postgres://iamconsole@127.0.0.1:$PGPORT/iamconsole" "$@" || status=$?
 exit $status

@@ -634,7 +634,9 @@ def test_the_snapshot_takes_a_fixed_number_of_queries(db):
     _populate(root_principal(large), users=10)
     counts = (_queries(small), _queries(large))
     assert counts[0] == counts[1]
-    assert counts[0] <= 30
+    # One query per kind of row; GetAccountSummary counts each kind of entity (its
+    # count grows with the kinds IAM has, not with the entities).
+    assert counts[0] <= 40
 
 
 # -- grading as a whole -------------------------------------------------------------------

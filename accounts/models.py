@@ -407,3 +407,265 @@ class CredentialReport(models.Model):
     )
     generated = models.DateTimeField()
     content = models.TextField()
+
+
+class InstanceProfile(Taggable):
+    """An instance profile: the container that passes one role to an EC2 instance.
+
+    At most one role (AWS quota InstanceSessionsPerInstanceProfile: 1), so the role is a
+    column. PROTECT: DeleteRole refuses a role still in a profile, as AWS does.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="instance_profiles")
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    unique_id = models.CharField(max_length=32, unique=True)  # AIPA…
+    arn = models.CharField(max_length=1200, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="instance_profiles"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "account", Lower("name"), name="instanceprofile_name_ci_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceLinkedRoleDeletion(models.Model):
+    """A DeleteServiceLinkedRole task (GetServiceLinkedRoleDeletionStatus reads it).
+
+    The deletion completes within the request here, so a task is SUCCEEDED once
+    recorded; the row stays so the status call keeps answering.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    task_id = models.CharField(max_length=1200, unique=True)
+    role_name = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, default="SUCCEEDED")
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class AccessAdvisorJob(models.Model):
+    """A GenerateServiceLastAccessedDetails job: what it reports on, computed when read.
+
+    The report is built from the audit trail up to ``completed`` (the job completes at
+    once), so GetServiceLastAccessedDetails answers the same for the same job.
+    """
+
+    job_id = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    arn = models.CharField(max_length=1200)
+    granularity = models.CharField(max_length=16, default="SERVICE_LEVEL")
+    created = models.DateTimeField()
+    completed = models.DateTimeField()
+
+
+class SshPublicKey(models.Model):
+    """An IAM user's SSH public key for CodeCommit (UploadSSHPublicKey), ``APKA…``.
+
+    A public key is no secret: the body is kept as uploaded. ``blob_sha256`` is the
+    SHA-256 of the key's OpenSSH wire blob, whatever encoding it came in (ssh-rsa or
+    PEM): the same key uploaded twice for a user is DuplicateSSHPublicKey.
+    """
+
+    key_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(IamUser, on_delete=models.CASCADE, related_name="ssh_public_keys")
+    body = models.TextField()
+    fingerprint = models.CharField(max_length=64)
+    blob_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, default="Active")  # Active | Inactive
+    uploaded = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded", "key_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "blob_sha256"], name="sshkey_unique_per_user")
+        ]
+
+
+class SigningCertificate(models.Model):
+    """An X.509 signing certificate of an IAM user, or of root (``user`` empty).
+
+    ``der_sha256`` (the certificate's DER) is unique in the account: AWS's
+    DuplicateCertificate is "the same certificate is associated with an IAM user in the
+    account" (botocore's iam model).
+    """
+
+    certificate_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        IamUser,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signing_certificates",
+    )
+    body = models.TextField()
+    der_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, default="Active")  # Active | Inactive
+    uploaded = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded", "certificate_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "der_sha256"], name="signingcert_unique_in_account"
+            )
+        ]
+
+
+class ServerCertificate(Taggable):
+    """A server certificate (UploadServerCertificate), ``ASCA…``: the certificate, its
+    chain and its private key. The private key is sealed at rest and never returned."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=128)
+    path = models.CharField(max_length=512, default="/")
+    server_certificate_id = models.CharField(max_length=32, unique=True)
+    arn = models.CharField(max_length=1200, db_index=True)
+    body = models.TextField()
+    chain = models.TextField(blank=True)
+    private_key_sealed = models.BinaryField()
+    expiration = models.DateTimeField()
+    uploaded = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="servercert_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def seal_context(self) -> str:
+        # The id, not the name: UpdateServerCertificate renames, the id stays.
+        return f"server-certificate-key:{self.server_certificate_id}"
+
+    def set_private_key(self, pem: str) -> None:
+        self.private_key_sealed = seal(pem, context=self.seal_context())
+
+    def private_key(self) -> str:
+        return unseal(self.private_key_sealed, context=self.seal_context())
+
+
+class ServiceSpecificCredential(models.Model):
+    """A service-specific credential of an IAM user (CodeCommit Git credentials,
+    Keyspaces, Bedrock and CloudWatch Logs API keys), ``ACCA…``.
+
+    The password (or API-key secret) is shown once, at creation or reset; only its hash
+    is kept (Django's password hasher: Argon2).
+    """
+
+    credential_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        IamUser, on_delete=models.CASCADE, related_name="service_specific_credentials"
+    )
+    service_name = models.CharField(max_length=128)
+    service_user_name = models.CharField(max_length=200, blank=True)
+    alias = models.CharField(max_length=200, blank=True)  # Bedrock / CloudWatch Logs keys
+    secret_hash = models.CharField(max_length=256)
+    status = models.CharField(max_length=8, default="Active")  # Active | Inactive
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "credential_id"]
+
+    @property
+    def current_status(self) -> str:
+        """Expired once past ``expires`` (an API key's CredentialAgeDays), else the status."""
+        if self.expires is not None and self.expires <= timezone.now():
+            return "Expired"
+        return self.status
+
+
+class OpenIdConnectProvider(Taggable):
+    """An IAM OIDC identity provider (CreateOpenIDConnectProvider).
+
+    ``url`` is kept as registered (``https://host/path``: the tokens' ``iss`` must equal
+    it); the ARN and GetOpenIDConnectProvider's ``Url`` are the URL without its scheme.
+    Client ids (audiences): at most 100; server certificate thumbprints: at most 5.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="oidc_providers")
+    url = models.CharField(max_length=255)
+    arn = models.CharField(max_length=1200, unique=True)
+    client_ids = models.JSONField(default=list, blank=True)
+    thumbprints = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["arn"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def host_path(self) -> str:
+        """The URL without its scheme: the ARN's resource part and the condition key prefix
+        (``token.actions.githubusercontent.com:sub``)."""
+        return self.url.split("://", 1)[-1]
+
+
+class SamlProvider(Taggable):
+    """An IAM SAML identity provider (CreateSAMLProvider): the IdP's metadata document,
+    whose signing certificates verify the assertions AssumeRoleWithSAML receives."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="saml_providers")
+    name = models.CharField(max_length=128)
+    arn = models.CharField(max_length=1200, unique=True)
+    uuid = models.CharField(max_length=64, unique=True)  # SAMLProviderUUID
+    metadata = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+    valid_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["arn"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="samlprovider_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BuiltinIdpIssuer(models.Model):
+    """One issuer of the built-in test identity provider (accounts/testidp.py): its
+    signing keys, sealed at rest (an RSA key for RS256 tokens and SAML assertions, a
+    P-256 key for ES256 tokens; PEMs in one sealed JSON object), and the self-signed
+    X.509 certificate of the RSA key that its SAML metadata publishes. Issuers are
+    named, not owned by an account: a lab registers one in whichever account it uses."""
+
+    name = models.CharField(max_length=64, unique=True)
+    keys_sealed = models.BinaryField()
+    certificate = models.TextField()  # PEM
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def seal_context(self) -> str:
+        return f"testidp-keys:{self.name}"
+
+    def set_private_keys(self, pems: dict[str, str]) -> None:
+        import json  # deferred: the one model that stores JSON text sealed
+
+        self.keys_sealed = seal(json.dumps(pems), context=self.seal_context())
+
+    def private_keys(self) -> dict[str, str]:
+        import json  # deferred: see set_private_keys
+
+        return dict(json.loads(unseal(self.keys_sealed, context=self.seal_context())))

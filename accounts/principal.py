@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from accounts.models import IamUser, Role, TemporaryCredential
 
-Kind = Literal["root", "user", "assumed-role"]
+# "federated-user": a GetFederationToken session (arn:aws:sts::ACCOUNT:federated-user/NAME).
+# "anonymous": an unsigned caller (AssumeRoleWithWebIdentity, AssumeRoleWithSAML), nobody
+# until its token is verified; for the trust policy it then stands as the identity
+# provider's ARN (accounts/operations/federation.py).
+Kind = Literal["root", "user", "assumed-role", "federated-user", "anonymous"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Principal:
             return "root"
         if self.kind == "user":
             return self.user_name
+        if self.kind in ("federated-user", "anonymous"):
+            return self.arn.rsplit(":", 1)[-1] or "anonymous"
         return f"{self.arn.rsplit('/', 2)[-2]}/{self.session_name}"
 
     def with_request(
@@ -122,3 +128,40 @@ def temporary_credential_principal(credential: TemporaryCredential, **kw: Any) -
     }
     fields.update(kw)
     return role_session_principal(role, credential.session_name, **fields)
+
+
+def federated_user_arn(account_id: str, name: str) -> str:
+    """``arn:aws:sts::<account>:federated-user/<name>`` (IAM identifiers, GetFederationToken)."""
+    return f"arn:aws:sts::{account_id}:federated-user/{name}"
+
+
+def federated_user_principal(credential: TemporaryCredential, **kw: Any) -> Principal:
+    """The federated user a GetFederationToken credential stands for: the IAM user (or
+    root) who asked for it, limited by the session policies passed (none passed: no
+    permissions). ``aws:userid`` is ``<account>:<name>``, as AWS documents for federated
+    users; principal tags are the user's tags and the session tags."""
+    name = credential.session_name
+    user = credential.user
+    fields: dict[str, Any] = {
+        "user_id": user.pk if user is not None else None,
+        "user_name": user.name if user is not None else "",
+        "session_name": name,
+        "session_issued": credential.issued,
+        "session_policies": tuple(credential.session_policies or ()),
+        "session_tags": tuple((t["Key"], t["Value"]) for t in credential.session_tags or ()),
+        "mfa_authenticated": credential.mfa_authenticated,
+        "access_key_id": credential.access_key_id,
+    }
+    fields.update(kw)
+    return Principal(
+        account_id=credential.account_id,
+        kind="federated-user",
+        arn=federated_user_arn(credential.account_id, name),
+        unique_id=f"{credential.account_id}:{name}",
+        **fields,
+    )
+
+
+def anonymous_principal(**kw: Any) -> Principal:
+    """An unsigned caller: no account, no ARN (the two STS actions AWS serves unsigned)."""
+    return Principal(account_id="", kind="anonymous", arn="", **kw)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import pages, views
+from accounts.pages import providers, testidp
 
 app_name = "accounts"
 
@@ -20,3 +21,6 @@ urlpatterns = [
 # The console pages (users, groups, roles, account settings, event history, and
 # IAM users' sign-in) come after the root sign-in steps.
 urlpatterns += pages.urlpatterns()
+
+# Identity providers and the built-in test identity provider's page.
+urlpatterns += providers.urlpatterns + testidp.urlpatterns

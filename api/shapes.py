@@ -27,14 +27,26 @@ __all__ = [
     "boundary_out",
     "credentials_out",
     "encode_document",
+    "get_mfa_device_out",
     "group_out",
     "inline_policy_out",
+    "instance_profile_out",
     "key_out",
     "login_profile_out",
     "mfa_device_out",
+    "oidc_provider_out",
     "password_policy_out",
     "policy_out",
     "role_out",
+    "saml_provider_item_out",
+    "saml_provider_out",
+    "server_certificate_metadata_out",
+    "server_certificate_out",
+    "service_credential_metadata_out",
+    "service_credential_out",
+    "signing_certificate_out",
+    "ssh_public_key_metadata_out",
+    "ssh_public_key_out",
     "tag_out",
     "tags_out",
     "user_out",
@@ -256,3 +268,159 @@ def inline_policy_out(
         "PolicyName": policy.name,
         "PolicyDocument": encode_document(policy.document),
     }
+
+
+# -- instance profiles, service-linked roles, MFA devices, Access Advisor (issue 13) --------
+
+
+def instance_profile_out(profile: Any, *, tags: str = "if-any") -> dict[str, Any]:
+    """An InstanceProfile with its role (at most one). ``tags``: "always" (GetInstanceProfile
+    answers ``Tags: []`` for an untagged profile), "if-any" (CreateInstanceProfile and the
+    lists: only when there are), as localstack's AWS recordings show them. A role in it
+    has Path, RoleName, RoleId, Arn, CreateDate and the trust policy (same recordings)."""
+    out: dict[str, Any] = {
+        "Path": profile.path,
+        "InstanceProfileName": profile.name,
+        "InstanceProfileId": profile.unique_id,
+        "Arn": profile.arn,
+        "CreateDate": profile.created,
+        "Roles": [role_out(profile.role, last_used=False)] if profile.role_id else [],
+    }
+    if tags == "always" or profile.tags:
+        out["Tags"] = tags_out(profile.tags)
+    return out
+
+
+def get_mfa_device_out(device: MfaDevice, user: IamUser | None) -> dict[str, Any]:
+    """GetMFADevice's answer (no Certifications: those are FIDO devices')."""
+    out: dict[str, Any] = {"SerialNumber": device.serial_number, "EnableDate": device.enabled}
+    if user is not None:
+        out["UserName"] = user.name
+    return out
+
+
+# -- SSH public keys, signing certificates, server certificates, service-specific
+# credentials (issue 13). Their models come in as ``Any``: the import block above is shared.
+
+
+def ssh_public_key_out(key: Any, body: str) -> dict[str, Any]:
+    """An SSHPublicKey of Upload/GetSSHPublicKey; ``body`` in the asked encoding."""
+    return {
+        "UserName": key.user.name,
+        "SSHPublicKeyId": key.key_id,
+        "Fingerprint": key.fingerprint,
+        "SSHPublicKeyBody": body,
+        "Status": key.status,
+        "UploadDate": key.uploaded,
+    }
+
+
+def ssh_public_key_metadata_out(key: Any) -> dict[str, Any]:
+    """An SSHPublicKeyMetadata of ListSSHPublicKeys: no body, no fingerprint."""
+    return {
+        "UserName": key.user.name,
+        "SSHPublicKeyId": key.key_id,
+        "Status": key.status,
+        "UploadDate": key.uploaded,
+    }
+
+
+def signing_certificate_out(cert: Any) -> dict[str, Any]:
+    """A SigningCertificate (UserName left out for root's own, as for root's access keys)."""
+    out: dict[str, Any] = {
+        "CertificateId": cert.certificate_id,
+        "CertificateBody": cert.body,
+        "Status": cert.status,
+        "UploadDate": cert.uploaded,
+    }
+    if cert.user_id is not None:
+        out["UserName"] = cert.user.name
+    return out
+
+
+def server_certificate_metadata_out(cert: Any) -> dict[str, Any]:
+    return {
+        "Path": cert.path,
+        "ServerCertificateName": cert.name,
+        "ServerCertificateId": cert.server_certificate_id,
+        "Arn": cert.arn,
+        "UploadDate": cert.uploaded,
+        "Expiration": cert.expiration,
+    }
+
+
+def server_certificate_out(cert: Any) -> dict[str, Any]:
+    """GetServerCertificate's ServerCertificate: never the private key. ``Tags`` always
+    (``[]`` when untagged), the chain only when there is one (localstack's AWS
+    recordings, test_iam_server_certificates "get-certificate")."""
+    out: dict[str, Any] = {
+        "ServerCertificateMetadata": server_certificate_metadata_out(cert),
+        "CertificateBody": cert.body,
+    }
+    if cert.chain:
+        out["CertificateChain"] = cert.chain
+    out["Tags"] = tags_out(cert.tags)
+    return out
+
+
+def service_credential_metadata_out(cred: Any) -> dict[str, Any]:
+    """A ServiceSpecificCredentialMetadata of ListServiceSpecificCredentials."""
+    out: dict[str, Any] = {
+        "UserName": cred.user.name,
+        "Status": cred.current_status,
+        "CreateDate": cred.created,
+        "ServiceSpecificCredentialId": cred.credential_id,
+        "ServiceName": cred.service_name,
+    }
+    if cred.service_user_name:
+        out["ServiceUserName"] = cred.service_user_name
+    if cred.alias:
+        out["ServiceCredentialAlias"] = cred.alias
+    if cred.expires is not None:
+        out["ExpirationDate"] = cred.expires
+    return out
+
+
+def service_credential_out(cred: Any, secret: str) -> dict[str, Any]:
+    """Create/ResetServiceSpecificCredential's ServiceSpecificCredential, with the secret
+    shown this once: ServicePassword, or for an API key (an alias) ServiceCredentialSecret."""
+    out = service_credential_metadata_out(cred)
+    out["ServiceCredentialSecret" if cred.alias else "ServicePassword"] = secret
+    return out
+
+
+# -- identity providers (issue 13, federation) -----------------------------------------------
+
+
+def oidc_provider_out(provider: Any) -> dict[str, Any]:
+    """GetOpenIDConnectProvider's answer: the URL without its scheme (AWS CLI examples,
+    get-open-id-connect-provider), client ids, thumbprints, CreateDate and ``Tags`` (``[]``
+    when untagged: localstack's AWS recording "get-response")."""
+    return {
+        "Url": provider.host_path,
+        "ClientIDList": list(provider.client_ids),
+        "ThumbprintList": list(provider.thumbprints),
+        "CreateDate": provider.created,
+        "Tags": tags_out(provider.tags),
+    }
+
+
+def saml_provider_out(provider: Any) -> dict[str, Any]:
+    """GetSAMLProvider's answer, as localstack's AWS recording "get-response" shows it:
+    the UUID, the metadata document, CreateDate, ValidUntil, ``Tags`` (``[]`` when none),
+    AssertionEncryptionMode ``Allowed`` and an empty PrivateKeyList (no assertion
+    encryption here)."""
+    return {
+        "SAMLProviderUUID": provider.uuid,
+        "SAMLMetadataDocument": provider.metadata,
+        "CreateDate": provider.created,
+        "ValidUntil": provider.valid_until,
+        "Tags": tags_out(provider.tags),
+        "AssertionEncryptionMode": "Allowed",
+        "PrivateKeyList": [],
+    }
+
+
+def saml_provider_item_out(provider: Any) -> dict[str, Any]:
+    """A SAMLProviderListEntry: Arn, ValidUntil, CreateDate (the recorded "list-response")."""
+    return {"Arn": provider.arn, "ValidUntil": provider.valid_until, "CreateDate": provider.created}

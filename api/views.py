@@ -36,6 +36,8 @@ from accounts.models import AccessKey, TemporaryCredential
 from accounts.operations.activity import record_access_key_use, record_role_use
 from accounts.principal import (
     Principal,
+    anonymous_principal,
+    federated_user_principal,
     root_principal,
     temporary_credential_principal,
     user_principal,
@@ -209,11 +211,43 @@ def _principal(lookup: _Lookup, verified: sigv4.VerifiedRequest, request: HttpRe
     }
     if temp.role is not None:
         principal = temporary_credential_principal(temp, **mfa, **common)
+    elif temp.session_name:  # GetFederationToken: a federated user (of an IAM user or root)
+        principal = federated_user_principal(temp, **mfa, **common)
     elif temp.user is not None:
         principal = user_principal(temp.user, **mfa, **common)
     else:
         principal = root_principal(temp.account_id, **mfa, **common)
     return Caller(principal, temporary=temp)
+
+
+# STS actions AWS serves without a signature: "Calling AssumeRoleWithWebIdentity
+# [AssumeRoleWithSAML] does not require the use of AWS security credentials" (STS API
+# Reference); botocore's sts model marks both ``smithy.api#noAuth``. Every other action
+# of either service still needs SigV4.
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+
+
+def _unsigned_action(request: HttpRequest) -> bool:
+    """Whether an unsigned request names one of ``UNSIGNED_ACTIONS`` (STS's version)."""
+    try:
+        params = _params(request)
+    except QueryError:
+        return False
+    action = next((v for k, v in params if k == "Action"), None)
+    version = next((v for k, v in params if k == "Version"), None)
+    return action in UNSIGNED_ACTIONS and version == VERSIONS["sts"]
+
+
+def _anonymous(request: HttpRequest) -> Principal:
+    """The unsigned caller: who it is, the operation learns from the token it brings."""
+    secure = "true" if request.is_secure() else "false"
+    return anonymous_principal(
+        source_ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        via="api",
+        region=str(getattr(settings, "IAM_REGION", "us-east-1")),
+        extra_context=(("aws:SecureTransport", secure),),
+    )
 
 
 def _params(request: HttpRequest) -> list[tuple[str, str]]:
@@ -244,6 +278,16 @@ def _check_session_credentials(caller: Caller, service: str, action: str) -> Non
     call IAM without MFA, or call STS other than AssumeRole and GetCallerIdentity."""
     temp = caller.temporary
     if temp is None or temp.role is not None:
+        return
+    if temp.session_name:
+        # GetFederationToken credentials: "Cannot call IAM operations using the AWS CLI or
+        # AWS API. Cannot call AWS STS operations except GetCallerIdentity" (IAM User
+        # Guide, "Comparing the AWS STS API operations"). IAM answers them as it answers
+        # GetSessionToken credentials without MFA: an invalid token.
+        if service == "iam":
+            raise sigv4.SigV4Error("InvalidClientTokenId", sigv4.MSG_INVALID_TOKEN, 403)
+        if action != "GetCallerIdentity":
+            raise IamAccessDenied(f"Cannot call {action} with session credentials")
         return
     if service == "iam" and not temp.mfa_authenticated:
         raise sigv4.SigV4Error("InvalidClientTokenId", sigv4.MSG_INVALID_TOKEN, 403)
@@ -382,6 +426,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
         return _request_too_big(request_id, service)
     service = _credential_service(wire)
     lookup = _Lookup(_sent_token(request))
+    verified: sigv4.VerifiedRequest | None
     try:
         verified = sigv4.verify_request(
             wire,
@@ -391,11 +436,14 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
             regions=REGIONS,
         )
     except sigv4.SigV4Error as exc:
-        if exc.code != "MissingAuthenticationToken":
-            log.info("SigV4 refused (%s) for %s", exc.code, request.META.get("REMOTE_ADDR"))
-            _audit_refused(request, lookup, exc, service)
-        return _error(exc.code, exc.message, exc.http_status, request_id, service)
-    service = verified.service
+        if exc.code == "MissingAuthenticationToken" and _unsigned_action(request):
+            verified = None  # AssumeRoleWithWebIdentity / AssumeRoleWithSAML: no signature
+        else:
+            if exc.code != "MissingAuthenticationToken":
+                log.info("SigV4 refused (%s) for %s", exc.code, request.META.get("REMOTE_ADDR"))
+                _audit_refused(request, lookup, exc, service)
+            return _error(exc.code, exc.message, exc.http_status, request_id, service)
+    service = verified.service if verified is not None else "sts"
     try:
         params = _params(request)
         action = next((v for k, v in params if k == "Action"), None)
@@ -410,9 +458,12 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
                 f"Could not find operation {action} for version {version or 'NO_VERSION_SPECIFIED'}",
                 400,
             )
-        caller = _principal(lookup, verified, request)
-        _record_use(caller, service, caller.principal.region)
-        _check_session_credentials(caller, service, action)
+        if verified is None:
+            caller = Caller(_anonymous(request))
+        else:
+            caller = _principal(lookup, verified, request)
+            _record_use(caller, service, caller.principal.region)
+            _check_session_credentials(caller, service, action)
         parsed = parse_query(model, action, params)
         if lookup.account_id is not None and lookup.generation is not None:
             # The generation was read in the credential's own query, for this request:

@@ -60,6 +60,7 @@ NAV = [
     ("Users", "/users/"),
     ("Roles", "/roles/"),
     ("Policies", "/policies/"),
+    ("Identity providers", "/identity-providers/"),
     ("Account settings", "/account/"),
     ("Event history", "/events/"),
 ]

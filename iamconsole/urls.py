@@ -5,4 +5,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("policies/", include("policies.urls")),
     path("", include("labs.urls")),
+    # The built-in test identity provider's public endpoints (OIDC discovery, JWKS, SAML
+    # metadata): accounts/testidp.py.
+    path("testidp/", include("accounts.testidp")),
 ]

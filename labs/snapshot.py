@@ -37,8 +37,17 @@ from typing import Any
 
 from django.db.models import Q
 
-from accounts.models import Account, Group, GroupMembership, IamUser, PasswordPolicy, Role
+from accounts.models import (
+    Account,
+    Group,
+    GroupMembership,
+    IamUser,
+    InstanceProfile,
+    PasswordPolicy,
+    Role,
+)
 from accounts.operations.account import account_summary
+from accounts.operations.authdetails import instance_profile_item
 from accounts.operations.reports import build_report
 from api.shapes import password_policy_out
 from policies.models import InlinePolicy, ManagedPolicy, PolicyAttachment
@@ -120,6 +129,18 @@ def authorization_details(account_id: str) -> dict[str, list[dict[str, Any]]]:
         .prefetch_related("versions")
     )
 
+    profiles: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for profile in (
+        InstanceProfile.objects.filter(account_id=account_id, role__isnull=False)
+        .select_related("role")
+        .order_by("name")
+    ):
+        item = instance_profile_item(profile)
+        item["CreateDate"] = iso(item["CreateDate"])
+        for role_item in item["Roles"]:
+            role_item["CreateDate"] = iso(role_item["CreateDate"])
+            role_item["AssumeRolePolicyDocument"] = _document(role_item["AssumeRolePolicyDocument"])
+        profiles[int(profile.role_id or 0)].append(item)
     attached: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
     for a in attachments:
         attached[_owner(a)].append({"PolicyName": a.policy.name, "PolicyArn": a.policy.arn})
@@ -143,7 +164,8 @@ def authorization_details(account_id: str) -> dict[str, list[dict[str, Any]]]:
             _group(g, embedded[("group", g.pk)], attached[("group", g.pk)]) for g in groups
         ],
         "RoleDetailList": [
-            _role(r, embedded[("role", r.pk)], attached[("role", r.pk)]) for r in roles
+            _role(r, embedded[("role", r.pk)], attached[("role", r.pk)], profiles[r.pk])
+            for r in roles
         ],
         "Policies": [_policy(p, attachment_counts[p.pk], boundary_counts[p.pk]) for p in policies],
     }
@@ -209,7 +231,10 @@ def _group(
 
 
 def _role(
-    role: Role, inline: list[dict[str, Any]], attached: list[dict[str, str]]
+    role: Role,
+    inline: list[dict[str, Any]],
+    attached: list[dict[str, str]],
+    profiles: list[dict[str, Any]],
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "Path": role.path,
@@ -226,7 +251,7 @@ def _role(
     if role.last_used:
         last = {"LastUsedDate": iso(role.last_used), "Region": role.last_used_region}
     item["RoleLastUsed"] = last
-    item["InstanceProfileList"] = []
+    item["InstanceProfileList"] = profiles
     item["RolePolicyList"] = inline
     item["AttachedManagedPolicies"] = attached
     item["Tags"] = _tags(role.tags)

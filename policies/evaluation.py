@@ -22,6 +22,13 @@ from policies.models import InlinePolicy, PolicyAttachment, PolicyVersion
 log = logging.getLogger(__name__)
 
 
+# What root may do in its own account, as a policy: the identity side of a federated user
+# that root asked GetFederationToken for (its session policies still limit it).
+_ROOT_ACCESS = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+)
+
+
 @dataclass(frozen=True)
 class PrincipalPolicies:
     identity: Any  # tuple of documents, or a compiled engine PolicySet
@@ -56,22 +63,30 @@ def cached_policies(actor: Principal) -> PrincipalPolicies:
         stored = (engine.policy_set(base.identity), base.boundary, base.tags)
         cache.put(actor.account_id, key, gen, stored)
     identity, boundary, tags = stored
-    if actor.kind == "assumed-role" and actor.session_tags:
+    if actor.kind in ("assumed-role", "federated-user") and actor.session_tags:
         merged = dict(tags)
-        merged.update(dict(actor.session_tags))  # session tags win over role tags
+        merged.update(dict(actor.session_tags))  # session tags win over role (user) tags
         tags = tuple(merged.items())
     session = (
         tuple(actor.session_policies)
         if actor.kind == "assumed-role" and actor.session_policies
         else None
     )
+    if actor.kind == "federated-user":
+        session = tuple(actor.session_policies)  # none passed: no permissions (see below)
     return PrincipalPolicies(identity, boundary, session, tags)
 
 
 def load_policies(actor: Principal) -> PrincipalPolicies:
     """The documents that decide ``actor``'s requests (identity, boundary, session)."""
 
-    if actor.kind == "user":
+    if actor.kind == "federated-user" and not actor.user_id:
+        # GetFederationToken called by root: root's own access (everything in its
+        # account), limited by the session policies.
+        return PrincipalPolicies(
+            (_ROOT_ACCESS,), None, tuple(actor.session_policies), tuple(actor.session_tags)
+        )
+    if actor.kind in ("user", "federated-user"):
         user = IamUser.objects.filter(pk=actor.user_id).first()
         if user is None:
             return PrincipalPolicies((), None, None, ())
@@ -86,6 +101,18 @@ def load_policies(actor: Principal) -> PrincipalPolicies:
         boundary_id = user.permissions_boundary_id
         tags = tuple((t["Key"], t["Value"]) for t in user.tags)
         session = None
+        if actor.kind == "federated-user":
+            # "The resulting session permissions are the intersection of the IAM user
+            # policies and the session policies that you pass"; "if you do not pass a
+            # policy ... the resulting temporary security credentials have no
+            # permissions" (IAM User Guide, "Requesting temporary security credentials",
+            # GetFederationToken; "Permissions for GetFederationToken"). An empty set of
+            # session policies allows nothing. Principal tags: "the user's tags and the
+            # passed session tags" (session tags win, as for role sessions).
+            session = tuple(actor.session_policies)
+            merged = dict(tags)
+            merged.update(dict(actor.session_tags))
+            tags = tuple(merged.items())
     elif actor.kind == "assumed-role":
         role = Role.objects.filter(pk=actor.role_id).first()
         if role is None:
@@ -136,6 +163,10 @@ def request_context(
     if actor.kind == "user":
         ctx["aws:username"] = actor.user_name
         ctx["aws:PrincipalType"] = "User"
+    elif actor.kind == "federated-user":
+        ctx["aws:PrincipalType"] = "FederatedUser"
+        if actor.session_issued:
+            ctx["aws:TokenIssueTime"] = actor.session_issued.strftime("%Y-%m-%dT%H:%M:%SZ")
     elif actor.kind == "assumed-role":
         ctx["aws:PrincipalType"] = "AssumedRole"
         if actor.session_issued:

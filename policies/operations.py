@@ -39,6 +39,7 @@ from accounts.operations.common import (
     path_startswith,
     tag_context,
 )
+from accounts.operations.service_linked import refuse_protected
 from accounts.principal import Principal
 from accounts.validation import (
     DUPLICATE_POLICY_TAGS,
@@ -456,6 +457,13 @@ def _policy_after_check(actor: Principal, arn: str, check: Callable[[], None]) -
         raise
 
 
+def _refuse_protected(entity: object) -> None:
+    """A service-linked role's policies and boundary are the service's alone
+    (UnmodifiableEntity, accounts/operations/service_linked.py)."""
+    if isinstance(entity, Role):
+        refuse_protected(entity)
+
+
 def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
     action = f"iam:Attach{_ACTION_NOUN[kind]}Policy"
     entity = _entity(actor, kind, name, action=action, context={"iam:PolicyARN": arn})
@@ -464,6 +472,7 @@ def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
         actor, arn, lambda: authorize(actor, action, entity.arn, context=ctx)
     )
     authorize(actor, action, entity.arn, context=ctx)
+    _refuse_protected(entity)
     if not policy.is_attachable:
         raise PolicyNotAttachable(f"Policy {arn} is not attachable.")
     # Lock the entity row so racing attachments cannot exceed the quota.
@@ -495,6 +504,7 @@ def _detach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
         actor, arn, lambda: authorize(actor, action, entity.arn, context=ctx)
     )
     authorize(actor, action, entity.arn, context=ctx)
+    _refuse_protected(entity)
     deleted, _ = PolicyAttachment.objects.filter(policy=policy, **{kind: entity}).delete()
     if not deleted:
         raise NoSuchEntity(f"Policy {arn} was not found.")
@@ -669,6 +679,7 @@ def _put_inline(
     check_name(policy_name, member="policyName", max_length=128)
     document = check_policy_document(document)
     authorize(actor, action, entity.arn, context=_boundary_context(entity))
+    _refuse_protected(entity)
     type(entity).objects.select_for_update().filter(pk=entity.pk).first()
     others = InlinePolicy.objects.filter(**{kind: entity}).exclude(name=policy_name)
     total = policy_size(document) + sum(policy_size(p.document) for p in others)
@@ -706,6 +717,7 @@ def _delete_inline(actor: Principal, kind: EntityKind, name: str, policy_name: s
         entity.arn,
         context=_boundary_context(entity),
     )
+    _refuse_protected(entity)
     deleted, _ = InlinePolicy.objects.filter(**{kind: entity}, name=policy_name).delete()
     if not deleted:
         raise NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found.")
@@ -810,6 +822,7 @@ def _put_boundary(actor: Principal, kind: Literal["user", "role"], name: str, ar
         authorize(actor, action, entity.arn, context=ctx)  # AccessDenied before NoSuchEntity
         raise
     authorize(actor, action, entity.arn, context=ctx)
+    _refuse_protected(entity)
     entity.permissions_boundary = policy
     entity.save(update_fields=["permissions_boundary"])
     invalidate(actor.account_id)
@@ -830,6 +843,7 @@ def _delete_boundary(actor: Principal, kind: Literal["user", "role"], name: str)
         entity.arn,
         context={"iam:PermissionsBoundary": current},
     )
+    _refuse_protected(entity)
     if current is None:
         raise NoSuchEntity(
             f"The {kind} with name {entity.name} does not have a permissions boundary."

@@ -19,12 +19,19 @@ from accounts.models import (
     ConsoleUser,
     Group,
     IamUser,
+    InstanceProfile,
     MfaDevice,
     PasswordPolicy,
     PendingSignUp,
     Role,
+    ServerCertificate,
+    SigningCertificate,
 )
 from accounts.operations import common as q
+from accounts.operations.instance_profiles import INSTANCE_PROFILES_PER_ACCOUNT
+from accounts.operations.providers import provider_count
+from accounts.operations.server_certificates import SERVER_CERTIFICATES_PER_ACCOUNT
+from accounts.operations.user_credentials import SIGNING_CERTIFICATES_PER_USER
 from accounts.principal import Principal, root_principal
 from accounts.validation import check_alias, default_password_problems
 from audit.trail import record_event
@@ -356,13 +363,15 @@ def account_summary(account_id: str) -> dict[str, int]:
         "AccountAccessKeysPresent": int(
             AccessKey.objects.filter(account_id=account_id, user__isnull=True).exists()
         ),
-        "AccountSigningCertificatesPresent": 0,
-        "SigningCertificatesPerUserQuota": 2,
-        "ServerCertificates": 0,
-        "ServerCertificatesQuota": 20,
-        "Providers": 0,
-        "InstanceProfiles": 0,
-        "InstanceProfilesQuota": 1000,
+        "AccountSigningCertificatesPresent": int(
+            SigningCertificate.objects.filter(account_id=account_id, user__isnull=True).exists()
+        ),
+        "SigningCertificatesPerUserQuota": SIGNING_CERTIFICATES_PER_USER,
+        "ServerCertificates": ServerCertificate.objects.filter(account_id=account_id).count(),
+        "ServerCertificatesQuota": SERVER_CERTIFICATES_PER_ACCOUNT,
+        "Providers": provider_count(account_id),  # OIDC and SAML providers
+        "InstanceProfiles": InstanceProfile.objects.filter(account_id=account_id).count(),
+        "InstanceProfilesQuota": INSTANCE_PROFILES_PER_ACCOUNT,
         "GlobalEndpointTokenVersion": 1,
     }
     # AWS lists AccountPasswordPresent (1) when the root user has a password

@@ -18,13 +18,18 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from accounts.models import Group, IamUser, Role
+from accounts.models import Group, IamUser, InstanceProfile, Role
 from accounts.principal import Principal
 from iamconsole.ops import operation, page_list
 from policies.authorization import authorize
 from policies.models import InlinePolicy, ManagedPolicy, PolicyAttachment
 
-__all__ = ["FILTERS", "get_account_authorization_details", "policy_usage_counts"]
+__all__ = [
+    "FILTERS",
+    "get_account_authorization_details",
+    "instance_profile_item",
+    "policy_usage_counts",
+]
 
 FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 
@@ -142,7 +147,35 @@ def _group(group: Group) -> dict[str, Any]:
     }
 
 
-def _role(role: Role) -> dict[str, Any]:
+def instance_profile_item(profile: InstanceProfile) -> dict[str, Any]:
+    """An InstanceProfileList entry as AWS's exports show it: the profile and its role
+    (Path, RoleName, RoleId, Arn, CreateDate, AssumeRolePolicyDocument), Tags when any."""
+    item: dict[str, Any] = {
+        "Path": profile.path,
+        "InstanceProfileName": profile.name,
+        "InstanceProfileId": profile.unique_id,
+        "Arn": profile.arn,
+        "CreateDate": profile.created,
+        "Roles": [],
+    }
+    role = profile.role
+    if role is not None:
+        item["Roles"].append(
+            {
+                "Path": role.path,
+                "RoleName": role.name,
+                "RoleId": role.unique_id,
+                "Arn": role.arn,
+                "CreateDate": role.created,
+                "AssumeRolePolicyDocument": role.trust_policy,
+            }
+        )
+    if profile.tags:
+        item["Tags"] = _tags(profile.tags)
+    return item
+
+
+def _role(role: Role, profiles: list[InstanceProfile] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "Path": role.path,
         "RoleName": role.name,
@@ -158,7 +191,7 @@ def _role(role: Role) -> dict[str, Any]:
     if role.last_used:
         last = {"LastUsedDate": role.last_used, "Region": role.last_used_region}
     item["RoleLastUsed"] = last
-    item["InstanceProfileList"] = []
+    item["InstanceProfileList"] = [instance_profile_item(p) for p in profiles or []]
     item["RolePolicyList"] = _inline(role=role)
     item["AttachedManagedPolicies"] = _attached(role=role)
     item["Tags"] = _tags(role.tags)
@@ -214,6 +247,12 @@ def get_account_authorization_details(
 
     policies = list(ManagedPolicy.objects.filter(pk__in=ids["policy"]).order_by("arn"))
     counts = policy_usage_counts(account, [p.pk for p in policies])
+    roles = list(Role.objects.filter(pk__in=ids["role"]).order_by("name"))
+    profiles: dict[int, list[InstanceProfile]] = {r.pk: [] for r in roles}
+    for profile in (
+        InstanceProfile.objects.filter(role__in=roles).select_related("role").order_by("name")
+    ):
+        profiles[profile.role_id].append(profile)
     out: dict[str, Any] = {
         "UserDetailList": [
             _user(u) for u in IamUser.objects.filter(pk__in=ids["user"]).order_by("name")
@@ -221,9 +260,7 @@ def get_account_authorization_details(
         "GroupDetailList": [
             _group(g) for g in Group.objects.filter(pk__in=ids["group"]).order_by("name")
         ],
-        "RoleDetailList": [
-            _role(r) for r in Role.objects.filter(pk__in=ids["role"]).order_by("name")
-        ],
+        "RoleDetailList": [_role(r, profiles[r.pk]) for r in roles],
         "Policies": [_policy(p, counts[p.pk]) for p in policies],
         "IsTruncated": page.is_truncated,
     }

@@ -49,6 +49,7 @@ from accounts.errors import (
 from accounts.ids import access_key_id, secret_access_key, unique_id
 from accounts.ids import account_id as random_account_id
 from accounts.models import (
+    AccessAdvisorJob,
     AccessKey,
     Account,
     ConsoleUser,
@@ -56,9 +57,11 @@ from accounts.models import (
     Group,
     GroupMembership,
     IamUser,
+    InstanceProfile,
     MfaDevice,
     PasswordPolicy,
     Role,
+    ServiceLinkedRoleDeletion,
     TemporaryCredential,
 )
 from accounts.operations.account import NewAccount, sign_up
@@ -78,6 +81,7 @@ from accounts.operations.common import (
     replace_principal,
 )
 from accounts.operations.credentials import ROOT_MFA_DEVICE_NAME
+from accounts.operations.instance_profiles import INSTANCE_PROFILES_PER_ACCOUNT
 from accounts.operations.roles import MAX_SESSION, MIN_SESSION
 from accounts.principal import Principal, root_principal
 from accounts.validation import (
@@ -162,11 +166,25 @@ class _Entity:
 
 
 @dataclass
+class _Profile:
+    """An instance profile of a role's InstanceProfileList (GAAD lists a profile under
+    the one role it holds)."""
+
+    where: str
+    name: str
+    path: str
+    tags: list[dict[str, str]]
+    role: _Entity
+    row: InstanceProfile | None = None
+
+
+@dataclass
 class _Plan:
     policies: list[_Policy] = field(default_factory=list)
     groups: list[_Entity] = field(default_factory=list)
     users: list[_Entity] = field(default_factory=list)
     roles: list[_Entity] = field(default_factory=list)
+    profiles: list[_Profile] = field(default_factory=list)
     aws_managed_skipped: int = 0
     password_policy: dict[str, Any] | None = None
     access_keys: list[_Entity] = field(default_factory=list)
@@ -260,6 +278,7 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[_Problem] = []
         self.catalog = load_catalog()
+        self.found_profiles: list[_Profile] = []
 
     def fail(self, path: str, error: IamError) -> None:
         self.problems.append(_Problem(path, error))
@@ -711,11 +730,50 @@ class _Reader:
                 )
         if kind == "role":
             self.role(item, where, label, entity)
-            # InstanceProfileList is read past: the project has no instance profiles yet,
-            # so a role's profiles are not imported (and the export lists none).
+            self.profiles(item, where, label, entity)
         # Returned even when refused, so the users of a refused group do not report it
         # missing too (nothing is written once there is a problem).
         return entity
+
+    def profiles(self, item: dict[str, Any], where: str, label: str, role: _Entity) -> None:
+        """The role's InstanceProfileList: each profile with name, path and tags (as
+        CreateInstanceProfile checks them); its ``Roles``, when given, may name only
+        this role (a profile holds one role)."""
+        found: list[_Profile] = []
+        for pwhere, raw in self.items(item, "InstanceProfileList", where):
+            profile = self.mapping(pwhere, raw)
+            if profile is None:
+                continue
+            name = self.text(profile, "InstanceProfileName", pwhere, required=True)
+            if name is None:
+                continue
+            plabel = f"{label}: Instance Profile {name}"
+            self.check(
+                f"{pwhere}.InstanceProfileName",
+                lambda n=name: check_name(n, member="instanceProfileName", max_length=128),
+                f"{plabel}: ",
+            )
+            path = self.check(
+                f"{pwhere}.Path",
+                lambda p=profile, w=pwhere: check_path(self.text(p, "Path", w)),
+                f"{plabel}: ",
+            )
+            path = path or "/"
+            self.arn_agrees(profile, pwhere, f"instance-profile{path}{name}", plabel)
+            for rwhere, listed in self.items(profile, "Roles", pwhere):
+                listed_name = listed.get("RoleName") if isinstance(listed, dict) else None
+                if not isinstance(listed_name, str) or listed_name.lower() != role.name.lower():
+                    # AddRoleToInstanceProfile's LimitExceeded: one role per profile.
+                    self.fail(
+                        rwhere,
+                        LimitExceeded(
+                            f"{plabel}: Cannot exceed quota for "
+                            "InstanceSessionsPerInstanceProfile: 1"
+                        ),
+                    )
+            tags = self.tags(profile, pwhere, plabel, DUPLICATE_TAGS)
+            found.append(_Profile(where=pwhere, name=name, path=path, tags=tags, role=role))
+        self.found_profiles.extend(found)
 
     def boundary(
         self, value: Any, where: str, label: str, customer: dict[tuple[str, str], _Policy]
@@ -858,6 +916,23 @@ def _read(
     groups = {g.name.lower(): g for g in plan.groups}
     plan.users = reader.entities(details, "user", customer, groups)
     plan.roles = reader.entities(details, "role", customer, {})
+    names: dict[str, str] = {}
+    for profile in reader.found_profiles:
+        if profile.role not in plan.roles:  # the role was refused (a duplicate)
+            continue
+        first = names.setdefault(profile.name.lower(), profile.where)
+        if first != profile.where:  # CreateInstanceProfile's text
+            reader.fail(
+                f"{profile.where}.InstanceProfileName",
+                EntityAlreadyExists(f"Instance Profile {profile.name} already exists."),
+            )
+            continue
+        plan.profiles.append(profile)
+    if len(plan.profiles) > INSTANCE_PROFILES_PER_ACCOUNT:
+        reader.fail(
+            "RoleDetailList",
+            _quota("InstanceProfilesPerAccount", INSTANCE_PROFILES_PER_ACCOUNT),
+        )
     if password_policy is not None:
         plan.password_policy = reader.password_policy(password_policy)
     if isinstance(access_keys, str):  # one name where a list was meant
@@ -908,6 +983,8 @@ class ImportResult:
     memberships: int
     aws_managed_skipped: int  # AWS-managed entries of Policies: the catalog has them
     password_policy: bool
+    # Kept out of counts() (its keys are a fixed set callers compare); audited beside it.
+    instance_profiles: int = 0
     # (user name, access key id, secret access key): the only time the secrets are shown.
     access_keys: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
@@ -954,6 +1031,14 @@ def _authorizations(plan: _Plan, account_id: str) -> list[tuple[str, str, dict[s
             want(f"Attach{noun}Policy", entity.kind, entity.path)
         for group in entity.groups:
             want("AddUserToGroup", "group", group.path)
+    for profile in plan.profiles:
+        want("CreateInstanceProfile", "instance-profile", profile.path)
+        want("AddRoleToInstanceProfile", "instance-profile", profile.path)
+        if profile.tags:
+            want("TagInstanceProfile", "instance-profile", profile.path)
+    # AddRoleToInstanceProfile also needs iam:PassRole on each role it adds.
+    for role in {id(p.role): p.role for p in plan.profiles}.values():
+        want("PassRole", "role", role.path)
     for user in plan.access_keys:
         want("CreateAccessKey", "user", user.path)
     out: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -995,6 +1080,17 @@ def _refuse_taken(plan: _Plan, account_id: str) -> None:
                 spec.quota_name,
             )
         )
+    tables.append(
+        (
+            InstanceProfile,
+            "RoleDetailList",
+            plan.profiles,
+            lambda name: EntityAlreadyExists(f"Instance Profile {name} already exists."),
+            "InstanceProfileName",
+            INSTANCE_PROFILES_PER_ACCOUNT,
+            "InstanceProfilesPerAccount",
+        )
+    )
     for model, list_key, entities, exists, name_key, quota, quota_name in tables:
         if not entities:
             continue
@@ -1086,12 +1182,14 @@ def import_authorization_details(
         aws_managed_skipped=plan.aws_managed_skipped,
         password_policy=plan.password_policy is not None,
         access_keys=tuple(keys),
+        instance_profiles=len(plan.profiles),
     )
+    counts = result.counts() | {"instance_profiles": result.instance_profiles}
     record_event(
         actor,
         "ImportAccountAuthorizationDetails",
         "*",
-        request={k: v for k, v in result.counts().items() if v},
+        request={k: v for k, v in counts.items() if v},
     )
     return result
 
@@ -1169,6 +1267,19 @@ def _write(
         )
     Role.objects.bulk_create([r.row for r in plan.roles])
 
+    for profile in plan.profiles:
+        profile.row = InstanceProfile(
+            account_id=account_id,
+            name=profile.name,
+            path=profile.path,
+            arn=iam_arn(account_id, "instance-profile", profile.path, profile.name),
+            unique_id=unique_id("AIPA"),
+            created=now,
+            tags=profile.tags,
+            role=profile.role.row,
+        )
+    InstanceProfile.objects.bulk_create([p.row for p in plan.profiles])
+
     entities = (*plan.groups, *plan.users, *plan.roles)
     InlinePolicy.objects.bulk_create(
         InlinePolicy(**{e.kind: e.row}, name=name, document=document)
@@ -1225,6 +1336,8 @@ _CLEAR_ACTIONS = (
     ("iam:DeleteGroupPolicy", "group/*"),
     ("iam:DetachGroupPolicy", "group/*"),
     ("iam:DeleteRole", "role/*"),
+    ("iam:RemoveRoleFromInstanceProfile", "instance-profile/*"),
+    ("iam:DeleteInstanceProfile", "instance-profile/*"),
     ("iam:DeleteRolePolicy", "role/*"),
     ("iam:DetachRolePolicy", "role/*"),
     ("iam:DeletePolicy", "policy/*"),
@@ -1271,6 +1384,9 @@ def clear_account_state(*, actor: Principal) -> None:
     PolicyAttachment.objects.filter(in_account).delete()
     InlinePolicy.objects.filter(in_account).delete()
     GroupMembership.objects.filter(group__account_id=account_id).delete()
+    InstanceProfile.objects.filter(account_id=account_id).delete()  # before its PROTECTed roles
+    ServiceLinkedRoleDeletion.objects.filter(account_id=account_id).delete()
+    AccessAdvisorJob.objects.filter(account_id=account_id).delete()
     IamUser.objects.filter(account_id=account_id).delete()  # before its PROTECTed console
     ConsoleUser.objects.filter(account_id=account_id, is_root=False).delete()
     Group.objects.filter(account_id=account_id).delete()

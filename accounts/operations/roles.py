@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.errors import DeleteConflict, EntityAlreadyExists, ValidationError
+from accounts.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, ValidationError
 from accounts.ids import unique_id
-from accounts.models import Role
+from accounts.models import InstanceProfile, Role
 from accounts.operations.common import (
     ROLES_PER_ACCOUNT,
     TRUST_POLICY_LIMIT,
@@ -23,6 +23,7 @@ from accounts.operations.common import (
     replace_principal,
     tag_context,
 )
+from accounts.operations.service_linked import SERVICE_ROLE_PATH, refuse_protected
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from audit.trail import record_event
@@ -89,6 +90,12 @@ def create_role(
 ) -> Role:
     check_name(name, member="roleName", max_length=64)
     path = check_path(path)
+    if path.startswith(SERVICE_ROLE_PATH):
+        # AWS's text (quoted in tilfin/aws-iam-policy-tool #9): that path is
+        # CreateServiceLinkedRole's alone.
+        raise InvalidInput(
+            "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles"
+        )
     description = _check_description(description)
     duration = _check_duration(max_session_duration)
     tags = check_tags(tags or [])
@@ -183,6 +190,7 @@ def update_assume_role_policy(*, actor: Principal, name: str, document: str) -> 
     role = find_role(actor.account_id, name, actor=actor, action="iam:UpdateAssumeRolePolicy")
     document = check_policy_document(document, kind="trust", limit=TRUST_POLICY_LIMIT)
     authorize(actor, "iam:UpdateAssumeRolePolicy", role.arn)
+    refuse_protected(role)  # a service-linked role's trust is the service's
     role.trust_policy = document
     role.save(update_fields=["trust_policy"])
     record_event(actor, "UpdateAssumeRolePolicy", role.arn, request={"RoleName": name})
@@ -191,16 +199,29 @@ def update_assume_role_policy(*, actor: Principal, name: str, document: str) -> 
 
 @operation("DeleteRole")
 def delete_role(*, actor: Principal, name: str, force: bool = False) -> None:
-    """DeleteRole. AWS refuses while policies are attached or inline; the console
-    (``force=True``) removes them first."""
+    """DeleteRole. AWS refuses a service-linked role (DeleteServiceLinkedRole deletes it),
+    and while the role is in an instance profile or has policies attached or inline; the
+    console (``force=True``) removes it from its profiles and its policies first."""
     role = find_role(actor.account_id, name, actor=actor, action="iam:DeleteRole")
     authorize(actor, "iam:DeleteRole", role.arn)
+    refuse_protected(role)
+    profiles = InstanceProfile.objects.filter(role=role)
     if not force:
+        if profiles.exists():
+            # AWS's DeleteRole text (quoted with AWS's request id in aws-k8s-tester's
+            # managed node group cleanup; localstack recorded the same sentence for
+            # DeleteInstanceProfile, test_iam_instance_profiles).
+            raise DeleteConflict(
+                "Cannot delete entity, must remove roles from instance profile first."
+            )
         if role.policy_attachments.exists():
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if role.inline_policies.exists():
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
     else:
+        for profile in profiles:
+            authorize(actor, "iam:RemoveRoleFromInstanceProfile", profile.arn)
+        profiles.update(role=None)
         for attachment in role.policy_attachments.select_related("policy"):
             authorize(
                 actor,
@@ -261,6 +282,7 @@ def revoke_role_sessions(*, actor: Principal, name: str) -> Role:
     is before now. (It is a PutRolePolicy, authorized and audited as one.)"""
     role = find_role(actor.account_id, name, actor=actor, action="iam:PutRolePolicy")
     authorize(actor, "iam:PutRolePolicy", role.arn)
+    refuse_protected(role)
     # Issue times have whole-second precision: revoking "before now + 1 s" also ends
     # sessions issued earlier in this same second (fail closed).
     now = timezone.now().replace(microsecond=0) + timedelta(seconds=1)

@@ -21,7 +21,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError, ValidationError
 from accounts.forms import DeleteForm
-from accounts.models import Account, Role
+from accounts.models import Account, InstanceProfile, Role
+from accounts.operations.instance_profiles import list_instance_profiles_for_role
 from accounts.operations.roles import (
     MAX_SESSION,
     MIN_SESSION,
@@ -34,6 +35,7 @@ from accounts.operations.roles import (
     update_assume_role_policy,
     update_role,
 )
+from accounts.operations.service_linked import linked_service
 from accounts.pages import roles_wizard
 from accounts.pages.entity import (
     check_tab,
@@ -132,6 +134,18 @@ def _tab_context(request: HtmxHttpRequest, role: Role, tab: str) -> dict[str, An
     return ctx
 
 
+def _instance_profiles(request: HtmxHttpRequest, role: Role) -> list[InstanceProfile] | None:
+    """The role's instance profiles (ListInstanceProfilesForRole), None when the signed-in
+    principal may not list them."""
+    try:
+        page = list_instance_profiles_for_role(
+            actor=principal_of(request), role_name=role.name, max_items=1000
+        )
+    except IamError:
+        return None
+    return list(page.items)
+
+
 def render_role(
     request: HtmxHttpRequest,
     role_name: str,
@@ -154,6 +168,10 @@ def render_role(
         "session_hours": role.max_session_duration / 3600,
         "switch_url": switch_role_url(request, role),
         "trusted": trusted_entities(role.trust_policy),
+        # A service-linked role: only its service may change its trust and permissions or
+        # delete it (DeleteServiceLinkedRole); the page hides those edits.
+        "service_linked": linked_service(role),
+        "instance_profiles": _instance_profiles(request, role),
     }
     try:
         context.update(_tab_context(request, role, tab))

@@ -1,7 +1,8 @@
 """Console page: the "Create role" wizard.
 
-Four steps as in the AWS console: 1. trusted entity (AWS account, AWS service or a
-custom trust policy), 2. permissions (managed policies, optional boundary), 3. name,
+Four steps as in the AWS console: 1. trusted entity (AWS account, AWS service, web
+identity, SAML 2.0 federation or a custom trust policy; the two federation cards are
+federation_trust.py's), 2. permissions (managed policies, optional boundary), 3. name,
 description, maximum session duration and tags, 4. review and create. The state
 travels in the form itself (hidden inputs for the steps not shown), so the wizard
 works without JavaScript and keeps nothing in the session; htmx swaps the wizard in
@@ -25,6 +26,13 @@ from accounts.errors import IamError
 from accounts.operations.common import TRUST_POLICY_LIMIT
 from accounts.operations.roles import MAX_SESSION, MIN_SESSION, create_role
 from accounts.pages.entity import tags_from_post
+from accounts.pages.federation_trust import (
+    WIZARD_FIELDS,
+    check_federated,
+    federated_statement,
+    wizard_choices,
+    wizard_prefill,
+)
 from accounts.pages.permissions import group_role_picker
 from accounts.pages.trust import trust_validation, trusted_entities
 from accounts.validation import check_name, check_tags
@@ -52,6 +60,7 @@ STEP_FIELDS = {
         "require_mfa",
         "service",
         "custom_policy",
+        *WIZARD_FIELDS,  # the Web identity and SAML 2.0 federation cards
     ],
     "permissions": ["policies", "boundary"],
     # "tags": the key/value rows tag-key-N, tag-value-N (partials/tag_rows.html).
@@ -61,6 +70,8 @@ STEP_FIELDS = {
 ENTITY_TYPES = [
     ("account", "AWS account", "Allow entities in this or another AWS account to perform actions in this account."),
     ("service", "AWS service", "Allow AWS services like EC2 or Lambda to perform actions in this account."),
+    ("web_identity", "Web identity", "Allows users federated by the specified external web identity provider to assume this role to perform actions in this account."),
+    ("saml", "SAML 2.0 federation", "Allow users federated with SAML 2.0 from a corporate directory to perform actions in this account."),
     ("custom", "Custom trust policy", "Create a custom trust policy to enable others to perform actions in this account."),
 ]  # fmt: skip
 # Service principals of common use cases ("AWS services that work with IAM").
@@ -113,6 +124,8 @@ def defaults(account_id: str) -> QueryDict:
             "account_choice": "this",
             "max_session_duration": str(MIN_SESSION),
             "custom_policy": CUSTOM_STARTER,
+            "saml_access": "console",
+            "web_condition_operator": "StringLike",
         }
     )
     return data
@@ -134,9 +147,11 @@ def generated_trust_policy(data: QueryDict, account_id: str) -> str:
     kind = data.get("entity_type")
     if kind == "custom":
         return data.get("custom_policy", "")
-    if kind == "service":
+    if kind in ("web_identity", "saml"):
+        statement: dict[str, Any] = federated_statement(data)
+    elif kind == "service":
         principal = {"Service": f"{data.get('service', '')}.amazonaws.com"}
-        statement: dict[str, Any] = {
+        statement = {
             "Effect": "Allow",
             "Principal": principal,
             "Action": "sts:AssumeRole",
@@ -175,6 +190,8 @@ def check_step(step: str, data: QueryDict) -> dict[str, str]:
         elif kind == "service":
             if data.get("service") not in SERVICE_NAMES:
                 errors["service"] = "Choose a service."
+        elif kind in ("web_identity", "saml"):
+            errors.update(check_federated(data))
         else:
             text = data.get("custom_policy", "")
             if not text.strip():
@@ -243,6 +260,8 @@ def _context(
     }
     if step == "trust" and data.get("entity_type") == "custom":
         ctx.update(trust_validation(data.get("custom_policy", "")))
+    if step == "trust":
+        ctx.update(wizard_choices(actor, data))
     if step == "permissions":
         ctx["picker"] = group_role_picker(
             actor, q=data.get("policies_q", ""), selected=data.getlist("policies")
@@ -296,6 +315,8 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
     actor = principal_of(request)
     if request.method == "GET":
         data, step, errors = defaults(actor.account_id), "trust", {}
+        for key, value in wizard_prefill(request.GET).items():  # "Assign role" of a provider
+            data[key] = value
         context = _context(request, step, data, errors)
         # The wizard lists policies (step 2): a caller who may not list them is told
         # now, with AWS's message and 403, rather than after choosing a trusted entity.

@@ -28,6 +28,11 @@ from accounts.operations.advisor import get_service_last_accessed
 from accounts.operations.common import find_user
 from accounts.operations.credentials import list_access_keys, list_mfa_devices
 from accounts.operations.groups import list_groups, list_groups_for_user
+from accounts.operations.user_credentials import (
+    list_service_specific_credentials,
+    list_signing_certificates,
+    list_ssh_public_keys,
+)
 from accounts.operations.users import get_user, list_user_tags
 from accounts.pages.entity import HIDDEN, tab_links, tab_url
 from accounts.principal import Principal
@@ -115,6 +120,17 @@ def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
         "access_keys": keys,
         "key_use_visible": allowed("iam:GetAccessKeyLastUsed", user.arn),
         "key_quota_reached": len(keys.value or []) >= 2,
+        # SSH keys, signing certificates, service-specific credentials
+        # (accounts/pages/users_credentials.py has their views).
+        "ssh_keys": section(
+            lambda: list(list_ssh_public_keys(actor=actor, user_name=user.name).items)
+        ),
+        "signing_certificates": section(
+            lambda: list(list_signing_certificates(actor=actor, user_name=user.name).items)
+        ),
+        "service_credentials": section(
+            lambda: list(list_service_specific_credentials(actor=actor, user_name=user.name).items)
+        ),
     }
 
 

@@ -1,4 +1,6 @@
-"""Console pages: a user's security credentials (console password, MFA devices, access keys).
+"""Console pages: a user's security credentials (console password, MFA devices, access keys,
+SSH public keys for CodeCommit, HTTPS Git and Keyspaces credentials, X.509 signing
+certificates).
 
 Everything here renders into the user page's "Security credentials" tab (a panel at
 its top for forms, confirmations and one-time secrets), so htmx swaps the tab and a
@@ -43,6 +45,18 @@ from accounts.operations.credentials import (
     mfa_otpauth_uri,
     update_access_key,
     update_login_profile,
+)
+from accounts.operations.user_credentials import (
+    create_service_specific_credential,
+    delete_service_specific_credential,
+    delete_signing_certificate,
+    delete_ssh_public_key,
+    reset_service_specific_credential,
+    update_service_specific_credential,
+    update_signing_certificate,
+    update_ssh_public_key,
+    upload_signing_certificate,
+    upload_ssh_public_key,
 )
 from accounts.pages.user_detail import (
     BACK,
@@ -569,6 +583,318 @@ def user_remove_mfa(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     return after_action(request, user.name, TAB, notice="MFA device removed.")
 
 
+# -- SSH public keys, signing certificates, service-specific credentials -----------------------
+
+# Errors about what was typed go under the field; the others (AccessDenied, NoSuchEntity)
+# above the tab.
+FORM_ERRORS = frozenset(
+    {
+        "InvalidPublicKey",
+        "UnrecognizedPublicKeyEncoding",
+        "DuplicateSSHPublicKey",
+        "MalformedCertificate",
+        "DuplicateCertificate",
+        "LimitExceeded",
+        "ValidationError",
+        "InvalidInput",
+    }
+)
+STATUS_VERBS = {"Active": "activated", "Inactive": "deactivated"}
+# The console's two kinds: HTTPS Git credentials for CodeCommit, and Amazon Keyspaces.
+CONSOLE_SERVICES = {
+    "codecommit.amazonaws.com": "HTTPS Git credentials for AWS CodeCommit",
+    "cassandra.amazonaws.com": "Credentials for Amazon Keyspaces (for Apache Cassandra)",
+}
+
+
+class SshKeyUploadForm(forms.Form):
+    body = forms.CharField(
+        label="SSH public key body",
+        max_length=16384,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono", "spellcheck": "false"}),
+        help_text="An RSA public key of at least 2048 bits, in ssh-rsa (OpenSSH) or PEM format.",
+    )
+
+
+class SigningCertificateUploadForm(forms.Form):
+    body = forms.CharField(
+        label="Certificate body",
+        max_length=16384,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono", "spellcheck": "false"}),
+        help_text="An X.509 certificate in PEM format (-----BEGIN CERTIFICATE-----).",
+    )
+
+
+def _upload(
+    request: HtmxHttpRequest,
+    user_name: str,
+    *,
+    form_class: type[forms.Form],
+    panel: str,
+    upload: Any,
+    notice: str,
+) -> HttpResponse:
+    """GET: the upload form; POST: upload ``body``, errors about it under the field."""
+    actor = principal_of(request)
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc, back=BACK)
+    if request.method == "GET":
+        return render_detail(request, user.name, TAB, **{panel: form_class()})
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return render_detail(request, user.name, TAB, status=400, **{panel: form})
+    try:
+        made = upload(actor=actor, user_name=user.name, body=form.cleaned_data["body"])
+    except IamError as exc:
+        if exc.code in FORM_ERRORS:
+            form.add_error("body", exc.message)
+            return render_detail(request, user.name, TAB, status=exc.status, **{panel: form})
+        return render_detail(
+            request, user.name, TAB, status=exc.status, action_error=exc, **{panel: form}
+        )
+    return after_action(request, user.name, TAB, notice=notice.format(made=made))
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_upload_ssh_key(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """UploadSSHPublicKey: the key for CodeCommit over SSH."""
+    return _upload(
+        request,
+        user_name,
+        form_class=SshKeyUploadForm,
+        panel="ssh_upload",
+        upload=upload_ssh_public_key,
+        notice="SSH public key {made.key_id} uploaded.",
+    )
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def user_upload_signing_certificate(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """UploadSigningCertificate."""
+    return _upload(
+        request,
+        user_name,
+        form_class=SigningCertificateUploadForm,
+        panel="certificate_upload",
+        upload=upload_signing_certificate,
+        notice="Signing certificate {made.certificate_id} uploaded.",
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_ssh_key_status(request: HtmxHttpRequest, user_name: str, key_id: str) -> HttpResponse:
+    status = request.POST.get("status", "")
+    try:
+        user = lookup_user(request, user_name)
+        update_ssh_public_key(
+            actor=principal_of(request), user_name=user.name, key_id=key_id, status=status
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(
+        request, user.name, TAB, notice=f"SSH public key {key_id} {STATUS_VERBS[status]}."
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_ssh_key_delete(request: HtmxHttpRequest, user_name: str, key_id: str) -> HttpResponse:
+    try:
+        user = lookup_user(request, user_name)
+        delete_ssh_public_key(actor=principal_of(request), user_name=user.name, key_id=key_id)
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(request, user.name, TAB, notice=f"SSH public key {key_id} deleted.")
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_signing_certificate_status(
+    request: HtmxHttpRequest, user_name: str, certificate_id: str
+) -> HttpResponse:
+    status = request.POST.get("status", "")
+    try:
+        user = lookup_user(request, user_name)
+        update_signing_certificate(
+            actor=principal_of(request),
+            user_name=user.name,
+            certificate_id=certificate_id,
+            status=status,
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(
+        request,
+        user.name,
+        TAB,
+        notice=f"Signing certificate {certificate_id} {STATUS_VERBS[status]}.",
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_signing_certificate_delete(
+    request: HtmxHttpRequest, user_name: str, certificate_id: str
+) -> HttpResponse:
+    try:
+        user = lookup_user(request, user_name)
+        delete_signing_certificate(
+            actor=principal_of(request), user_name=user.name, certificate_id=certificate_id
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(
+        request, user.name, TAB, notice=f"Signing certificate {certificate_id} deleted."
+    )
+
+
+def _show_service_credential(
+    request: HtmxHttpRequest, user: IamUser, new: Any, notice: str
+) -> HttpResponse:
+    """The credential's user name and password, shown in this response only: they are
+    kept nowhere (no session copy, no download), as AWS shows them once."""
+    cred = new.credential
+    response = render_detail(
+        request,
+        user.name,
+        TAB,
+        new_service_credential={
+            "id": cred.credential_id,
+            "service": CONSOLE_SERVICES.get(cred.service_name, cred.service_name),
+            "user_name": cred.service_user_name or cred.alias,
+            "password": new.secret,
+        },
+        notice=notice,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_create_service_credential(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
+    """CreateServiceSpecificCredential (CodeCommit or Keyspaces) after a fresh MFA code."""
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc, back=BACK)
+    service = request.POST.get("service", "")[:128]
+    if service not in CONSOLE_SERVICES:
+        return after_action(
+            request,
+            user.name,
+            TAB,
+            error=ValidationError("Choose CodeCommit or Amazon Keyspaces credentials."),
+        )
+    step = require_recent_mfa(
+        request,
+        user,
+        action_url=reverse("accounts:user-create-service-credential", args=[user.name]),
+        what="generate service-specific credentials",
+        keep={"service": service},
+    )
+    if step is not None:
+        return step
+    try:
+        new = create_service_specific_credential(
+            actor=principal_of(request), user_name=user.name, service_name=service
+        )
+    except IamError as exc:
+        return after_action(request, user.name, TAB, error=exc)
+    return _show_service_credential(
+        request,
+        user,
+        new,
+        "Credentials generated. This is the only time the password can be viewed.",
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_reset_service_credential(
+    request: HtmxHttpRequest, user_name: str, credential_id: str
+) -> HttpResponse:
+    """ResetServiceSpecificCredential after a fresh MFA code: a new password, shown once."""
+    try:
+        user = lookup_user(request, user_name)
+    except IamError as exc:
+        return render_error(request, exc, back=BACK)
+    step = require_recent_mfa(
+        request,
+        user,
+        action_url=reverse(
+            "accounts:user-reset-service-credential", args=[user.name, credential_id]
+        ),
+        what="reset a service-specific credential's password",
+        keep={},
+    )
+    if step is not None:
+        return step
+    try:
+        new = reset_service_specific_credential(
+            actor=principal_of(request), user_name=user.name, credential_id=credential_id
+        )
+    except IamError as exc:
+        return after_action(request, user.name, TAB, error=exc)
+    return _show_service_credential(
+        request,
+        user,
+        new,
+        "Password reset. This is the only time the new password can be viewed.",
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_service_credential_status(
+    request: HtmxHttpRequest, user_name: str, credential_id: str
+) -> HttpResponse:
+    status = request.POST.get("status", "")
+    try:
+        user = lookup_user(request, user_name)
+        update_service_specific_credential(
+            actor=principal_of(request),
+            user_name=user.name,
+            credential_id=credential_id,
+            status=status,
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(
+        request, user.name, TAB, notice=f"Credential {credential_id} {STATUS_VERBS[status]}."
+    )
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_service_credential_delete(
+    request: HtmxHttpRequest, user_name: str, credential_id: str
+) -> HttpResponse:
+    try:
+        user = lookup_user(request, user_name)
+        delete_service_specific_credential(
+            actor=principal_of(request), user_name=user.name, credential_id=credential_id
+        )
+    except IamError as exc:
+        return after_action(request, user_name, TAB, error=exc)
+    return after_action(request, user.name, TAB, notice=f"Credential {credential_id} deleted.")
+
+
 urlpatterns = [
     path(
         "users/<str:user_name>/console-access/",
@@ -599,4 +925,50 @@ urlpatterns = [
     path("users/<str:user_name>/mfa/assign/", user_assign_mfa, name="user-assign-mfa"),
     path("users/<str:user_name>/mfa/confirm/", user_confirm_mfa, name="user-confirm-mfa"),
     path("users/<str:user_name>/mfa/remove/", user_remove_mfa, name="user-remove-mfa"),
+    path("users/<str:user_name>/ssh-keys/upload/", user_upload_ssh_key, name="user-upload-ssh-key"),
+    path(
+        "users/<str:user_name>/ssh-keys/<str:key_id>/status/",
+        user_ssh_key_status,
+        name="user-ssh-key-status",
+    ),
+    path(
+        "users/<str:user_name>/ssh-keys/<str:key_id>/delete/",
+        user_ssh_key_delete,
+        name="user-ssh-key-delete",
+    ),
+    path(
+        "users/<str:user_name>/signing-certificates/upload/",
+        user_upload_signing_certificate,
+        name="user-upload-signing-certificate",
+    ),
+    path(
+        "users/<str:user_name>/signing-certificates/<str:certificate_id>/status/",
+        user_signing_certificate_status,
+        name="user-signing-certificate-status",
+    ),
+    path(
+        "users/<str:user_name>/signing-certificates/<str:certificate_id>/delete/",
+        user_signing_certificate_delete,
+        name="user-signing-certificate-delete",
+    ),
+    path(
+        "users/<str:user_name>/service-credentials/create/",
+        user_create_service_credential,
+        name="user-create-service-credential",
+    ),
+    path(
+        "users/<str:user_name>/service-credentials/<str:credential_id>/reset/",
+        user_reset_service_credential,
+        name="user-reset-service-credential",
+    ),
+    path(
+        "users/<str:user_name>/service-credentials/<str:credential_id>/status/",
+        user_service_credential_status,
+        name="user-service-credential-status",
+    ),
+    path(
+        "users/<str:user_name>/service-credentials/<str:credential_id>/delete/",
+        user_service_credential_delete,
+        name="user-service-credential-delete",
+    ),
 ]

@@ -16,12 +16,17 @@ from accounts.principal import Principal
 from api.handlers import (
     account,
     credentials,
+    federation,
     groups,
+    instance_profiles,
     policies,
+    providers,
     reports,
     roles,
+    server_certificates,
     simulate,
     sts,
+    user_credentials,
     users,
 )
 
@@ -75,6 +80,20 @@ IAM_HANDLERS: dict[str, Handler] = {
     "TagRole": roles.tag_role,
     "UntagRole": roles.untag_role,
     "ListRoleTags": roles.list_role_tags,
+    # instance profiles and service-linked roles
+    "CreateInstanceProfile": instance_profiles.create_instance_profile,
+    "GetInstanceProfile": instance_profiles.get_instance_profile,
+    "DeleteInstanceProfile": instance_profiles.delete_instance_profile,
+    "ListInstanceProfiles": instance_profiles.list_instance_profiles,
+    "ListInstanceProfilesForRole": instance_profiles.list_instance_profiles_for_role,
+    "AddRoleToInstanceProfile": instance_profiles.add_role_to_instance_profile,
+    "RemoveRoleFromInstanceProfile": instance_profiles.remove_role_from_instance_profile,
+    "TagInstanceProfile": instance_profiles.tag_instance_profile,
+    "UntagInstanceProfile": instance_profiles.untag_instance_profile,
+    "ListInstanceProfileTags": instance_profiles.list_instance_profile_tags,
+    "CreateServiceLinkedRole": instance_profiles.create_service_linked_role,
+    "DeleteServiceLinkedRole": instance_profiles.delete_service_linked_role,
+    "GetServiceLinkedRoleDeletionStatus": instance_profiles.get_service_linked_role_deletion_status,
     "AttachRolePolicy": roles.attach_role_policy,
     "DetachRolePolicy": roles.detach_role_policy,
     "ListAttachedRolePolicies": roles.list_attached_role_policies,
@@ -116,6 +135,34 @@ IAM_HANDLERS: dict[str, Handler] = {
     "DeleteVirtualMFADevice": credentials.delete_virtual_mfa_device,
     "ListMFADevices": credentials.list_mfa_devices,
     "ListVirtualMFADevices": credentials.list_virtual_mfa_devices,
+    "GetMFADevice": instance_profiles.get_mfa_device,
+    "TagMFADevice": instance_profiles.tag_mfa_device,
+    "UntagMFADevice": instance_profiles.untag_mfa_device,
+    "ListMFADeviceTags": instance_profiles.list_mfa_device_tags,
+    # SSH public keys, signing certificates, service-specific credentials
+    "UploadSSHPublicKey": user_credentials.upload_ssh_public_key,
+    "GetSSHPublicKey": user_credentials.get_ssh_public_key,
+    "UpdateSSHPublicKey": user_credentials.update_ssh_public_key,
+    "DeleteSSHPublicKey": user_credentials.delete_ssh_public_key,
+    "ListSSHPublicKeys": user_credentials.list_ssh_public_keys,
+    "UploadSigningCertificate": user_credentials.upload_signing_certificate,
+    "UpdateSigningCertificate": user_credentials.update_signing_certificate,
+    "DeleteSigningCertificate": user_credentials.delete_signing_certificate,
+    "ListSigningCertificates": user_credentials.list_signing_certificates,
+    "CreateServiceSpecificCredential": user_credentials.create_service_specific_credential,
+    "ResetServiceSpecificCredential": user_credentials.reset_service_specific_credential,
+    "UpdateServiceSpecificCredential": user_credentials.update_service_specific_credential,
+    "DeleteServiceSpecificCredential": user_credentials.delete_service_specific_credential,
+    "ListServiceSpecificCredentials": user_credentials.list_service_specific_credentials,
+    # server certificates
+    "UploadServerCertificate": server_certificates.upload_server_certificate,
+    "GetServerCertificate": server_certificates.get_server_certificate,
+    "UpdateServerCertificate": server_certificates.update_server_certificate,
+    "DeleteServerCertificate": server_certificates.delete_server_certificate,
+    "ListServerCertificates": server_certificates.list_server_certificates,
+    "TagServerCertificate": server_certificates.tag_server_certificate,
+    "UntagServerCertificate": server_certificates.untag_server_certificate,
+    "ListServerCertificateTags": server_certificates.list_server_certificate_tags,
     # account
     "CreateAccountAlias": account.create_account_alias,
     "DeleteAccountAlias": account.delete_account_alias,
@@ -128,11 +175,39 @@ IAM_HANDLERS: dict[str, Handler] = {
     # credential report
     "GenerateCredentialReport": reports.generate_credential_report,
     "GetCredentialReport": reports.get_credential_report,
+    # Access Advisor (service last accessed)
+    "GenerateServiceLastAccessedDetails": instance_profiles.generate_service_last_accessed_details,
+    "GetServiceLastAccessedDetails": instance_profiles.get_service_last_accessed_details,
+    "GetServiceLastAccessedDetailsWithEntities": (
+        instance_profiles.get_service_last_accessed_details_with_entities
+    ),
+    "ListPoliciesGrantingServiceAccess": instance_profiles.list_policies_granting_service_access,
     # policy simulator
     "SimulatePrincipalPolicy": simulate.simulate_principal_policy,
     "SimulateCustomPolicy": simulate.simulate_custom_policy,
     "GetContextKeysForPrincipalPolicy": simulate.get_context_keys_for_principal_policy,
     "GetContextKeysForCustomPolicy": simulate.get_context_keys_for_custom_policy,
+    # identity providers (OpenID Connect, SAML)
+    "CreateOpenIDConnectProvider": providers.create_open_id_connect_provider,
+    "GetOpenIDConnectProvider": providers.get_open_id_connect_provider,
+    "ListOpenIDConnectProviders": providers.list_open_id_connect_providers,
+    "DeleteOpenIDConnectProvider": providers.delete_open_id_connect_provider,
+    "AddClientIDToOpenIDConnectProvider": providers.add_client_id_to_open_id_connect_provider,
+    "RemoveClientIDFromOpenIDConnectProvider": (
+        providers.remove_client_id_from_open_id_connect_provider
+    ),
+    "UpdateOpenIDConnectProviderThumbprint": providers.update_open_id_connect_provider_thumbprint,
+    "TagOpenIDConnectProvider": providers.tag_open_id_connect_provider,
+    "UntagOpenIDConnectProvider": providers.untag_open_id_connect_provider,
+    "ListOpenIDConnectProviderTags": providers.list_open_id_connect_provider_tags,
+    "CreateSAMLProvider": providers.create_saml_provider,
+    "GetSAMLProvider": providers.get_saml_provider,
+    "UpdateSAMLProvider": providers.update_saml_provider,
+    "DeleteSAMLProvider": providers.delete_saml_provider,
+    "ListSAMLProviders": providers.list_saml_providers,
+    "TagSAMLProvider": providers.tag_saml_provider,
+    "UntagSAMLProvider": providers.untag_saml_provider,
+    "ListSAMLProviderTags": providers.list_saml_provider_tags,
 }
 
 STS_HANDLERS: dict[str, Handler] = {
@@ -141,6 +216,10 @@ STS_HANDLERS: dict[str, Handler] = {
     "GetSessionToken": sts.get_session_token,
     "GetAccessKeyInfo": sts.get_access_key_info,
     "DecodeAuthorizationMessage": sts.decode_authorization_message,
+    # federation (the first two are served unsigned: api/views.py)
+    "AssumeRoleWithWebIdentity": federation.assume_role_with_web_identity,
+    "AssumeRoleWithSAML": federation.assume_role_with_saml,
+    "GetFederationToken": federation.get_federation_token,
 }
 
 HANDLERS: dict[str, dict[str, Handler]] = {"iam": IAM_HANDLERS, "sts": STS_HANDLERS}

@@ -414,8 +414,9 @@ def test_a_user_without_permission_is_denied_and_the_denial_is_audited(api, acct
 
 
 def test_unknown_and_unimplemented_actions_are_invalid_action(root_iam):
+    # Delegation requests are a preview the project leaves out (issue 13's closing note).
     with pytest.raises(ClientError) as exc:
-        root_iam.list_saml_providers()
+        root_iam.list_delegation_requests()
     assert error_code(exc) == "InvalidAction"
 
 

@@ -41,6 +41,16 @@ SELF_SERVICE = {
     "accounts:switch-role-back": "returns to the user's own identity",
     "iamconsole:dashboard": "the console home; each widget is authorized on its own",
     "labs:instructor-signin": "public instructor sign-in form (instructors are no IAM identity)",
+    # The built-in test identity provider's page (accounts/pages/testidp.py): any signed-in
+    # identity of the account mints from the account's own test issuers; a token grants
+    # nothing by itself (the role's trust policy decides). Registering one as a provider
+    # (accounts:testidp-register) is an operation and stays in the matrix.
+    "accounts:testidp": "lab tool: the account's test issuers and their forms",
+    "accounts:testidp-issuer-create": "lab tool: makes a test issuer's keys (no IAM data)",
+    "accounts:testidp-mint-token": "lab tool: mints a token; the trust policy decides",
+    "accounts:testidp-mint-saml": "lab tool: mints a SAML response; the trust policy decides",
+    "accounts:testidp-try": "AssumeRoleWithWebIdentity is unsigned in AWS: the token decides",
+    "accounts:testidp-try-saml": "AssumeRoleWithSAML is unsigned in AWS: the assertion decides",
 }
 # Endpoints that only check a document the caller typed (no data read or written).
 DOCUMENT_CHECKS = {

@@ -59,9 +59,15 @@ from accounts.models import (
     IamUser,
     InstanceProfile,
     MfaDevice,
+    OpenIdConnectProvider,
     PasswordPolicy,
     Role,
+    SamlProvider,
+    ServerCertificate,
     ServiceLinkedRoleDeletion,
+    ServiceSpecificCredential,
+    SigningCertificate,
+    SshPublicKey,
     TemporaryCredential,
 )
 from accounts.operations.account import NewAccount, sign_up
@@ -1344,6 +1350,12 @@ _CLEAR_ACTIONS = (
     ("iam:DeletePolicyVersion", "policy/*"),
     ("iam:DeleteVirtualMFADevice", "mfa/*"),
     ("iam:DeleteAccessKey", "root"),
+    ("iam:DeleteSSHPublicKey", "user/*"),
+    ("iam:DeleteSigningCertificate", "user/*"),
+    ("iam:DeleteServiceSpecificCredential", "user/*"),
+    ("iam:DeleteServerCertificate", "server-certificate/*"),
+    ("iam:DeleteOpenIDConnectProvider", "oidc-provider/*"),
+    ("iam:DeleteSAMLProvider", "saml-provider/*"),
 )
 
 
@@ -1351,7 +1363,9 @@ _CLEAR_ACTIONS = (
 def clear_account_state(*, actor: Principal) -> None:
     """Remove every IAM user (and its console identity), group, role, customer-managed
     policy, inline policy, attachment, access key (root's too), MFA device except
-    root's, temporary credential, the password policy and the credential report.
+    root's, temporary credential, SSH key, signing and server certificate,
+    service-specific credential, OIDC and SAML provider, instance profile, the
+    password policy and the credential report.
     Kept: the account, its alias, the root user and root's MFA device.
 
     A training seat's reset is this and then an import. Bulk deletes (a fixed number
@@ -1387,6 +1401,17 @@ def clear_account_state(*, actor: Principal) -> None:
     InstanceProfile.objects.filter(account_id=account_id).delete()  # before its PROTECTed roles
     ServiceLinkedRoleDeletion.objects.filter(account_id=account_id).delete()
     AccessAdvisorJob.objects.filter(account_id=account_id).delete()
+    # Users' other credentials and the account's certificates and identity providers:
+    # what a trainee made must be gone after a reset.
+    for model in (
+        SshPublicKey,
+        SigningCertificate,
+        ServiceSpecificCredential,
+        ServerCertificate,
+        OpenIdConnectProvider,
+        SamlProvider,
+    ):
+        model.objects.filter(account_id=account_id).delete()
     IamUser.objects.filter(account_id=account_id).delete()  # before its PROTECTed console
     ConsoleUser.objects.filter(account_id=account_id, is_root=False).delete()
     Group.objects.filter(account_id=account_id).delete()

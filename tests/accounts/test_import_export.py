@@ -1088,6 +1088,18 @@ def test_clearing_an_empty_account_removes_nothing(root, account):
     assert row_counts() == before
 
 
+def test_clear_removes_identity_providers_and_users_other_credentials(root, account):
+    from accounts.models import OpenIdConnectProvider
+    from accounts.operations.providers import create_open_id_connect_provider
+
+    create_open_id_connect_provider(
+        actor=root, url="https://token.actions.githubusercontent.com", client_ids=["sts"]
+    )
+    assert OpenIdConnectProvider.objects.filter(account_id=account.id).exists()
+    clear_account_state(actor=root)
+    assert not OpenIdConnectProvider.objects.filter(account_id=account.id).exists()
+
+
 # -- speed: a fixed number of queries ------------------------------------------------------------------
 
 

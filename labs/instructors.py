@@ -29,9 +29,9 @@ from accounts import throttle
 from accounts.errors import EntityAlreadyExists, ValidationError
 from accounts.totp import CodeCheck, check_code, consecutive_steps
 from accounts.validation import default_password_problems
-from audit.models import AuditEvent
 from iamconsole.console import client_ip
 from labs.models import Instructor
+from labs.operations import write_instructor_event
 
 __all__ = [
     "LOGIN_EVENT",
@@ -54,7 +54,6 @@ __all__ = [
 # shaped like CloudTrail's ConsoleLogin so the trail reads the same.
 LOGIN_EVENT = "InstructorConsoleLogin"
 DOWNLOAD_EVENT = "DownloadSeatCredentials"
-EVENT_SOURCE = "labs"
 # What the trail names an unknown email by (CloudTrail hides user names it does not
 # know for the same reason: a password typed into the name field would be recorded).
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -215,18 +214,14 @@ def audit_instructor(
     the accounts' events, in no account (``account=None``), so that the installation's
     operator sees who ran which class. ``params`` must hold no secret.
     """
-    AuditEvent.objects.create(
-        account=None,
-        time=when or timezone.now(),
-        event_name=event_name,
-        event_source=EVENT_SOURCE,
-        actor_arn=f"instructor/{email or HIDDEN}"[:1200],
-        actor_account="",
+    write_instructor_event(
+        f"instructor/{email or HIDDEN}",
+        event_name,
         allowed=allowed,
         error_code=error_code,
-        error_message=error_message[:2000],
+        error_message=error_message,
         source_ip=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:512],
-        via="console",
-        request=params or {},
+        user_agent=request.headers.get("User-Agent", ""),
+        request=params,
+        when=when,
     )

@@ -64,6 +64,7 @@ __all__ = [
     "grade_seat",
     "lab_of",
     "record_instructor_event",
+    "write_instructor_event",
     "reset_seat",
     "seat_credentials",
     "seat_of_account",
@@ -187,6 +188,44 @@ def _lab_actor(account_id: str) -> Principal:
     return root_principal(account_id, via="lab")
 
 
+def write_instructor_event(
+    actor_arn: str,
+    event_name: str,
+    resource: str = "",
+    *,
+    request: dict[str, Any] | None = None,
+    allowed: bool = True,
+    error_code: str = "",
+    error_message: str = "",
+    source_ip: str | None = None,
+    user_agent: str = "",
+    via: str = "console",
+    when: datetime | None = None,
+) -> None:
+    """The one writer of the installation's instructor trail (account None).
+
+    These are the console's own events, not AWS's: AWS has no instructors, so the
+    names (StartClass, ResetSeat, EndClass, InstructorConsoleLogin, ...) are this
+    project's. ``request`` must hold no secret.
+    """
+    AuditEvent.objects.create(
+        account=None,
+        time=when or timezone.now(),
+        event_name=event_name,
+        event_source=LAB_EVENT_SOURCE,
+        actor_arn=actor_arn[:1200],
+        actor_account="",
+        resource_arn=resource[:1200],
+        allowed=allowed,
+        error_code=error_code,
+        error_message=error_message[:2000],
+        source_ip=source_ip,
+        user_agent=user_agent[:512],
+        via=via,
+        request=request or {},
+    )
+
+
 def record_instructor_event(
     instructor: Instructor | None,
     event_name: str,
@@ -195,31 +234,17 @@ def record_instructor_event(
     request: dict[str, Any] | None = None,
     allowed: bool = True,
     error: IamError | None = None,
-    source_ip: str | None = None,
-    user_agent: str = "",
-    via: str = "console",
 ) -> None:
-    """One event in the installation's instructor trail (account None).
-
-    These are the console's own events, not AWS's: AWS has no instructors, so the
-    names (StartClass, ResetSeat, EndClass, ...) are this project's.
-    """
-    actor = f"instructor/{instructor.email}" if instructor else "operator"
-    AuditEvent.objects.create(
-        account=None,
-        time=timezone.now(),
-        event_name=event_name,
-        event_source=LAB_EVENT_SOURCE,
-        actor_arn=actor,
-        actor_account="",
-        resource_arn=resource[:1200],
+    """An instructor's (or, with None, the shell operator's) class operation."""
+    write_instructor_event(
+        f"instructor/{instructor.email}" if instructor else "operator",
+        event_name,
+        resource,
+        request=request,
         allowed=allowed,
         error_code=error.code if error else "",
         error_message=error.message if error else "",
-        source_ip=source_ip,
-        user_agent=user_agent[:512],
-        via=via if instructor else "cli",
-        request=request or {},
+        via="console" if instructor else "cli",
     )
 
 

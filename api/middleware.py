@@ -1,4 +1,4 @@
-"""Route AWS Query API requests (POST / with Action=…, or SigV4-signed) to the API.
+"""Route AWS API requests (POST / with Action=…, or SigV4-signed on any path) to the API.
 
 Browsers' plain GET / still reaches the console.
 """
@@ -11,11 +11,12 @@ from django.http import HttpRequest, HttpResponse
 
 
 def is_api_request(request: HttpRequest) -> bool:
+    signed = request.META.get("HTTP_AUTHORIZATION", "").startswith("AWS4-")
     if request.path != "/":
-        return False
-    if "HTTP_AUTHORIZATION" in request.META and request.META["HTTP_AUTHORIZATION"].startswith(
-        "AWS4-"
-    ):
+        # REST-JSON (Access Analyzer) names its operations by path: a SigV4-signed
+        # request on any path is the API's; browsers never send one.
+        return signed
+    if signed:
         return True
     if request.method == "GET":
         return "Action" in request.GET or "X-Amz-Signature" in request.GET

@@ -44,6 +44,17 @@ from accounts.principal import (
 )
 from api import sigv4
 from api.handlers import HANDLERS
+from api.jsonproto import (
+    CONTENT_TYPE,
+    JsonError,
+    json_operation,
+    load_body,
+    parse_input,
+    rest_input,
+    rest_route,
+)
+from api.jsonproto import serialize_error as serialize_json_error
+from api.jsonproto import serialize_output as serialize_json_output
 from api.protocol import (
     QueryError,
     load_service_model,
@@ -92,12 +103,43 @@ class Caller:
     temporary: TemporaryCredential | None = None
 
 
+# The services served beside IAM and STS, by SigV4 signing name: botocore model name.
+JSON_SERVICES = {"organizations": "organizations", "access-analyzer": "accessanalyzer"}
+SERVICES = ("iam", "sts", *JSON_SERVICES)
+
+# AWS's JSON services answer a failed signature with their own codes: an unknown key
+# is UnrecognizedClientException ("The security token included in the request is
+# invalid."), a wrong signature InvalidSignatureException (the common errors of the
+# JSON-protocol API references, e.g. DynamoDB's and KMS's; not recorded for
+# Organizations or Access Analyzer specifically).
+_JSON_SIGV4_CODES = {
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
+
+
 def _error(
     code: str, message: str, status: int, request_id: str, service: str, *, sender: bool = True
 ) -> HttpResponse:
+    if service in JSON_SERVICES:
+        code = _JSON_SIGV4_CODES.get(code, code)
+        return _json_error(JsonError(code, message, status), request_id, service)
     body = serialize_error(code, message, request_id, sender_fault=sender, service=service)
     response = HttpResponse(body, status=status, content_type="text/xml")
     response["x-amzn-RequestId"] = request_id
+    return response
+
+
+def _json_error(error: JsonError, request_id: str, service: str) -> HttpResponse:
+    model = load_service_model(JSON_SERVICES[service])
+    response = HttpResponse(
+        serialize_json_error(model, error),
+        status=error.status,
+        content_type=CONTENT_TYPE[model.protocol],
+    )
+    response["x-amzn-RequestId"] = request_id
+    if model.protocol == "rest-json":
+        response["x-amzn-ErrorType"] = error.code
     return response
 
 
@@ -277,8 +319,8 @@ def _check_session_credentials(caller: Caller, service: str, action: str) -> Non
     """What GetSessionToken credentials may not do (AWS GetSessionToken docs):
     call IAM without MFA, or call STS other than AssumeRole and GetCallerIdentity."""
     temp = caller.temporary
-    if temp is None or temp.role is not None:
-        return
+    if temp is None or temp.role is not None or service not in ("iam", "sts"):
+        return  # the rules below are IAM's and STS's; other services take these keys
     if temp.session_name:
         # GetFederationToken credentials: "Cannot call IAM operations using the AWS CLI or
         # AWS API. Cannot call AWS STS operations except GetCallerIdentity" (IAM User
@@ -374,9 +416,10 @@ def handle(request: HttpRequest) -> HttpResponse:
 def _credential_service(wire: sigv4.HttpRequest) -> str:
     """The service named in the credential scope, for the error namespace (best effort)."""
     text = wire.header("authorization") or wire.query
-    for name in ("/sts/", "%2Fsts%2F"):
-        if name in text:
-            return "sts"
+    for service in ("sts", *JSON_SERVICES):
+        for name in (f"/{service}/", f"%2F{service}%2F"):
+            if name in text:
+                return service
     return "iam"
 
 
@@ -432,7 +475,7 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
             wire,
             now=datetime.now(UTC),
             lookup_secret=lookup,
-            services=("iam", "sts"),
+            services=SERVICES,
             regions=REGIONS,
         )
     except sigv4.SigV4Error as exc:
@@ -444,6 +487,9 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
                 _audit_refused(request, lookup, exc, service)
             return _error(exc.code, exc.message, exc.http_status, request_id, service)
     service = verified.service if verified is not None else "sts"
+    if service in JSON_SERVICES:
+        assert verified is not None  # only STS serves unsigned actions
+        return _handle_json(request, request_id, wire, verified, lookup)
     try:
         params = _params(request)
         action = next((v for k, v in params if k == "Action"), None)
@@ -496,4 +542,57 @@ def _handle(request: HttpRequest, request_id: str) -> HttpResponse:
     if action in no_store_actions(service):
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"  # HTTP/1.0 caches
+    return response
+
+
+def _handle_json(
+    request: HttpRequest,
+    request_id: str,
+    wire: sigv4.HttpRequest,
+    verified: sigv4.VerifiedRequest,
+    lookup: _Lookup,
+) -> HttpResponse:
+    """One signed request to a JSON service: Organizations (JSON 1.1, the operation in
+    ``X-Amz-Target``) or Access Analyzer (REST-JSON, the operation in method and path)."""
+    service = verified.service
+    model = load_service_model(JSON_SERVICES[service])
+    try:
+        if model.protocol == "json":
+            op = json_operation(model, request.META.get("HTTP_X_AMZ_TARGET"))
+            data = load_body(request.body)
+        else:
+            op, labels = rest_route(model, wire.method, wire.path, wire.query)
+            headers = dict(wire.headers)
+            data = rest_input(op, labels, wire.query, headers, request.body)
+        handler = HANDLERS[service].get(op.name)
+        if handler is None:
+            # An operation of the model this server does not implement (our text).
+            raise JsonError("UnknownOperationException", f"{op.name} is not supported.", 400)
+        caller = _principal(lookup, verified, request)
+        _record_use(caller, service, caller.principal.region)
+        parsed = parse_input(model, op, data)
+        assert lookup.account_id is not None and lookup.generation is not None
+        with request_generation(lookup.account_id, lookup.generation):
+            output = handler(caller.principal, parsed)
+        body = serialize_json_output(op, output)
+    except JsonError as exc:
+        return _json_error(exc, request_id, service)
+    except sigv4.SigV4Error as exc:
+        return _error(exc.code, exc.message, exc.http_status, request_id, service)
+    except IamError as exc:
+        code = "AccessDeniedException" if exc.code == "AccessDenied" else exc.code
+        fields = dict(getattr(exc, "fields", None) or {})
+        return _json_error(JsonError(code, exc.message, exc.status, fields), request_id, service)
+    except Exception:
+        log.exception("API request %s (%s) failed", request_id, service)
+        # The JSON services' internal error (botocore retries it); text ours.
+        error = JsonError("InternalFailure", "The request processing has failed.", 500)
+        return _json_error(error, request_id, service)
+    response = HttpResponse(
+        body, status=op.http.get("responseCode", 200), content_type=CONTENT_TYPE[model.protocol]
+    )
+    response["x-amzn-RequestId"] = request_id
+    if op.name in no_store_actions(JSON_SERVICES[service]):
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
     return response

@@ -15,10 +15,12 @@ from typing import Any
 from accounts.principal import Principal
 from api.handlers import (
     account,
+    analyzer,
     credentials,
     federation,
     groups,
     instance_profiles,
+    organizations,
     policies,
     providers,
     reports,
@@ -222,4 +224,10 @@ STS_HANDLERS: dict[str, Handler] = {
     "GetFederationToken": federation.get_federation_token,
 }
 
-HANDLERS: dict[str, dict[str, Handler]] = {"iam": IAM_HANDLERS, "sts": STS_HANDLERS}
+# By SigV4 signing name (api/views.py): Organizations and Access Analyzer speak JSON.
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "iam": IAM_HANDLERS,
+    "sts": STS_HANDLERS,
+    "organizations": organizations.HANDLERS,
+    "access-analyzer": analyzer.HANDLERS,
+}

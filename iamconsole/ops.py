@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,16 +27,21 @@ R = TypeVar("R")
 
 
 def operation(
-    event_name: str, *, event_source: str = "iam.amazonaws.com"
+    event_name: str, *, event_source: str = "iam.amazonaws.com", read_only: bool = False
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run an operation atomically and audit its failures after rolling back."""
+    """Run an operation atomically and audit its failures after rolling back.
+
+    ``read_only``: the operation only reads (Get*/List* that record nothing on
+    success); on SQLite its transaction is a snapshot that does not queue behind the
+    writers (iamconsole/sqlite/base.py), and any write in it fails.
+    """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             actor = kwargs.get("actor")
             try:
-                with transaction.atomic():
+                with read_only_transaction() if read_only else transaction.atomic():
                     return fn(*args, **kwargs)
             except IamError as exc:
                 if isinstance(actor, Principal):
@@ -48,6 +54,23 @@ def operation(
         return wrapper
 
     return decorate
+
+
+@contextmanager
+def read_only_transaction() -> Iterator[None]:
+    """``transaction.atomic()`` for work that only reads: on SQLite (the project's
+    backend, iamconsole.sqlite) a deferred, query-only transaction outside the writers'
+    queue; elsewhere, and nested in another transaction, a plain atomic block."""
+    connection = transaction.get_connection()
+    outermost = not connection.in_atomic_block and hasattr(connection, "read_only_next")
+    if outermost:
+        connection.read_only_next = True
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        if outermost:
+            connection.read_only_next = False
 
 
 def save_unique(obj: Any, error: IamError) -> None:

@@ -158,6 +158,8 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{VAR_DIR / 'iamconsole.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue on an OS lock instead of SQLite's sleeping busy handler.
+    DATABASES["default"]["ENGINE"] = "iamconsole.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,

@@ -61,7 +61,7 @@ class GroupWithUsers:
     users: Page
 
 
-@operation("GetGroup")
+@operation("GetGroup", read_only=True)
 def get_group(
     *, actor: Principal, name: str, marker: str | None = None, max_items: int | None = None
 ) -> GroupWithUsers:
@@ -71,7 +71,7 @@ def get_group(
     return GroupWithUsers(group, users)
 
 
-@operation("ListGroups")
+@operation("ListGroups", read_only=True)
 def list_groups(
     *,
     actor: Principal,
@@ -91,7 +91,7 @@ def list_groups(
     )
 
 
-@operation("ListGroupsForUser")
+@operation("ListGroupsForUser", read_only=True)
 def list_groups_for_user(
     *, actor: Principal, user_name: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:

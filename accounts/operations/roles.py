@@ -129,14 +129,14 @@ def create_role(
     return role
 
 
-@operation("GetRole")
+@operation("GetRole", read_only=True)
 def get_role(*, actor: Principal, name: str) -> Role:
     role = find_role(actor.account_id, name, actor=actor, action="iam:GetRole")
     authorize(actor, "iam:GetRole", role.arn)
     return role
 
 
-@operation("ListRoles")
+@operation("ListRoles", read_only=True)
 def list_roles(
     *,
     actor: Principal,
@@ -265,7 +265,7 @@ def untag_role(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
     change_tags(actor, role, event="UntagRole", remove=tag_keys, request={"RoleName": name})
 
 
-@operation("ListRoleTags")
+@operation("ListRoleTags", read_only=True)
 def list_role_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
     role = find_role(actor.account_id, name, actor=actor, action="iam:ListRoleTags")
     authorize(actor, "iam:ListRoleTags", role.arn)

@@ -82,7 +82,7 @@ def create_user(
     return user
 
 
-@operation("GetUser")
+@operation("GetUser", read_only=True)
 def get_user(*, actor: Principal, name: str | None = None) -> IamUser | None:
     """GetUser. Without a name: the caller (None for root, whose details are the account's)."""
     user = acting_user(actor, name, action="iam:GetUser")
@@ -90,7 +90,7 @@ def get_user(*, actor: Principal, name: str | None = None) -> IamUser | None:
     return user
 
 
-@operation("ListUsers")
+@operation("ListUsers", read_only=True)
 def list_users(
     *,
     actor: Principal,
@@ -269,7 +269,7 @@ def untag_user(*, actor: Principal, name: str, tag_keys: list[str]) -> None:
     change_tags(actor, user, event="UntagUser", remove=tag_keys, request={"UserName": name})
 
 
-@operation("ListUserTags")
+@operation("ListUserTags", read_only=True)
 def list_user_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
     user = find_user(actor.account_id, name, actor=actor, action="iam:ListUserTags")
     authorize(actor, "iam:ListUserTags", user.arn)

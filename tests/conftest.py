@@ -7,7 +7,138 @@ import os
 
 import pytest
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "iamconsole.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")  # cheap Argon2
+
+
+# The longest tests first (measured; scripts/run-tests.sh prints the slowest 30): a long
+# test that starts last keeps one worker busy while the other has nothing left to do.
+SLOW_FIRST = (
+    "tests/security/test_crash.py",
+    "tests/tools/test_ansible.py",
+    "tests/security/test_api_auth.py::test_aws_sigv4_test_suite_vectors_all_pass",
+    "tests/security/test_static_analysis.py",
+    "tests/security/test_privesc_console.py",
+    "tests/security/test_console_auth.py",
+    "tests/security/test_permission_matrix.py",
+    "tests/e2e/",
+    "tests/security/test_mfa_codes.py",
+    "tests/accounts/console/test_users_list.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run ``SLOW_FIRST`` first, in its order; every other test keeps its place. The
+    order is the same in every xdist worker (they must agree)."""
+
+    def rank(item) -> int:
+        for i, prefix in enumerate(SLOW_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable
+
+
+# -- the AWS managed policy catalog after a flush ---------------------------------------
+#
+# After each transactional test (``transactional_db``, ``live_server``: most of
+# tests/api) Django flushes every table and emits ``post_migrate``, whose receiver
+# (policies.catalog_sync.sync_after_migrate) builds the AWS managed policy catalog
+# again through the ORM: 1,500+ policies and their versions, 1-2 s each time. The same
+# rows, taken once from the freshly migrated test database, go back with one
+# ``executemany`` per table instead. Only into an empty catalog: anything else (a test
+# that runs ``migrate`` over a database holding the catalog) goes to the real receiver.
+
+
+def _catalog_tables():
+    from policies.models import CatalogState, ManagedPolicy, PolicyVersion
+
+    mp, pv, cs = (m._meta.db_table for m in (ManagedPolicy, PolicyVersion, CatalogState))
+    return [  # (model, SELECT of the catalog's rows), parents first
+        (ManagedPolicy, f'SELECT * FROM "{mp}" WHERE account_id IS NULL'),
+        (
+            PolicyVersion,
+            f'SELECT * FROM "{pv}" WHERE policy_id IN '
+            f'(SELECT id FROM "{mp}" WHERE account_id IS NULL)',
+        ),
+        (CatalogState, f"SELECT * FROM \"{cs}\" WHERE key = 'aws-managed'"),
+    ]
+
+
+def _catalog_snapshot(connection):
+    snapshot = []
+    with connection.cursor() as cursor:
+        for model, select in _catalog_tables():
+            cursor.execute(select)
+            columns = [d[0] for d in cursor.description]
+            snapshot.append((model, columns, cursor.fetchall()))
+    return snapshot
+
+
+def _catalog_restore(connection, snapshot) -> bool:
+    """Put the snapshot's rows back into an empty catalog; False if it is not empty."""
+    import json
+
+    from django.db import transaction
+
+    with connection.cursor() as cursor:
+        for model, select in _catalog_tables():
+            cursor.execute(f"SELECT COUNT(*) FROM ({select}) AS catalog")
+            if cursor.fetchone()[0]:
+                return False
+    json_columns = {
+        f.column
+        for model, _columns, _rows in snapshot
+        for f in model._meta.concrete_fields
+        if f.get_internal_type() == "JSONField"
+    }
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for model, columns, rows in snapshot:
+            if not rows:
+                continue
+            quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+            marks = ", ".join(f"%s{cast}" if c in json_columns else "%s" for c in columns)
+            at = [i for i, c in enumerate(columns) if c in json_columns]
+            if at:  # a driver may hand JSON back decoded: send it as text
+                rows = [
+                    tuple(
+                        json.dumps(v) if i in at and not isinstance(v, str) else v
+                        for i, v in enumerate(row)
+                    )
+                    for row in rows
+                ]
+            cursor.executemany(
+                f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({quoted}) "
+                f"VALUES ({marks})",
+                rows,
+            )
+    return True
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.apps import apps
+    from django.db import connections
+    from django.db.models.signals import post_migrate
+
+    from policies.catalog_sync import sync_after_migrate
+
+    with django_db_blocker.unblock():
+        snapshots = {"default": _catalog_snapshot(connections["default"])}
+    config = apps.get_app_config("policies")
+
+    def restore_catalog(sender, using="default", **kwargs):
+        if using not in snapshots or not _catalog_restore(connections[using], snapshots[using]):
+            sync_after_migrate(sender, using=using, **kwargs)
+
+    post_migrate.disconnect(sync_after_migrate, sender=config)
+    post_migrate.connect(restore_catalog, sender=config, weak=False)
+    try:
+        yield
+    finally:
+        post_migrate.disconnect(restore_catalog, sender=config)
+        post_migrate.connect(sync_after_migrate, sender=config)
 
 
 @pytest.fixture

@@ -126,9 +126,38 @@ def test_unknown_user_and_wrong_password_look_identical(db, account, figure, mon
     assert known[0][0] == unknown[0][0]
     assert "Your authentication information is incorrect" in known[0][1]
     assert known[0][1].replace(EMAIL, "X") == unknown[0][1].replace("nobody@example.com", "X")
-    # The same work on both paths, every time: exactly one hash at the current cost.
-    current = params(Argon2PasswordHasher())
+    # The same work on both paths, every time: exactly one hash at the current cost (the
+    # configured hasher's: tests/settings.py's cheap Argon2 here; production's strength
+    # is test_production_settings_hash_with_strong_argon2's).
+    from django.contrib.auth.hashers import get_hasher
+
+    current = params(get_hasher())
+    assert isinstance(get_hasher(), Argon2PasswordHasher)
     assert all(work == [current] for *_, work in known + unknown), (known[0][3], unknown[0][3])
+
+
+def test_production_settings_hash_with_strong_argon2():
+    """The test process hashes with a cheap Argon2 (tests/settings.py); production
+    settings (iamconsole.settings) keep Django's Argon2 at its strong defaults."""
+    import importlib
+
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+    from django.utils.module_loading import import_string
+
+    production = importlib.import_module("iamconsole.settings")
+    hasher = import_string(production.PASSWORD_HASHERS[0])()
+    assert type(hasher) is Argon2PasswordHasher
+    decoded = hasher.decode(hasher.encode("a password", hasher.salt()))
+    assert decoded["algorithm"] == "argon2" and decoded["variety"] == "argon2id"
+    # Django 5.2's defaults, above OWASP's minimum (19 MiB, 2 passes, 1 lane).
+    assert decoded["time_cost"] >= 2 and decoded["memory_cost"] >= 19 * 1024
+    assert decoded["parallelism"] >= 1
+    # The tests' cheap hashes verify under the production hasher (parameters are stored
+    # in each hash), so a database made by the tests is no different in kind.
+    from django.contrib.auth.hashers import make_password
+
+    cheap = make_password("a password")
+    assert hasher.verify("a password", cheap) and not hasher.verify("another", cheap)
 
 
 def test_session_limits_idle_30_minutes_absolute_12_hours(console, figure):
@@ -219,7 +248,25 @@ def test_every_post_without_a_csrf_token_is_refused(root, totp_device, figure, c
     assert not not_csrf, not_csrf
 
 
+def _row_digest(row) -> bytes:
+    parts = []
+    for value in row:
+        if type(value) is str:  # the bulk (policy documents): no repr of megabytes
+            parts.append(b"s%d:" % len(value))
+            parts.append(value.encode())
+        else:
+            parts.append(repr(value).encode())
+        parts.append(b"\x1f")
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
 def _db_fingerprint() -> str:
+    """A digest of every row of every table (but bookkeeping), whatever the row order.
+
+    Each row is digested on its own and the sorted row digests make the table's: the
+    same comparison as sorting the rows' reprs, without a repr and a sort of the AWS
+    managed policies' documents (megabytes) at each call.
+    """
     # Sessions and throttles are bookkeeping; the audit trail records reads too (as
     # CloudTrail does, failed ones included): none of these is state a GET may not touch.
     skip = {
@@ -235,7 +282,7 @@ def _db_fingerprint() -> str:
                 continue
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
             digest.update(table.encode())
-            digest.update(repr(sorted(map(repr, cursor.fetchall()))).encode())
+            digest.update(b"".join(sorted(map(_row_digest, cursor.fetchall()))))
     return digest.hexdigest()
 
 
@@ -272,14 +319,16 @@ def test_get_never_changes_state(console, root, iam_user, group, figure):
     }
     statuses: dict[int, int] = {}
     writers = []
+    before = _db_fingerprint()
     for name, _route, args in all_patterns():
         if name == "accounts:signout":
             continue
         url = reverse(name, kwargs=fill(args, values))
-        before = _db_fingerprint()
         response = console.get(url)
-        if _db_fingerprint() != before:
+        after = _db_fingerprint()  # nothing runs in between: the next GET's "before"
+        if after != before:
             writers.append(url)
+        before = after
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
     figure(
         f"GET of every URL: statuses {dict(sorted(statuses.items()))}; {len(writers)} changed the database"

@@ -61,6 +61,8 @@ NAV = [
     ("Roles", "/roles/"),
     ("Policies", "/policies/"),
     ("Identity providers", "/identity-providers/"),
+    ("AWS Organizations", "/organizations/"),
+    ("Access Analyzer", "/access-analyzer/"),
     ("Account settings", "/account/"),
     ("Event history", "/events/"),
 ]

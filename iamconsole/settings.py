@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "policies",
     "audit",
     "labs",
+    "organizations",
+    "analyzer",
     "api",
 ]
 

@@ -16,6 +16,7 @@ from typing import Any
 from accounts.errors import AccessDenied
 from accounts.models import IamUser, Role
 from accounts.principal import Principal
+from organizations.guardrails import NO_ORGANIZATION, Guardrails, guardrails
 from policies import cache, engine
 from policies.models import InlinePolicy, PolicyAttachment, PolicyVersion
 
@@ -35,6 +36,8 @@ class PrincipalPolicies:
     boundary: str | None
     session: tuple[str, ...] | None
     tags: tuple[tuple[str, str], ...]
+    # The principal's account in its organization: SCP levels and aws:PrincipalOrg* keys.
+    org: Guardrails = NO_ORGANIZATION
 
 
 def _managed_docs(attachments: Any) -> list[str]:
@@ -74,7 +77,7 @@ def cached_policies(actor: Principal) -> PrincipalPolicies:
     )
     if actor.kind == "federated-user":
         session = tuple(actor.session_policies)  # none passed: no permissions (see below)
-    return PrincipalPolicies(identity, boundary, session, tags)
+    return PrincipalPolicies(identity, boundary, session, tags, guardrails(actor.account_id, gen))
 
 
 def load_policies(actor: Principal) -> PrincipalPolicies:
@@ -179,6 +182,12 @@ def request_context(
         ctx["aws:UserAgent"] = actor.user_agent
     for key, value in policies.tags:
         ctx[f"aws:PrincipalTag/{key}"] = value
+    if policies.org.org_id:
+        # "aws:PrincipalOrgID ... the identifier of the organization in AWS Organizations
+        # to which the requesting account belongs"; aws:PrincipalOrgPaths is multivalued
+        # (IAM User Guide, global condition context keys).
+        ctx["aws:PrincipalOrgID"] = policies.org.org_id
+        ctx["aws:PrincipalOrgPaths"] = [policies.org.org_path]
     for key, value in actor.extra_context:
         ctx[key] = value
     if extra:
@@ -247,11 +256,18 @@ def _evaluate(
 
     if policies is None:
         policies = cached_policies(actor)
+    ctx = request_context(actor, policies, context)
+    # The resource's account in its organization: its RCPs and aws:ResourceOrg* keys
+    # (for the caller's own account, what cached_policies already loaded).
+    owner = policies.org if resource_account == actor.account_id else guardrails(resource_account)
+    if owner.org_id:
+        ctx.setdefault("aws:ResourceOrgID", owner.org_id)
+        ctx.setdefault("aws:ResourceOrgPaths", [owner.org_path])
     request = engine.Request(
         principal=actor.arn,
         action=action,
         resource=resource,
-        context=request_context(actor, policies, context),
+        context=ctx,
         resource_account=resource_account,
         literal_resource=True,  # a real request names one resource
     )
@@ -261,7 +277,16 @@ def _evaluate(
         resource_policy=resource_policy,
         permissions_boundary=policies.boundary,
         session_policies=list(policies.session) if policies.session is not None else None,
+        scps=policies.org.scps,
+        # AWS: RCPs do not apply to service-linked roles ("Resource control policies").
+        rcps=None if _service_linked(actor) else owner.rcps,
     )
+
+
+def _service_linked(actor: Principal) -> bool:
+    """A session of a service-linked role (named AWSServiceRoleFor…; a session ARN shows
+    the role's name, not its /aws-service-role/ path)."""
+    return actor.kind == "assumed-role" and ":assumed-role/AWSServiceRoleFor" in actor.arn
 
 
 def denial_text(actor: Principal, action: str, resource: str, decision: Any) -> str:

@@ -24,6 +24,7 @@ from accounts.models import Group, IamUser, Role
 from accounts.operations.common import find_group, find_role, find_user
 from accounts.principal import Principal, role_session_principal, user_principal
 from iamconsole.ops import operation
+from organizations.guardrails import guardrails
 from policies import engine
 from policies.authorization import authorize
 from policies.engine.matching import VAR_RE
@@ -214,6 +215,7 @@ def run(
     resource_account: str | None = None,
     scps: Sequence[NamedPolicy] = (),
     ambient: bool = True,
+    scp_levels: Sequence[Sequence[object]] | None = None,
 ) -> Simulation:
     """Evaluate every (action, resource) pair against the labelled policies.
 
@@ -230,7 +232,10 @@ def run(
         else None
     )
     # Each organization policy is one level of the hierarchy (root, OUs, account).
-    scp_levels = [[engine.compile_policy(p.document, p.label)] for p in scps] or None
+    # ``scp_levels``: the organization's levels as they bind the simulated principal's
+    # account (organizations/guardrails.py), when the simulation is of a real principal.
+    if scp_levels is None:
+        scp_levels = [[engine.compile_policy(p.document, p.label)] for p in scps] or None
     if ambient:
         ctx = request_context(principal, PrincipalPolicies((), None, None, tags), context)
         if principal.kind not in ("user", "assumed-role"):
@@ -310,7 +315,7 @@ def _input_policies(documents: Sequence[str], member: str) -> list[NamedPolicy]:
     ]
 
 
-@operation("SimulatePrincipalPolicy")
+@operation("SimulatePrincipalPolicy", read_only=True)
 def simulate_principal_policy(
     *,
     actor: Principal,
@@ -361,10 +366,13 @@ def simulate_principal_policy(
         resource_policy=resource,
         resource_account=resource_account,
         ambient=ambient,
+        # AWS: the simulation includes the SCPs that affect the entity's account
+        # (SimulatePrincipalPolicy's OrganizationsDecisionDetail).
+        scp_levels=guardrails(entity.account_id).scps,
     )
 
 
-@operation("SimulateCustomPolicy")
+@operation("SimulateCustomPolicy", read_only=True)
 def simulate_custom_policy(
     *,
     actor: Principal,
@@ -478,7 +486,7 @@ def statement_keys(statement: Any, variables: bool) -> list[str]:
     return keys
 
 
-@operation("GetContextKeysForPrincipalPolicy")
+@operation("GetContextKeysForPrincipalPolicy", read_only=True)
 def get_context_keys_for_principal_policy(
     *, actor: Principal, kind: str, name: str, extra_documents: Sequence[str] = ()
 ) -> list[str]:
@@ -494,7 +502,7 @@ def get_context_keys_for_principal_policy(
     return context_keys([*documents, *extra_documents])
 
 
-@operation("GetContextKeysForCustomPolicy")
+@operation("GetContextKeysForCustomPolicy", read_only=True)
 def get_context_keys_for_custom_policy(*, actor: Principal, documents: Sequence[str]) -> list[str]:
     authorize(actor, "iam:GetContextKeysForCustomPolicy", "*")
     _check_malformed_input(documents)

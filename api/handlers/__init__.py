@@ -178,6 +178,8 @@ IAM_HANDLERS: dict[str, Handler] = {
     "GenerateCredentialReport": reports.generate_credential_report,
     "GetCredentialReport": reports.get_credential_report,
     # Access Advisor (service last accessed)
+    "GenerateOrganizationsAccessReport": organizations.generate_organizations_access_report,
+    "GetOrganizationsAccessReport": organizations.get_organizations_access_report,
     "GenerateServiceLastAccessedDetails": instance_profiles.generate_service_last_accessed_details,
     "GetServiceLastAccessedDetails": instance_profiles.get_service_last_accessed_details,
     "GetServiceLastAccessedDetailsWithEntities": (

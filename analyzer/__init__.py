@@ -1,0 +1,1 @@
+"""IAM Access Analyzer: policy checks, external and unused access, policy generation."""

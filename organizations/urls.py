@@ -1,0 +1,5 @@
+from organizations.pages.console import urlpatterns as pages
+
+app_name = "organizations"
+
+urlpatterns = list(pages)

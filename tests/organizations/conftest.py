@@ -1,0 +1,65 @@
+"""Organization fixtures: ``mgmt`` (root of the management account, the shared
+``root`` persona's account), a member account created through CreateAccount, SCPs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# The live-server fixtures (boto3 clients, the AWS CLI, accounts with keys) of tests/api.
+from tests.api.conftest import acct, acct_b, api, aws_cli, boto_session  # noqa: F401
+
+DENY_CREATE_USER = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}],
+    }
+)
+
+
+@pytest.fixture
+def org(root):
+    from organizations.operations import create_organization
+
+    return create_organization(actor=root)
+
+
+@pytest.fixture
+def member_account(root, org):
+    """A member account made by CreateAccount (under the root)."""
+    from organizations.operations import create_account
+
+    request = create_account(actor=root, email="member@example.com", account_name="member")
+    assert request.state == "SUCCEEDED"
+    return request.account_id
+
+
+@pytest.fixture
+def member_root(member_account):
+    from accounts.principal import root_principal
+
+    return root_principal(member_account, source_ip="127.0.0.9")
+
+
+@pytest.fixture
+def member_admin(member_root):
+    """An IAM user with AdministratorAccess in the member account."""
+    from accounts.operations.users import create_user
+    from accounts.principal import user_principal
+    from policies.operations import attach_user_policy
+
+    user = create_user(actor=member_root, name="admin")
+    attach_user_policy(
+        actor=member_root,
+        user_name="admin",
+        policy_arn="arn:aws:iam::aws:policy/AdministratorAccess",
+    )
+    return user_principal(user, source_ip="127.0.0.9")
+
+
+@pytest.fixture
+def scps_enabled(root, org):
+    from organizations.operations import enable_policy_type
+
+    return enable_policy_type(actor=root, root_id=org.root_id, policy_type="SERVICE_CONTROL_POLICY")

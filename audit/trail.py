@@ -16,7 +16,7 @@ from accounts.errors import IamError
 from accounts.principal import Principal
 from audit.models import AuditEvent
 
-__all__ = ["SECRET_PARAMS", "record_event", "record_failure"]
+__all__ = ["SECRET_PARAMS", "record_event", "record_failure", "record_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def record_event(
     error: IamError | None = None,
     event_source: str = "iam.amazonaws.com",
     account_id: str | None = None,
+    read_only: bool = False,
 ) -> None:
     """Write one audit event (who, what, on which resource, when, from where)."""
     params = {k: v for k, v in (request or {}).items() if k not in SECRET_PARAMS}
@@ -65,6 +66,7 @@ def record_event(
         user_agent=actor.user_agent,
         via=actor.via,
         request=params,
+        read_only=read_only,
     )
 
 
@@ -76,7 +78,10 @@ def record_failure(
     A refusal (``AccessDenied``) is a denied event, any other error an allowed call
     that failed; the resource is the one the error names. Called outside the failed
     transaction; a failure to audit is logged and never masks the original error.
+    The error is marked ``audited`` so the console's net (``record_refusal``) does not
+    write it twice.
     """
+    error.audited = True  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
             record_event(
@@ -89,3 +94,19 @@ def record_failure(
             )
     except Exception:  # auditing a failure must not mask it
         log.exception("could not audit failed %s", event_name)
+
+
+def record_refusal(actor: Principal, error: IamError) -> None:
+    """Audit a refusal that no operation recorded: a console page's own up-front check
+    (``authorize`` called before any operation, as the create wizards' gate does).
+
+    Recorded as the refused action's event (``iam:CreateUser`` -> ``CreateUser`` from
+    ``iam.amazonaws.com``), exactly as ``@operation`` records a denied call, so every
+    refusal, console or API, is in the event history. An error already recorded, or an
+    AccessDenied that names no action, is left alone.
+    """
+    action = getattr(error, "action", "")
+    if error.code != "AccessDenied" or getattr(error, "audited", False) or ":" not in action:
+        return
+    service, event_name = action.split(":", 1)
+    record_failure(actor, event_name, error, event_source=f"{service.lower()}.amazonaws.com")

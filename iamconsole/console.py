@@ -43,6 +43,7 @@ from accounts.principal import (
     temporary_credential_principal,
     user_principal,
 )
+from audit.trail import record_refusal
 from iamconsole.pages import render_error
 from policies.authorization import authorize
 
@@ -301,4 +302,17 @@ def require_create_permission(request: HttpRequest, action: str, kind: str) -> N
     """
 
     actor = principal_of(request)
-    authorize(actor, action, f"arn:aws:iam::{actor.account_id}:{kind}/*")
+    authorize_page(actor, action, f"arn:aws:iam::{actor.account_id}:{kind}/*")
+
+
+def authorize_page(actor: Principal, action: str, resource: str) -> None:
+    """``authorize`` for a page's own up-front check (no operation behind it): a refusal
+    is audited as the refused action's event before it propagates, as ``@operation``
+    does for a denied call, whether the page then shows the error page or a message
+    in place. Hiding a button (``permission_checker``) is not a refusal and is not
+    audited."""
+    try:
+        authorize(actor, action, resource)
+    except IamError as exc:
+        record_refusal(actor, exc)
+        raise

@@ -30,6 +30,8 @@ from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
 from accounts.errors import IamError
+from accounts.principal import Principal
+from audit.trail import record_refusal
 from policies import engine
 from policies.engine.catalog import ACCESS_LEVELS
 
@@ -74,7 +76,13 @@ def render_error(
     request: HttpRequest, exc: IamError, *, back: tuple[str, str] | None = None
 ) -> HttpResponse:
     """An IAM error as the console's error page (or, for htmx, its fragment) with the
-    status AWS answers it with. ``back``: (url, label) of the breadcrumb link."""
+    status AWS answers it with. ``back``: (url, label) of the breadcrumb link.
+
+    A refusal shown here that no operation recorded (a page's own permission check)
+    is audited now: every refusal the console shows is in the event history."""
+    actor = getattr(request, "principal", None)
+    if isinstance(actor, Principal):
+        record_refusal(actor, exc)
     template = "iamconsole/error.html"
     if is_htmx(request):
         template += "#error"

@@ -36,7 +36,7 @@ from accounts.principal import Principal, root_principal
 from accounts.validation import check_alias, default_password_problems
 from audit.trail import record_event
 from iamconsole.ops import operation
-from policies.authorization import authorize
+from policies.authorization import authorize, authorize_with_password_policy_grant
 from policies.models import ManagedPolicy
 
 __all__ = [
@@ -239,16 +239,17 @@ def delete_account_alias(*, actor: Principal, alias: str) -> None:
     record_event(actor, "DeleteAccountAlias", "*", request={"AccountAlias": alias})
 
 
-@operation("ListAccountAliases")
+@operation("ListAccountAliases", read_only=True)
 def list_account_aliases(*, actor: Principal) -> list[str]:
     authorize(actor, "iam:ListAccountAliases", "*")
     alias = Account.objects.filter(pk=actor.account_id).values_list("alias", flat=True).first()
     return [alias] if alias else []
 
 
-@operation("GetAccountPasswordPolicy")
+@operation("GetAccountPasswordPolicy", read_only=True)
 def get_account_password_policy(*, actor: Principal) -> PasswordPolicy:
-    authorize(actor, "iam:GetAccountPasswordPolicy", "*")
+    # AllowUsersToChangePassword also grants every IAM user iam:GetAccountPasswordPolicy.
+    authorize_with_password_policy_grant(actor, "iam:GetAccountPasswordPolicy", "*")
     policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
     if policy is None:
         raise NoSuchEntity(
@@ -315,7 +316,7 @@ def delete_account_password_policy(*, actor: Principal) -> None:
     record_event(actor, "DeleteAccountPasswordPolicy", "*")
 
 
-@operation("GetAccountSummary")
+@operation("GetAccountSummary", read_only=True)
 def get_account_summary(*, actor: Principal) -> dict[str, int]:
     """GetAccountSummary: usage and quotas, with the keys AWS's SummaryMap uses."""
     authorize(actor, "iam:GetAccountSummary", "*")

@@ -53,7 +53,7 @@ from accounts.validation import (
 )
 from audit.trail import record_event
 from iamconsole.ops import Page, operation, paginate, save_unique
-from policies.authorization import authorize
+from policies.authorization import authorize, authorize_with_password_policy_grant
 
 __all__ = [
     "ROOT_MFA_DEVICE_NAME",
@@ -179,7 +179,7 @@ def delete_access_key(
     )
 
 
-@operation("ListAccessKeys")
+@operation("ListAccessKeys", read_only=True)
 def list_access_keys(
     *,
     actor: Principal,
@@ -194,7 +194,7 @@ def list_access_keys(
     return paginate(qs, key="access_key_id", marker=marker, max_items=max_items)
 
 
-@operation("GetAccessKeyLastUsed")
+@operation("GetAccessKeyLastUsed", read_only=True)
 def get_access_key_last_used(*, actor: Principal, access_key_id: str) -> AccessKey:
     key = (
         AccessKey.objects.filter(account_id=actor.account_id, access_key_id=access_key_id)
@@ -328,7 +328,7 @@ def create_login_profile(
     return console
 
 
-@operation("GetLoginProfile")
+@operation("GetLoginProfile", read_only=True)
 def get_login_profile(*, actor: Principal, user_name: str) -> ConsoleUser:
     user = find_user(actor.account_id, user_name, actor=actor, action="iam:GetLoginProfile")
     authorize(actor, "iam:GetLoginProfile", user.arn)
@@ -437,11 +437,10 @@ def change_password(*, actor: Principal, old_password: str, new_password: str) -
     if password_expired(console)[1]:
         raise AccessDenied(PASSWORD_EXPIRED_HARD)
 
-    # "Allow users to change their own password" in the account password policy lets
-    # every IAM user do it without iam:ChangePassword (AWS: AllowUsersToChangePassword).
-    policy = PasswordPolicy.objects.filter(account_id=actor.account_id).first()
-    if policy is None or not policy.allow_users_to_change_password:
-        authorize(actor, "iam:ChangePassword", user.arn)
+    # "Allow users to change their own password" (AllowUsersToChangePassword) grants
+    # iam:ChangePassword on the user's own ARN at the account level: one more Allow
+    # (see authorize_with_password_policy_grant), so an explicit Deny still refuses.
+    authorize_with_password_policy_grant(actor, "iam:ChangePassword", user.arn)
     if old_password == new_password:
         raise PasswordPolicyViolation(
             "Password does not conform to the account password policy.\n" + REUSED
@@ -650,7 +649,7 @@ def delete_virtual_mfa_device(*, actor: Principal, serial_number: str) -> None:
     )
 
 
-@operation("ListMFADevices")
+@operation("ListMFADevices", read_only=True)
 def list_mfa_devices(
     *,
     actor: Principal,
@@ -665,7 +664,7 @@ def list_mfa_devices(
     return paginate(qs, key="serial_number", marker=marker, max_items=max_items)
 
 
-@operation("ListVirtualMFADevices")
+@operation("ListVirtualMFADevices", read_only=True)
 def list_virtual_mfa_devices(
     *,
     actor: Principal,

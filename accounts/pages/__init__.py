@@ -11,6 +11,7 @@ from accounts.pages import (
     events,
     groups,
     roles,
+    root_credentials,
     switch_role,
     user_signin,
     users,
@@ -30,4 +31,5 @@ def urlpatterns() -> list[URLPattern | URLResolver]:
         *account_settings.urlpatterns,
         *events.urlpatterns,
         *switch_role.urlpatterns,
+        *root_credentials.urlpatterns,
     ]

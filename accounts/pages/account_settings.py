@@ -43,8 +43,7 @@ from accounts.operations.account import (
 from accounts.operations.credentials import list_mfa_devices, resync_mfa_device
 from accounts.pages.user_signin import signin_url
 from accounts.principal import Principal
-from iamconsole.console import console_login_required, principal_of
-from policies.authorization import authorize
+from iamconsole.console import authorize_page, console_login_required, principal_of
 
 TEMPLATE = "accounts/settings/page.html"
 ROOT_ONLY = "Only the root user can view and manage the root user's MFA devices."
@@ -174,7 +173,7 @@ def _read_policy(actor: Principal, ctx: dict[str, Any]) -> None:
         else:
             # The IAM default applies: the same permission is needed to learn that,
             # but no NoSuchEntity error is written to the trail at every page view.
-            authorize(actor, "iam:GetAccountPasswordPolicy", "*")
+            authorize_page(actor, "iam:GetAccountPasswordPolicy", "*")
     except NoSuchEntity:
         policy = None  # deleted meanwhile: the IAM default policy applies
     except AccessDenied as exc:

@@ -216,6 +216,7 @@ def render_group(
             member_names = {u.name for u in members}
             everyone = list_users(actor=actor, max_items=1000).items
             context["add_form_users"] = [u.name for u in everyone if u.name not in member_names]
+            context["account_has_users"] = bool(everyone)
         else:
             context.update(permissions_context(actor, "group", group.name))
             context["picker"] = group_role_picker(

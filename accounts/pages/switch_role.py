@@ -109,7 +109,12 @@ def _remember(request: HttpRequest, entry: dict[str, str]) -> None:
 
 
 def _render(
-    request: HttpRequest, form: SwitchRoleForm, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    form: SwitchRoleForm,
+    *,
+    error: str = "",
+    status: int = 200,
+    hint: dict[str, str] | None = None,
 ) -> HttpResponse:
     identity = original_identity(request)
     template = "accounts/switch_role/switch.html"
@@ -121,6 +126,7 @@ def _render(
         "history": role_history(request),
         "is_root": identity.get("kind") == "root",
         "signed_in_as": identity.get("user_name") or "root",
+        "hint": hint,
     }
     return render(request, template, context, status=status)
 
@@ -158,7 +164,16 @@ def switch_role(request: HttpRequest) -> HttpResponse:
         )
     except IamError as exc:
         status = 403 if exc.code == "AccessDenied" else exc.status
-        return _render(request, form, error=SWITCH_FAILED, status=status)
+        # What a switch needs, built only from what the caller typed and their own ARN:
+        # the same text whether the role is missing, untrusting or not permitted (the
+        # refusal's own message, which names the deciding policy, stays in the trail).
+        hint = {
+            "caller": actor.arn,
+            "role_arn": f"arn:aws:iam::{data['account']}:role/{data['role']}"
+            if account is None
+            else role_arn,
+        }
+        return _render(request, form, error=SWITCH_FAILED, status=status, hint=hint)
 
     role = new.credential.role
     assert role is not None

@@ -34,6 +34,7 @@ from accounts.operations.user_credentials import (
     list_ssh_public_keys,
 )
 from accounts.operations.users import get_user, list_user_tags
+from accounts.pages.access_keys import key_descriptions
 from accounts.pages.entity import HIDDEN, tab_links, tab_url
 from accounts.principal import Principal
 from iamconsole.console import principal_of
@@ -118,6 +119,8 @@ def credentials_context(request: HttpRequest, user: IamUser) -> dict[str, Any]:
             lambda: list(list_mfa_devices(actor=actor, user_name=user.name).items)
         ),
         "access_keys": keys,
+        # The console's key descriptions: tags on the user keyed by the access key id.
+        "key_descriptions": key_descriptions(user.tags),
         "key_use_visible": allowed("iam:GetAccessKeyLastUsed", user.arn),
         "key_quota_reached": len(keys.value or []) >= 2,
         # SSH keys, signing certificates, service-specific credentials

@@ -33,7 +33,6 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.errors import IamError, NoSuchEntity, ValidationError
 from accounts.models import Account, IamUser, MfaDevice
 from accounts.operations.credentials import (
-    create_access_key,
     create_login_profile,
     create_virtual_mfa_device,
     deactivate_mfa_device,
@@ -58,6 +57,7 @@ from accounts.operations.user_credentials import (
     upload_signing_certificate,
     upload_ssh_public_key,
 )
+from accounts.pages.access_keys import BEST_PRACTICES, UserKeyForm, create_key_with_description
 from accounts.pages.user_detail import (
     BACK,
     NEW_KEY_SESSION,
@@ -69,10 +69,12 @@ from accounts.pages.user_detail import (
     remember_password,
     render_detail,
 )
+from accounts.pages.users_wizard import CHANGE_PASSWORD_POLICY
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
 from iamconsole.pages import HtmxHttpRequest, render_error
 from iamconsole.session_secrets import seal_for_session, unseal_from_session
+from policies.operations import attach_user_policy
 
 TAB = "security-credentials"
 REAUTH_SESSION = "users_reauth_at"
@@ -103,18 +105,14 @@ def own_mfa_device(request: HttpRequest) -> MfaDevice | None:
     )
 
 
-def require_recent_mfa(
-    request: HtmxHttpRequest, user: IamUser, *, action_url: str, what: str, keep: dict[str, str]
-) -> HttpResponse | None:
-    """None when the action may go on; otherwise the MFA step (again, with its error).
-
-    The form posts back to the action itself with ``mfa_code`` and the action's own
-    fields (``keep``), so one click finishes the action once the code is right.
-    """
+def recent_mfa(request: HttpRequest) -> tuple[bool, str]:
+    """(passed, error): whether a sensitive action may go on now. It may when the
+    signed-in identity has no MFA device, passed this step within ``REAUTH_WINDOW``, or
+    posts a right ``mfa_code`` now; ``error`` says why a posted code was refused."""
     device = own_mfa_device(request)
     at = request.session.get(REAUTH_SESSION)
     if device is None or (at is not None and _now() - float(at) < REAUTH_WINDOW):
-        return None
+        return True, ""
     code = request.POST.get("mfa_code")
     error = ""
     if code is not None:
@@ -126,11 +124,25 @@ def require_recent_mfa(
             )
         elif device.verify_token(code.strip()):  # each code once
             request.session[REAUTH_SESSION] = _now()
-            return None
+            return True, ""
         else:
             error = (
                 "The MFA code is not valid. Wait for the next code from your device and try again."
             )
+    return False, error
+
+
+def require_recent_mfa(
+    request: HtmxHttpRequest, user: IamUser, *, action_url: str, what: str, keep: dict[str, str]
+) -> HttpResponse | None:
+    """None when the action may go on; otherwise the MFA step (again, with its error).
+
+    The form posts back to the action itself with ``mfa_code`` and the action's own
+    fields (``keep``), so one click finishes the action once the code is right.
+    """
+    passed, error = recent_mfa(request)
+    if passed:
+        return None
     reauth = {"action_url": action_url, "what": what, "keep": keep, "error": error}
     return render_detail(request, user.name, TAB, status=403 if error else 200, reauth=reauth)
 
@@ -189,20 +201,28 @@ def user_console_access(request: HtmxHttpRequest, user_name: str) -> HttpRespons
     generated = data["password_mode"] != "custom"
     password = generate_password(user.account_id) if generated else data["password"]
     try:
-        if data["action"] == "enable":
-            create_login_profile(
-                actor=actor,
-                user_name=user.name,
-                password=password,
-                password_reset_required=data["require_reset"],
-            )
-        elif data["action"] == "reset":
-            update_login_profile(
-                actor=actor,
-                user_name=user.name,
-                password=password,
-                password_reset_required=data["require_reset"],
-            )
+        if data["action"] in ("enable", "reset"):
+            profile = create_login_profile if data["action"] == "enable" else update_login_profile
+            steps: list[tuple[Any, dict[str, Any]]] = [
+                (
+                    profile,
+                    {
+                        "user_name": user.name,
+                        "password": password,
+                        "password_reset_required": data["require_reset"],
+                    },
+                )
+            ]
+            if data["require_reset"]:
+                # As the AWS console: the user "automatically gets the
+                # IAMUserChangePassword policy", in the same transaction.
+                steps.append(
+                    (
+                        attach_user_policy,
+                        {"user_name": user.name, "policy_arn": CHANGE_PASSWORD_POLICY},
+                    )
+                )
+            run_batch(actor, steps)
         else:
             delete_login_profile(actor=actor, user_name=user.name)
             return after_action(request, user.name, TAB, notice="Console access disabled.")
@@ -279,26 +299,39 @@ def csv_response(
 
 
 @console_login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
-    """CreateAccessKey after a fresh MFA code; the secret is shown in this response only."""
+    """AWS's steps: the use case (with its alternative), an optional description tag,
+    a fresh MFA code; then CreateAccessKey (and TagUser) and the secret, in this
+    response only."""
     actor = principal_of(request)
     try:
         user = lookup_user(request, user_name)
     except IamError as exc:
         return render_error(request, exc, back=BACK)
+    if request.method == "GET":
+        return render_detail(request, user.name, TAB, key_create=UserKeyForm())
+    # The use-case step only informs (AWS stores no use case): a POST without it (a
+    # script, a bookmarked form) creates the key as CreateAccessKey alone would.
+    description = ""
+    keep: dict[str, str] = {}
+    if "use_case" in request.POST:
+        form = UserKeyForm(request.POST)
+        if not form.is_valid():
+            return render_detail(request, user.name, TAB, status=400, key_create=form)
+        description, keep = form.cleaned_data["description"], form.keep()
     step = require_recent_mfa(
         request,
         user,
         action_url=reverse("accounts:user-create-access-key", args=[user.name]),
         what="create an access key",
-        keep={},
+        keep=keep,
     )
     if step is not None:
         return step
     try:
-        new = create_access_key(actor=actor, user_name=user.name)
+        new = create_key_with_description(actor, user_name=user.name, description=description)
     except IamError as exc:
         return after_action(request, user.name, TAB, error=exc)
     request.session[NEW_KEY_SESSION] = {
@@ -311,7 +344,12 @@ def user_create_access_key(request: HtmxHttpRequest, user_name: str) -> HttpResp
         request,
         user.name,
         TAB,
-        new_key={"id": new.key.access_key_id, "secret": new.secret},
+        new_key={
+            "id": new.key.access_key_id,
+            "secret": new.secret,
+            "description": description,
+        },
+        best_practices=BEST_PRACTICES,
         notice="Access key created. This is the only time the secret access key can be viewed or downloaded.",
     )
 

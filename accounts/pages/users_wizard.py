@@ -51,6 +51,8 @@ STEPS = [
     ("review", "Review and create"),
 ]
 STEP_KEYS = [key for key, _ in STEPS]
+# The AWS-managed policy the AWS console attaches when a new password is required.
+CHANGE_PASSWORD_POLICY = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 
 
 def _state(request: HttpRequest) -> dict[str, Any]:
@@ -242,6 +244,7 @@ def _render(
         "step_index": STEP_KEYS.index(step),
         "steps": STEPS,
         "state": _state(request),
+        "change_password_policy": CHANGE_PASSWORD_POLICY,
         **context,
     }
     template = "accounts/users/create.html"
@@ -419,6 +422,14 @@ def _create(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -
         )
     try:
         steps += _permission_steps(actor, state)
+        if password is not None and state.get("require_reset"):
+            # As the AWS console: "Users automatically get the IAMUserChangePassword
+            # policy to allow them to change their own password", in the same batch.
+            attached = {kw.get("policy_arn") for fn, kw in steps if fn is attach_user_policy}
+            if CHANGE_PASSWORD_POLICY not in attached:
+                steps.append(
+                    (attach_user_policy, {"user_name": name, "policy_arn": CHANGE_PASSWORD_POLICY})
+                )
         run_batch(actor, steps)
     except IamError as exc:
         return _render(request, "review", {"create_error": exc}, status=exc.status)

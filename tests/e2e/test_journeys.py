@@ -138,15 +138,24 @@ def test_root_creates_a_console_user_and_an_access_key_and_downloads_its_csv(
     # The access key: Security credentials, Create access key, a fresh MFA code first.
     page.get_by_role("link", name="View user").click()
     expect(page.get_by_role("heading", name="bob", exact=True)).to_be_visible()
-    page.get_by_role("link", name="Security credentials").click()
+    page.get_by_role("navigation", name="User sections").get_by_role(
+        "link", name="Security credentials"
+    ).click()
     page.get_by_role("button", name="Create access key").click()
+    # AWS's use-case step (with its alternative to tick) and the optional description.
+    create = page.get_by_role("dialog", name="Create access key")
+    create.get_by_role("radio", name="Command Line Interface (CLI)").check()
+    create.get_by_label("I understand the above recommendation").check()
+    create.get_by_role("button", name="Create access key").click()
     expect(page.get_by_role("dialog", name="Confirm with MFA")).to_be_visible()
     page.get_by_label("MFA code").fill(next_code(totp_device, TOTP_SEED))
     page.get_by_role("button", name="Confirm").click()
 
     panel = page.get_by_role("region", name="Retrieve access key")
     expect(panel).to_be_visible()
-    key_id, secret = (v.strip() for v in panel.locator("dd").all_inner_texts())
+    panel.get_by_text("Show", exact=True).click()  # the secret sits behind "Show"
+    key_id = panel.locator("dd.secret-value").first.inner_text().strip()
+    secret = panel.locator("#new-key-secret").inner_text().strip()
     assert re.fullmatch(r"AKIA[A-Z0-9]{16}", key_id)
     assert len(secret) == 40
     assert AccessKey.objects.filter(user=bob, access_key_id=key_id).exists()

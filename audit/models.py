@@ -25,6 +25,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     via = models.CharField(max_length=16, default="console")  # console | api | cli
     request = models.JSONField(default=dict, blank=True)
+    # CloudTrail's readOnly: a successful call that only read (GetUser, ListRoles…).
+    read_only = models.BooleanField(default=False)
 
     class Meta:
         # The table was created by the policies app, where the model used to live;

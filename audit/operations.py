@@ -68,6 +68,7 @@ def lookup_events(
     action: str = "",
     resource: str = "",
     result: str = "",
+    read_only: str = "",
     start: datetime | None = None,
     end: datetime | None = None,
     cursor: str | None = None,
@@ -76,9 +77,11 @@ def lookup_events(
     """LookupEvents over this installation's audit trail, for the caller's account only.
 
     Filters: identity (the actor ARN contains…), action (event name contains…),
-    resource (ARN contains…), result (allowed / denied / error) and a time range.
-    Reads are not recorded (as the trail's own page views would drown it); refusals
-    are, by ``@operation``.
+    resource (ARN contains…), result (allowed / denied / error), read_only (CloudTrail's
+    Read-only attribute: "true" successful reads only, "false" everything else, "" all)
+    and a time range. Successful reads are recorded by ``@operation(read_only=True)``,
+    except this one's own (the history's page views would drown it); refusals are
+    recorded for every operation.
     """
     authorize(actor, "cloudtrail:LookupEvents", "*")
     qs: QuerySet[AuditEvent] = AuditEvent.objects.filter(account_id=actor.account_id)
@@ -94,6 +97,8 @@ def lookup_events(
         qs = qs.filter(allowed=False, error_code="AccessDenied")
     elif result == "error":
         qs = qs.filter(allowed=False).exclude(error_code="AccessDenied")
+    if read_only in ("true", "false"):
+        qs = qs.filter(read_only=read_only == "true")
     if start is not None:
         qs = qs.filter(time__gte=start)
     if end is not None:

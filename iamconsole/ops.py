@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import IamError, ValidationError
 from accounts.principal import Principal
-from audit.trail import record_failure
+from audit.trail import record_event, record_failure
+from policies.cache import operation_generations
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,12 +45,18 @@ def operation(
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             actor = kwargs.get("actor")
             try:
-                with read_only_transaction() if read_only else transaction.atomic():
-                    return fn(*args, **kwargs)
+                with (
+                    read_only_transaction() if read_only else transaction.atomic(),
+                    operation_generations(),
+                ):
+                    result = fn(*args, **kwargs)
             except IamError as exc:
                 if isinstance(actor, Principal):
                     record_failure(actor, event_name, exc, event_source=event_source)
                 raise
+            if read_only and isinstance(actor, Principal):
+                record_read(actor, event_name, result, event_source=event_source)
+            return result
 
         # What run_batch (and anyone auditing on an operation's behalf) records.
         wrapper.event_name = event_name  # type: ignore[attr-defined]
@@ -54,6 +64,25 @@ def operation(
         return wrapper
 
     return decorate
+
+
+def record_read(actor: Principal, event_name: str, result: Any, *, event_source: str) -> None:
+    """A successful read is an event too, marked read-only (CloudTrail's ``readOnly``),
+    written after the read's own transaction, through the writers' queue. Its resource
+    is the one read when the result names one (GetUser's user); lists name none. A
+    failure to audit a read is logged, never turned into a failed read."""
+    arn = getattr(result, "arn", "") or ""
+    try:
+        with transaction.atomic():
+            record_event(
+                actor,
+                event_name,
+                arn if isinstance(arn, str) else "",
+                event_source=event_source,
+                read_only=True,
+            )
+    except Exception:  # noqa: BLE001 - the read itself succeeded
+        log.exception("could not audit read %s", event_name)
 
 
 @contextmanager

@@ -44,6 +44,22 @@ def request_generation(account_id: str, gen: int) -> Iterator[None]:
         _request_generations.reset(token)
 
 
+@contextmanager
+def operation_generations() -> Iterator[None]:
+    """Within one operation, each account's generation is read once (the first decision
+    that needs it) and then remembered, as the API remembers the signer's for its
+    request; :func:`invalidate` forgets it, so the operation's own changes are seen.
+    Inside a request's or an outer operation's scope, that scope is used."""
+    if _request_generations.get() is not None:
+        yield
+        return
+    token = _request_generations.set({})
+    try:
+        yield
+    finally:
+        _request_generations.reset(token)
+
+
 def invalidate(account_id: str) -> None:
     Account.objects.filter(pk=account_id).update(authz_generation=new_generation())
     known = _request_generations.get()
@@ -56,7 +72,10 @@ def generation(account_id: str) -> int:
     if known is not None and account_id in known:
         return known[account_id]
     value = Account.objects.filter(pk=account_id).values_list("authz_generation", flat=True).first()
-    return int(value or 0)
+    gen = int(value or 0)
+    if known is not None:
+        known[account_id] = gen
+    return gen
 
 
 def get(account_id: str, key: str, gen: int) -> Any | None:

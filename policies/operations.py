@@ -181,14 +181,14 @@ def create_policy(
     return policy
 
 
-@operation("GetPolicy")
+@operation("GetPolicy", read_only=True)
 def get_policy(*, actor: Principal, arn: str) -> ManagedPolicy:
     policy = find_policy(actor, arn, action="iam:GetPolicy")
     authorize(actor, "iam:GetPolicy", arn)
     return policy
 
 
-@operation("ListPolicies")
+@operation("ListPolicies", read_only=True)
 def list_policies(
     *,
     actor: Principal,
@@ -309,7 +309,7 @@ def create_policy_version(
     return version
 
 
-@operation("GetPolicyVersion")
+@operation("GetPolicyVersion", read_only=True)
 def get_policy_version(*, actor: Principal, arn: str, version_id: str) -> PolicyVersion:
     policy = find_policy(actor, arn, action="iam:GetPolicyVersion")
     authorize(actor, "iam:GetPolicyVersion", arn)
@@ -321,7 +321,7 @@ def get_policy_version(*, actor: Principal, arn: str, version_id: str) -> Policy
     return version
 
 
-@operation("ListPolicyVersions")
+@operation("ListPolicyVersions", read_only=True)
 def list_policy_versions(
     *, actor: Principal, arn: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
@@ -400,7 +400,7 @@ def untag_policy(*, actor: Principal, arn: str, tag_keys: list[str]) -> None:
     change_tags(actor, policy, event="UntagPolicy", remove=tag_keys, request={"PolicyArn": arn})
 
 
-@operation("ListPolicyTags")
+@operation("ListPolicyTags", read_only=True)
 def list_policy_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
     policy = find_policy(actor, arn, action="iam:ListPolicyTags")
     authorize(actor, "iam:ListPolicyTags", arn)
@@ -568,7 +568,7 @@ def _list_attached(
     return paginate(qs, key="arn", marker=marker, max_items=max_items)
 
 
-@operation("ListAttachedUserPolicies")
+@operation("ListAttachedUserPolicies", read_only=True)
 def list_attached_user_policies(
     *,
     actor: Principal,
@@ -580,7 +580,7 @@ def list_attached_user_policies(
     return _list_attached(actor, "user", user_name, path_prefix, marker, max_items)
 
 
-@operation("ListAttachedGroupPolicies")
+@operation("ListAttachedGroupPolicies", read_only=True)
 def list_attached_group_policies(
     *,
     actor: Principal,
@@ -592,7 +592,7 @@ def list_attached_group_policies(
     return _list_attached(actor, "group", group_name, path_prefix, marker, max_items)
 
 
-@operation("ListAttachedRolePolicies")
+@operation("ListAttachedRolePolicies", read_only=True)
 def list_attached_role_policies(
     *,
     actor: Principal,
@@ -612,7 +612,7 @@ class PolicyEntities:
     is_truncated: bool = False
 
 
-@operation("ListEntitiesForPolicy")
+@operation("ListEntitiesForPolicy", read_only=True)
 def list_entities_for_policy(
     *,
     actor: Principal,
@@ -758,17 +758,17 @@ def put_role_policy(*, actor: Principal, role_name: str, policy_name: str, docum
     _put_inline(actor, "role", role_name, policy_name, document)
 
 
-@operation("GetUserPolicy")
+@operation("GetUserPolicy", read_only=True)
 def get_user_policy(*, actor: Principal, user_name: str, policy_name: str) -> InlinePolicy:
     return _get_inline(actor, "user", user_name, policy_name)
 
 
-@operation("GetGroupPolicy")
+@operation("GetGroupPolicy", read_only=True)
 def get_group_policy(*, actor: Principal, group_name: str, policy_name: str) -> InlinePolicy:
     return _get_inline(actor, "group", group_name, policy_name)
 
 
-@operation("GetRolePolicy")
+@operation("GetRolePolicy", read_only=True)
 def get_role_policy(*, actor: Principal, role_name: str, policy_name: str) -> InlinePolicy:
     return _get_inline(actor, "role", role_name, policy_name)
 
@@ -788,21 +788,21 @@ def delete_role_policy(*, actor: Principal, role_name: str, policy_name: str) ->
     _delete_inline(actor, "role", role_name, policy_name)
 
 
-@operation("ListUserPolicies")
+@operation("ListUserPolicies", read_only=True)
 def list_user_policies(
     *, actor: Principal, user_name: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
     return _list_inline(actor, "user", user_name, marker, max_items)
 
 
-@operation("ListGroupPolicies")
+@operation("ListGroupPolicies", read_only=True)
 def list_group_policies(
     *, actor: Principal, group_name: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:
     return _list_inline(actor, "group", group_name, marker, max_items)
 
 
-@operation("ListRolePolicies")
+@operation("ListRolePolicies", read_only=True)
 def list_role_policies(
     *, actor: Principal, role_name: str, marker: str | None = None, max_items: int | None = None
 ) -> Page:

@@ -307,14 +307,14 @@ def _job(actor: Principal, job_id: str) -> AccessAdvisorJob:
     return job
 
 
-@operation("GetServiceLastAccessedDetails")
+@operation("GetServiceLastAccessedDetails", read_only=True)
 def get_service_last_accessed_details(*, actor: Principal, job_id: str) -> AdvisorReport:
     authorize(actor, "iam:GetServiceLastAccessedDetails", "*")
     job = _job(actor, job_id)
     return _report(job, _entity_for(actor, job.arn))
 
 
-@operation("GetServiceLastAccessedDetailsWithEntities")
+@operation("GetServiceLastAccessedDetailsWithEntities", read_only=True)
 def get_service_last_accessed_details_with_entities(
     *, actor: Principal, job_id: str, namespace: str
 ) -> tuple[AccessAdvisorJob, list[tuple[Any, str, datetime | None]]]:
@@ -348,7 +348,7 @@ def get_service_last_accessed_details_with_entities(
     return job, out
 
 
-@operation("ListPoliciesGrantingServiceAccess")
+@operation("ListPoliciesGrantingServiceAccess", read_only=True)
 def list_policies_granting_service_access(
     *, actor: Principal, arn: str, namespaces: list[str]
 ) -> list[tuple[str, list[dict[str, str]]]]:

@@ -225,7 +225,7 @@ def _policy(policy: ManagedPolicy, counts: tuple[int, int]) -> dict[str, Any]:
     return item
 
 
-@operation("GetAccountAuthorizationDetails")
+@operation("GetAccountAuthorizationDetails", read_only=True)
 def get_account_authorization_details(
     *,
     actor: Principal,

@@ -142,7 +142,7 @@ def create_instance_profile(
     return profile
 
 
-@operation("GetInstanceProfile")
+@operation("GetInstanceProfile", read_only=True)
 def get_instance_profile(*, actor: Principal, name: str) -> InstanceProfile:
     profile = find_instance_profile(
         actor.account_id, name, actor=actor, action="iam:GetInstanceProfile"
@@ -163,7 +163,7 @@ def delete_instance_profile(*, actor: Principal, name: str) -> None:
     record_event(actor, "DeleteInstanceProfile", profile.arn, request={"InstanceProfileName": name})
 
 
-@operation("ListInstanceProfiles")
+@operation("ListInstanceProfiles", read_only=True)
 def list_instance_profiles(
     *,
     actor: Principal,
@@ -183,7 +183,7 @@ def list_instance_profiles(
     return paginate(qs, key="name", marker=marker, max_items=max_items)
 
 
-@operation("ListInstanceProfilesForRole")
+@operation("ListInstanceProfilesForRole", read_only=True)
 def list_instance_profiles_for_role(
     *,
     actor: Principal,
@@ -286,7 +286,7 @@ def untag_instance_profile(*, actor: Principal, name: str, tag_keys: list[str]) 
     )
 
 
-@operation("ListInstanceProfileTags")
+@operation("ListInstanceProfileTags", read_only=True)
 def list_instance_profile_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
     profile = find_instance_profile(
         actor.account_id, name, actor=actor, action="iam:ListInstanceProfileTags"
@@ -319,7 +319,7 @@ def _mfa_device(actor: Principal, serial: str, *, action: str, context: Any = No
     return device
 
 
-@operation("GetMFADevice")
+@operation("GetMFADevice", read_only=True)
 def get_mfa_device(
     *, actor: Principal, serial_number: str, user_name: str | None = None
 ) -> tuple[MfaDevice, IamUser | None]:
@@ -380,7 +380,7 @@ def untag_mfa_device(*, actor: Principal, serial_number: str, tag_keys: list[str
     _change_mfa_tags(actor, device, event="UntagMFADevice", remove=tag_keys)
 
 
-@operation("ListMFADeviceTags")
+@operation("ListMFADeviceTags", read_only=True)
 def list_mfa_device_tags(*, actor: Principal, serial_number: str) -> list[dict[str, str]]:
     device = _mfa_device(actor, serial_number, action="iam:ListMFADeviceTags")
     authorize(actor, "iam:ListMFADeviceTags", device.serial_number)

@@ -263,12 +263,12 @@ def create_open_id_connect_provider(
     return provider
 
 
-@operation("GetOpenIDConnectProvider")
+@operation("GetOpenIDConnectProvider", read_only=True)
 def get_open_id_connect_provider(*, actor: Principal, arn: str) -> OpenIdConnectProvider:
     return _find_oidc(actor, arn, "iam:GetOpenIDConnectProvider")
 
 
-@operation("ListOpenIDConnectProviders")
+@operation("ListOpenIDConnectProviders", read_only=True)
 def list_open_id_connect_providers(*, actor: Principal) -> list[OpenIdConnectProvider]:
     """ListOpenIDConnectProviders: every provider of the account (AWS pages nothing)."""
     authorize(actor, "iam:ListOpenIDConnectProviders", "*")
@@ -351,7 +351,7 @@ def untag_open_id_connect_provider(*, actor: Principal, arn: str, tag_keys: list
     _untag(actor, provider, "UntagOpenIDConnectProvider", tag_keys, key="OpenIDConnectProviderArn")
 
 
-@operation("ListOpenIDConnectProviderTags")
+@operation("ListOpenIDConnectProviderTags", read_only=True)
 def list_open_id_connect_provider_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
     return list(_find_oidc(actor, arn, "iam:ListOpenIDConnectProviderTags").tags)
 
@@ -519,7 +519,7 @@ def create_saml_provider(
     return provider
 
 
-@operation("GetSAMLProvider")
+@operation("GetSAMLProvider", read_only=True)
 def get_saml_provider(*, actor: Principal, arn: str) -> SamlProvider:
     return _find_saml(actor, arn, "iam:GetSAMLProvider")
 
@@ -552,7 +552,7 @@ def delete_saml_provider(*, actor: Principal, arn: str) -> None:
     record_event(actor, "DeleteSAMLProvider", arn, request={"SAMLProviderArn": arn})
 
 
-@operation("ListSAMLProviders")
+@operation("ListSAMLProviders", read_only=True)
 def list_saml_providers(*, actor: Principal) -> list[SamlProvider]:
     authorize(actor, "iam:ListSAMLProviders", "*")
     return list(SamlProvider.objects.filter(account_id=actor.account_id))
@@ -570,6 +570,6 @@ def untag_saml_provider(*, actor: Principal, arn: str, tag_keys: list[str]) -> N
     _untag(actor, provider, "UntagSAMLProvider", tag_keys, key="SAMLProviderArn")
 
 
-@operation("ListSAMLProviderTags")
+@operation("ListSAMLProviderTags", read_only=True)
 def list_saml_provider_tags(*, actor: Principal, arn: str) -> list[dict[str, str]]:
     return list(_find_saml(actor, arn, "iam:ListSAMLProviderTags").tags)

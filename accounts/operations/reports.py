@@ -230,7 +230,7 @@ def generate_credential_report(*, actor: Principal) -> GenerateResult:
     return GenerateResult("STARTED", "No report exists. Starting a new report generation task")
 
 
-@operation("GetCredentialReport")
+@operation("GetCredentialReport", read_only=True)
 def get_credential_report(*, actor: Principal) -> CredentialReport:
     authorize(actor, "iam:GetCredentialReport", "*")
     report = CredentialReport.objects.filter(account_id=actor.account_id).first()

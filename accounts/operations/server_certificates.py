@@ -201,7 +201,7 @@ def upload_server_certificate(
     return server_cert
 
 
-@operation("GetServerCertificate")
+@operation("GetServerCertificate", read_only=True)
 def get_server_certificate(*, actor: Principal, name: str) -> ServerCertificate:
     """GetServerCertificate: the certificate, its chain and tags; never the private key."""
     cert = _find(actor, name, "iam:GetServerCertificate")
@@ -260,7 +260,7 @@ def delete_server_certificate(*, actor: Principal, name: str) -> None:
     record_event(actor, "DeleteServerCertificate", arn, request={"ServerCertificateName": name})
 
 
-@operation("ListServerCertificates")
+@operation("ListServerCertificates", read_only=True)
 def list_server_certificates(
     *,
     actor: Principal,
@@ -300,7 +300,7 @@ def untag_server_certificate(*, actor: Principal, name: str, tag_keys: list[str]
     )
 
 
-@operation("ListServerCertificateTags")
+@operation("ListServerCertificateTags", read_only=True)
 def list_server_certificate_tags(*, actor: Principal, name: str) -> list[dict[str, str]]:
     cert = _find(actor, name, "iam:ListServerCertificateTags")
     authorize(actor, "iam:ListServerCertificateTags", cert.arn)

@@ -404,7 +404,7 @@ def delete_service_linked_role(*, actor: Principal, name: str) -> str:
     return task_id
 
 
-@operation("GetServiceLinkedRoleDeletionStatus")
+@operation("GetServiceLinkedRoleDeletionStatus", read_only=True)
 def get_service_linked_role_deletion_status(*, actor: Principal, task_id: str) -> str:
     """The task's status (SUCCEEDED: deletions complete within their request here),
     authorized on the role the task id names (``task/<path><name>/<uuid>``)."""

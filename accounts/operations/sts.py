@@ -440,7 +440,7 @@ def get_caller_identity(*, actor: Principal) -> dict[str, str]:
     return {"UserId": actor.unique_id, "Account": actor.account_id, "Arn": actor.arn}
 
 
-@operation("GetAccessKeyInfo", event_source=STS)
+@operation("GetAccessKeyInfo", event_source=STS, read_only=True)
 def get_access_key_info(*, actor: Principal, access_key_id: str) -> str:
     """GetAccessKeyInfo: the account that owns an access key id (long-term or temporary)."""
     authorize(actor, "sts:GetAccessKeyInfo", "*")

@@ -247,7 +247,7 @@ def upload_ssh_public_key(*, actor: Principal, user_name: str, body: str) -> Ssh
     return key
 
 
-@operation("GetSSHPublicKey")
+@operation("GetSSHPublicKey", read_only=True)
 def get_ssh_public_key(*, actor: Principal, user_name: str, key_id: str) -> SshPublicKey:
     user = find_user(actor.account_id, user_name, actor=actor, action="iam:GetSSHPublicKey")
     authorize(actor, "iam:GetSSHPublicKey", user.arn)
@@ -285,7 +285,7 @@ def delete_ssh_public_key(*, actor: Principal, user_name: str, key_id: str) -> N
     )
 
 
-@operation("ListSSHPublicKeys")
+@operation("ListSSHPublicKeys", read_only=True)
 def list_ssh_public_keys(
     *,
     actor: Principal,
@@ -422,7 +422,7 @@ def delete_signing_certificate(
     )
 
 
-@operation("ListSigningCertificates")
+@operation("ListSigningCertificates", read_only=True)
 def list_signing_certificates(
     *,
     actor: Principal,
@@ -613,7 +613,7 @@ def delete_service_specific_credential(
     )
 
 
-@operation("ListServiceSpecificCredentials")
+@operation("ListServiceSpecificCredentials", read_only=True)
 def list_service_specific_credentials(
     *,
     actor: Principal,

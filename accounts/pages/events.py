@@ -27,8 +27,11 @@ from audit.operations import decode_cursor, lookup_events
 from iamconsole.console import console_login_required, principal_of, render_console_error
 
 RESULTS = [("", "Any result"), ("allowed", "Allowed"), ("denied", "Denied"), ("error", "Error")]
+# CloudTrail's Read-only lookup attribute; successful reads stay out unless asked for,
+# so the console's own page views do not drown the history.
+KINDS = [("", "Write events"), ("reads", "Read-only events"), ("all", "All events")]
 TEXT = {"class": "filter-text", "autocomplete": "off"}
-FILTER_KEYS = ("identity", "action", "resource", "result", "start", "end")
+FILTER_KEYS = ("identity", "action", "resource", "result", "kind", "start", "end")
 
 
 class EventFilterForm(forms.Form):
@@ -51,6 +54,7 @@ class EventFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "ARN contains…", **TEXT}),
     )
     result = forms.ChoiceField(label="Result", required=False, choices=RESULTS)
+    kind = forms.ChoiceField(label="Read-only", required=False, choices=KINDS)
     start = forms.DateTimeField(
         label="From (UTC)",
         required=False,
@@ -72,6 +76,7 @@ class EventFilterForm(forms.Form):
             value = (data.get(key) or "").strip()
             if value:
                 out[key] = value
+        out["read_only"] = {"": "false", "reads": "true", "all": ""}[data.get("kind") or ""]
         for key in ("start", "end"):
             moment = data.get(key)
             if moment is not None:

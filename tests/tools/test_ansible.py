@@ -144,10 +144,11 @@ def _last_event() -> int:
 
 def _writes_since(event: int) -> list[str]:
     """Actions the server carried out after ``event``: the trail records every write
-    (and every error, such as the NoSuchEntity of a Get that probes for a resource)."""
+    (and every error, such as the NoSuchEntity of a Get that probes for a resource; and
+    every successful read, marked read-only, which changed nothing)."""
     from audit.models import AuditEvent
 
-    done = AuditEvent.objects.filter(pk__gt=event, error_code="").order_by("pk")
+    done = AuditEvent.objects.filter(pk__gt=event, error_code="", read_only=False).order_by("pk")
     return list(done.values_list("event_name", flat=True))
 
 

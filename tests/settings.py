@@ -32,3 +32,11 @@ PASSWORD_HASHERS = [
     "tests.settings.CheapArgon2PasswordHasher" if h.endswith(".Argon2PasswordHasher") else h
     for h in _PRODUCTION_HASHERS
 ]
+
+# Between transactional tests, everything but the AWS-managed catalog is deleted
+# (tests/flush.py), on both backends.
+_ENGINE = DATABASES["default"]["ENGINE"]  # noqa: F405
+DATABASES["default"]["ENGINE"] = {  # noqa: F405
+    "django.db.backends.postgresql": "tests.postgres",
+    "iamconsole.sqlite": "tests.sqlite",
+}.get(_ENGINE, _ENGINE)

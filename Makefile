@@ -15,7 +15,7 @@ THREADS ?=
 PYTEST_ARGS ?=
 SERVE := HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) $(PY) -m gunicorn -c gunicorn.conf.py
 
-.PHONY: run serve dev test test-sqlite test-postgres deps dev-deps system-deps lint security-report bench clean
+.PHONY: node-deps run serve dev test test-sqlite test-postgres deps dev-deps system-deps lint security-report bench clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,7 +54,15 @@ dev: deps
 system-deps:
 	@scripts/install-system-deps.sh
 
-test: dev-deps system-deps
+# node_modules from the pinned package-lock.json: the accessibility check's axe-core
+# (and the policy editor's sources for `make assets`).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: node_modules/.installed
+
+test: dev-deps system-deps node-deps
 	@scripts/run-tests.sh $(PYTEST_ARGS)
 
 test-sqlite: dev-deps
@@ -74,6 +82,14 @@ lint: dev-deps
 
 clean:
 	rm -rf var/test-* .pytest_cache
+
+# The policy editor's bundle (CodeMirror 6, package-lock.json pins every version):
+# npm ci, then esbuild (package.json's build script) into the committed, minified
+# static/js/policy-editor.bundle.js.
+.PHONY: assets
+assets:
+	npm ci --no-audit --no-fund
+	npm run --silent build
 
 # bench/.venv: what the benchmarks run beside us (moto_server for bench/api.py).
 BENCH_VENV := bench/.venv

@@ -22,7 +22,18 @@ from accounts.models import Account, new_generation
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
-_MAX = 4096
+# The keys held per account, and the generation they were last stored under: when an
+# account's generation changes, its entries of older generations (never to be used
+# again: generations are random) are dropped at once instead of crowding out the
+# entries of other accounts until the LRU reaches them.
+_keys: dict[str, set[str]] = {}
+_stored_generation: dict[str, int] = {}
+# Entries are small (the compiled documents are shared through the engine's caches):
+# room for every principal and the guardrails of a class of 100 accounts of 60
+# principals, or of one account at AWS's quotas (5,000 users and 1,000 roles). A
+# smaller bound would evict in a cycle when they all decide in turn (every decision a
+# miss: bench/scale.py's class round).
+_MAX = 16384
 
 
 # The generation a request already read (the API reads it in the same query as the
@@ -89,12 +100,27 @@ def get(account_id: str, key: str, gen: int) -> Any | None:
 
 def put(account_id: str, key: str, gen: int, value: Any) -> None:
     with _lock:
+        keys = _keys.setdefault(account_id, set())
+        if _stored_generation.get(account_id) != gen:
+            _stored_generation[account_id] = gen
+            for stale in [k for k in keys if _entries[(account_id, k)][0] != gen]:
+                del _entries[(account_id, stale)]
+                keys.discard(stale)
         _entries[(account_id, key)] = (gen, value)
         _entries.move_to_end((account_id, key))
+        keys.add(key)
         while len(_entries) > _MAX:
-            _entries.popitem(last=False)
+            (old_account, old_key), _ = _entries.popitem(last=False)
+            left = _keys.get(old_account)
+            if left is not None:
+                left.discard(old_key)
+                if not left:
+                    del _keys[old_account]
+                    _stored_generation.pop(old_account, None)
 
 
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _keys.clear()
+        _stored_generation.clear()

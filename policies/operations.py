@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import (
@@ -28,6 +28,8 @@ from accounts.operations.common import (
     MANAGED_POLICY_LIMIT,
     NAME_MAX,
     VERSIONS_PER_POLICY,
+    attached_in_account,
+    attachment_counts,
     change_tags,
     check_new_entity,
     find_boundary_policy,
@@ -221,12 +223,9 @@ def list_policies(
     else:
         qs = qs.filter(Q(account__isnull=True) | Q(account_id=actor.account_id))
     qs = path_startswith(qs, prefix)
-    in_account = (
-        Q(attachments__user__account_id=actor.account_id)
-        | Q(attachments__group__account_id=actor.account_id)
-        | Q(attachments__role__account_id=actor.account_id)
-    )
-    qs = qs.annotate(attachment_count=Count("attachments", filter=in_account, distinct=True))
+    # Attachments are read from the account's own entities (never every account's
+    # attachments of an AWS-managed policy), and counted for the page's policies only,
+    # after paging: no count over every policy before the page is cut.
     if policy_usage_filter == "PermissionsBoundary":
         used = set(
             IamUser.objects.filter(
@@ -239,14 +238,18 @@ def list_policies(
         )
         qs = qs.filter(pk__in=used)
     if only_attached:
-        qs = qs.filter(attachment_count__gt=0)
+        qs = qs.filter(attached_in_account(actor.account_id))
     elif only_unattached:  # the console's "Not attached" filter (not an IAM API option)
-        qs = qs.filter(attachment_count=0)
+        qs = qs.exclude(attached_in_account(actor.account_id))
     if name_contains and len(name_contains) > NAME_MAX["policy"]:
         qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
     elif name_contains:
         qs = qs.filter(name__icontains=name_contains)
-    return paginate(qs, key="arn", marker=marker, max_items=max_items)
+    page = paginate(qs, key="arn", marker=marker, max_items=max_items)
+    counts = attachment_counts(actor.account_id, [p.pk for p in page.items])
+    for policy in page.items:
+        policy.attachment_count = counts.get(policy.pk, 0)
+    return page
 
 
 @operation("DeletePolicy")

@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from accounts.models import Group, IamUser, InstanceProfile, Role
+from accounts.operations.common import attached_in_account, attachment_counts
 from accounts.principal import Principal
 from iamconsole.ops import operation, page_list
 from policies.authorization import authorize
@@ -37,23 +38,14 @@ FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 def policy_usage_counts(account_id: str, policy_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """policy pk -> (AttachmentCount, PermissionsBoundaryUsageCount) within one account.
 
-    Three queries whatever the number of policies (attachments, user boundaries,
-    role boundaries); an AWS-managed policy counts only this account's uses.
+    Five queries whatever the number of policies (attachments by users, groups and
+    roles, user boundaries, role boundaries); an AWS-managed policy counts only this
+    account's uses.
     """
     ids = list(policy_ids)
     if not ids:
         return {}
-    in_account = (
-        Q(user__account_id=account_id)
-        | Q(group__account_id=account_id)
-        | Q(role__account_id=account_id)
-    )
-    attached = dict(
-        PolicyAttachment.objects.filter(in_account, policy_id__in=ids)
-        .values_list("policy_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    attached = attachment_counts(account_id, ids)
     boundary: Counter[int] = Counter()
     for model in (IamUser, Role):
         rows = (
@@ -107,12 +99,9 @@ def _sequence(account: str, wanted: set[str]) -> list[tuple[str, int]]:
         local = ManagedPolicy.objects.filter(account_id=account).order_by("arn")
         sequence += [("policy", pk) for pk in local.values_list("pk", flat=True)]
     if "AWSManagedPolicy" in wanted:
-        in_account = (
-            Q(attachments__user__account_id=account)
-            | Q(attachments__group__account_id=account)
-            | Q(attachments__role__account_id=account)
+        used = ManagedPolicy.objects.filter(account__isnull=True).filter(
+            attached_in_account(account)
         )
-        used = ManagedPolicy.objects.filter(account__isnull=True).filter(in_account).distinct()
         sequence += [("policy", pk) for pk in used.order_by("arn").values_list("pk", flat=True)]
     return sequence
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -86,12 +87,63 @@ class SignUpForm(forms.Form):
         return data
 
 
-class EmailForm(forms.Form):
+# An IAM user's sign-in names the account by its 12-digit id or its alias (the
+# alias grammar of CreateAccountAlias); nothing else may reach the redirect.
+_ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
+SIGNIN_TYPES = [
+    ("root", "Root user"),
+    ("iam", "IAM user"),
+]
+
+
+class SignInChoiceForm(forms.Form):
+    """AWS's first sign-in step: "Root user" (an email) or "IAM user" (an account)."""
+
+    signin_type = forms.ChoiceField(
+        label="Sign in as",
+        choices=SIGNIN_TYPES,
+        initial="root",
+        required=False,
+        widget=forms.RadioSelect,
+    )
     email = forms.EmailField(
         label="Root user email address",
         max_length=254,
+        required=False,
+        help_text="Account owner that performs tasks requiring unrestricted access.",
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
+    account = forms.CharField(
+        label="Account ID (12 digits) or account alias",
+        max_length=63,
+        required=False,
+        help_text="User within an account that performs daily tasks.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "spellcheck": "false"}),
+    )
+
+    def clean_signin_type(self) -> str:
+        return self.cleaned_data.get("signin_type") or "root"  # the old one-field form: root
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("signin_type") == "iam":
+            self.errors.pop("email", None)  # the other choice's field: ignored
+            account = (data.get("account") or "").strip().lower()
+            data["account"] = account
+            if not account:
+                self.add_error("account", "Enter your account ID or account alias.")
+            elif not _ACCOUNT_ID_RE.fullmatch(account):
+                try:
+                    check_alias(account)
+                except IamError:
+                    self.add_error(
+                        "account",
+                        "Enter a 12-digit account ID or an account alias (3-63 lower-case "
+                        "letters, digits and hyphens).",
+                    )
+        elif not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter your root user email address.")
+        return data
 
 
 class PasswordForm(forms.Form):

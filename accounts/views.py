@@ -33,7 +33,13 @@ from django_otp import login as otp_login
 
 from accounts import throttle
 from accounts.errors import AccessDenied, IamError
-from accounts.forms import EmailForm, MfaCodeForm, MfaEnrollForm, PasswordForm, SignUpForm
+from accounts.forms import (
+    MfaCodeForm,
+    MfaEnrollForm,
+    PasswordForm,
+    SignInChoiceForm,
+    SignUpForm,
+)
 from accounts.models import ConsoleUser, MfaDevice
 from accounts.operations.account import (
     BAD_SIGN_UP_LINK,
@@ -285,11 +291,24 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
-    """Step 1: the root user's email address (the same answer for every email)."""
+    """Step 1: AWS's choice of "Root user" (email) or "IAM user" (account id or alias).
+
+    Root: the email, the same answer for every email. IAM user: the account, checked
+    against the account-id and alias grammar only, then that account's IAM user form
+    (``/signin/<account>/``): known and unknown accounts get the same redirect, as on
+    AWS, whose IAM user form also opens for any well-formed account (the answer comes
+    only after the user name and password). A value outside the grammar is refused
+    here, so the redirect can never leave the sign-in path.
+    """
     if request.method == "GET":
         _remember_next(request)
-    form = EmailForm(request.POST or None)
+    initial = {"signin_type": "iam" if request.GET.get("account") else "root"}
+    if initial["signin_type"] == "iam":
+        initial["account"] = request.GET.get("account", "")[:63]
+    form = SignInChoiceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["signin_type"] == "iam":
+            return redirect("accounts:user-signin", account=form.cleaned_data["account"])
         request.session[SIGNIN_EMAIL_KEY] = form.cleaned_data["email"].strip()
         return redirect("accounts:signin-password")
     context = {"form": form, "signup_enabled": getattr(settings, "IAM_SIGNUP", True)}

@@ -6,4 +6,6 @@ app_name = "iamconsole"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/alias/", views.dashboard_alias, name="dashboard-alias"),
+    path("credential-report/", views.credential_report_download, name="credential-report"),
 ]

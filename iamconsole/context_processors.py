@@ -51,8 +51,12 @@ def _role_session(request: HttpRequest, principal: Any) -> dict[str, str] | None
         "role_name": str(identity.get("role_name", "")),
         "account_label": str(identity.get("account_label", principal.account_id)),
         "original_name": str(original.get("user_name", "")),
+        # Switch role's display colour: one of the form's names, else none (a CSS class).
+        "color": color if (color := str(identity.get("color", ""))) in ROLE_COLORS else "",
     }
 
+
+ROLE_COLORS = frozenset({"red", "orange", "yellow", "green", "blue"})  # switch_role.DISPLAY_COLORS
 
 NAV = [
     ("Dashboard", "/"),

@@ -1,19 +1,40 @@
-"""The console shell: the IAM dashboard."""
+"""The console shell: the IAM dashboard.
+
+Besides AWS's panels (recommendations, resource counts, the account), the dashboard
+has the sign-in URL with a copy button, the account alias edited in place
+(CreateAccountAlias / DeleteAccountAlias) and a tools panel (the policy simulator, the
+credential report download: GenerateCredentialReport then GetCredentialReport, as
+AWS's console "Download credential report" does).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from accounts.errors import AccessDenied
+from accounts.errors import AccessDenied, IamError
 from accounts.models import AccessKey, Account, IamUser
-from accounts.operations.account import get_account_summary
-from iamconsole.console import console_login_required, principal_of
-from policies.authorization import authorize
+from accounts.operations.account import (
+    create_account_alias,
+    delete_account_alias,
+    get_account_summary,
+)
+from accounts.operations.reports import generate_credential_report, get_credential_report
+from accounts.pages.account_settings import AliasForm
+from accounts.pages.user_signin import signin_url
+from iamconsole.console import (
+    authorize_page,
+    console_login_required,
+    principal_of,
+    render_console_error,
+)
+from iamconsole.pages import is_htmx
 
 # IAM best practices: rotate access keys regularly; the console flags active
 # keys older than 90 days ("Rotate access keys regularly",
@@ -31,10 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """
     actor = principal_of(request)
     account = Account.objects.get(pk=actor.account_id)
-    context: dict[str, object] = {
-        "account": account,
-        "signin_url": request.build_absolute_uri(f"/signin/{account.alias or account.id}/"),
-    }
+    context: dict[str, object] = _account_context(request, account)
     try:
         summary = get_account_summary(actor=actor)  # authorized as iam:GetAccountSummary
     except AccessDenied as exc:
@@ -53,8 +71,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     try:
         # Naming users and their keys is what ListUsers and ListAccessKeys reveal.
-        authorize(actor, "iam:ListUsers", f"arn:aws:iam::{account.id}:user/")
-        authorize(actor, "iam:ListAccessKeys", f"arn:aws:iam::{account.id}:user/")
+        # authorize_page: a refusal here is audited like any other.
+        authorize_page(actor, "iam:ListUsers", f"arn:aws:iam::{account.id}:user/")
+        authorize_page(actor, "iam:ListAccessKeys", f"arn:aws:iam::{account.id}:user/")
     except AccessDenied as exc:
         context["users_error"] = exc.message
     else:
@@ -78,3 +97,63 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             old_keys_count=old_keys.count(),
         )
     return render(request, "iamconsole/dashboard.html", context)
+
+
+def _account_context(request: HttpRequest, account: Account, **extra: object) -> dict[str, object]:
+    return {
+        "account": account,
+        "signin_url": signin_url(request, account),
+        "alias_form": AliasForm(initial={"alias": account.alias or ""}),
+        **extra,
+    }
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def dashboard_alias(request: HttpRequest) -> HttpResponse:
+    """The alias edited in place: a new alias replaces the old one (CreateAccountAlias);
+    an empty one deletes it (DeleteAccountAlias). htmx gets the account panel back, with
+    AWS's error in it when the operation refuses; a plain form post gets the dashboard."""
+    actor = principal_of(request)
+    alias = request.POST.get("alias", "")[:200].strip()
+    error: IamError | None = None
+    account = Account.objects.get(pk=actor.account_id)
+    try:
+        if alias:
+            if alias != account.alias:
+                create_account_alias(actor=actor, alias=alias)
+        elif account.alias:
+            delete_account_alias(actor=actor, alias=account.alias)
+    except IamError as exc:
+        error = exc
+    account = Account.objects.get(pk=actor.account_id)
+    if not is_htmx(request):
+        if error is not None:
+            messages.error(request, error.message)
+        return redirect("iamconsole:dashboard")
+    context = _account_context(request, account, alias_error=error, alias_editing=error is not None)
+    if error is not None:
+        context["alias_form"] = AliasForm(initial={"alias": alias})
+    status = error.status if error is not None else 200
+    return render(request, "iamconsole/dashboard.html#account", context, status=status)
+
+
+@console_login_required
+@require_POST
+def credential_report_download(request: HttpRequest) -> HttpResponse:
+    """Download credential report: generate it (a report from the last four hours is
+    reused, as AWS does) and send AWS's CSV. A refusal is AWS's error page."""
+    actor = principal_of(request)
+    try:
+        generate_credential_report(actor=actor)
+        report = get_credential_report(actor=actor)
+    except IamError as exc:
+        return render_console_error(request, exc)
+    response = HttpResponse(report.content, content_type="text/csv; charset=utf-8")
+    # The console's file name as AWS's console names it (status_reports_<time>.csv); it
+    # is not in AWS's documentation, so the time format here is ours.
+    stamp = report.generated.strftime("%Y-%m-%dT%H_%M_%S")
+    response["Content-Disposition"] = f'attachment; filename="status_reports_{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -8,6 +8,7 @@ app_name = "policies"
 urlpatterns = [
     path("", views.policy_list, name="policy-list"),
     path("create/", views.policy_create, name="policy-create"),
+    path("delete/", views.policy_bulk_delete, name="policy-bulk-delete"),  # ids are ANPA…
     path("validate/", views.policy_validate, name="policy-validate"),
     path("simulator/", views.simulator, name="simulator"),
     path("simulator/actions/", views.simulator_actions, name="simulator-actions"),

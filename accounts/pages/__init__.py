@@ -10,8 +10,10 @@ from accounts.pages import (
     account_settings,
     events,
     groups,
+    password_reset,
     roles,
     root_credentials,
+    search,
     switch_role,
     user_signin,
     users,
@@ -22,6 +24,7 @@ from accounts.pages import (
 
 def urlpatterns() -> list[URLPattern | URLResolver]:
     return [
+        *password_reset.urlpatterns,  # /signin/root/… before /signin/<account>/
         *user_signin.urlpatterns,
         *users_wizard.urlpatterns,  # /users/create/ before /users/<name>/
         *users_credentials.urlpatterns,
@@ -32,4 +35,5 @@ def urlpatterns() -> list[URLPattern | URLResolver]:
         *events.urlpatterns,
         *switch_role.urlpatterns,
         *root_credentials.urlpatterns,
+        *search.urlpatterns,
     ]

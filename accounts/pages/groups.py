@@ -49,6 +49,7 @@ from accounts.pages.permissions import (
     permissions_context,
     picker_urlpatterns,
 )
+from accounts.pages.users import bulk_delete
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
 from iamconsole.pages import HtmxHttpRequest, list_query, render_error
@@ -333,8 +334,24 @@ def group_delete(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def group_bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
+    """Delete the groups ticked in the list (delete_group, the console's way, all or none)."""
+    return bulk_delete(
+        request,
+        kind="group",
+        operation=delete_group,
+        list_route="accounts:group-list",
+        action_route="accounts:group-bulk-delete",
+    )
+
+
 urlpatterns = [
     path("groups/", group_list, name="group-list"),
+    # Not under groups/<name>/: every word is a valid group name.
+    path("delete-groups/", group_bulk_delete, name="group-bulk-delete"),
     path("groups/create/", group_create, name="group-create"),
     path("groups/<str:group_name>/", group_detail, name="group-detail"),
     path("groups/<str:group_name>/members/add/", group_add_member, name="group-add-member"),

@@ -47,6 +47,7 @@ from accounts.pages.entity import (
 )
 from accounts.pages.permissions import entity_urlpatterns, group_role_picker, permissions_context
 from accounts.pages.trust import trust_validation, trusted_entities
+from accounts.pages.users import bulk_delete
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.pages import HtmxHttpRequest, list_query, pretty, render_error, section
 
@@ -353,8 +354,24 @@ def _role_path(suffix: str, view: Any, name: str) -> Any:
     return path(f"roles/<str:role_name>/{suffix}", view, name=name)
 
 
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def role_bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
+    """Delete the roles ticked in the list (delete_role, the console's way, all or none)."""
+    return bulk_delete(
+        request,
+        kind="role",
+        operation=delete_role,
+        list_route="accounts:role-list",
+        action_route="accounts:role-bulk-delete",
+    )
+
+
 urlpatterns = [
     path("roles/", role_list, name="role-list"),
+    # Not under roles/<name>/: every word is a valid role name.
+    path("delete-roles/", role_bulk_delete, name="role-bulk-delete"),
     *roles_wizard.urlpatterns,
     path("roles/trust-policy/validate/", trust_validate, name="role-trust-validate"),
     path("roles/<str:role_name>/", role_detail, name="role-detail"),

@@ -57,6 +57,17 @@ SWITCH_FAILED = (
     "administrator."
 )
 ROOT_REFUSED = "You cannot switch roles while signed in as the root user. Sign in as an IAM user."
+# The switch-role form's display colours (the AWS console offers these five, or none;
+# the exact shades it uses are not documented: ours are in static/css/console.css).
+DISPLAY_COLORS = [
+    ("", "None"),
+    ("red", "Red"),
+    ("orange", "Orange"),
+    ("yellow", "Yellow"),
+    ("green", "Green"),
+    ("blue", "Blue"),
+]
+COLOR_NAMES = frozenset(value for value, _ in DISPLAY_COLORS if value)
 # Role names: [\w+=,.@-]{1,64}; paths: "/" or /segments/ of the same characters.
 _ROLE_RE = re.compile(r"(?:[\w+=,.@-]+/){0,32}[\w+=,.@-]{1,64}", re.ASCII)
 
@@ -78,6 +89,15 @@ class SwitchRoleForm(forms.Form):
         max_length=64,
         required=False,
         help_text="Shown in the console header while you use the role.",
+    )
+
+    color = forms.ChoiceField(
+        label="Display color (optional)",
+        choices=DISPLAY_COLORS,
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        help_text="Marks the console header while you use the role.",
     )
 
     def clean_account(self) -> str:
@@ -140,6 +160,9 @@ def switch_role(request: HttpRequest) -> HttpResponse:
             "account": request.GET.get("account", "")[:63],
             "role": request.GET.get("roleName", "")[:576],
             "display_name": request.GET.get("displayName", "")[:64],
+            "color": request.GET.get("color", "")
+            if request.GET.get("color") in COLOR_NAMES
+            else "",
         }
         return _render(request, SwitchRoleForm(initial=initial))
 
@@ -187,12 +210,18 @@ def switch_role(request: HttpRequest) -> HttpResponse:
         "role_name": role.name,
         "role_account": role.account_id,
         "account_label": account_label,
+        "color": data.get("color") or "",
         "original": original_identity(request),
     }
     request.__dict__.pop("_iam_principal", None)
     _remember(
         request,
-        {"account": account_label, "role": data["role"], "display_name": display},
+        {
+            "account": account_label,
+            "role": data["role"],
+            "display_name": display,
+            "color": data.get("color") or "",
+        },
     )
     messages.success(request, f"You are now using the role {role.name} in {account_label}.")
     if getattr(request, "htmx", False):

@@ -13,7 +13,7 @@ the create-user wizard in users_wizard.py; both reuse the helpers here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -320,8 +320,97 @@ def user_delete(request: HtmxHttpRequest, user_name: str) -> HttpResponse:
     )
 
 
+# -- bulk delete -------------------------------------------------------------------------
+
+BULK_CONFIRM = "delete"  # AWS's dialog for several entities: "enter delete to confirm"
+BULK_LIMIT = 100  # selected rows per request (a page holds at most 100)
+BULK_EXPLAIN = {
+    "user": (
+        "Deleting these users also removes their access keys, console passwords, MFA "
+        "devices, group memberships, inline policies and attached policies."
+    ),
+    "group": "Deleting these groups also removes their members and their policies.",
+    "role": (
+        "Deleting these roles also removes them from their instance profiles and removes "
+        "their policies. Anything that assumes them loses that access."
+    ),
+}
+
+
+def bulk_delete(
+    request: HtmxHttpRequest,
+    *,
+    kind: str,
+    operation: Callable[..., Any],
+    list_route: str,
+    action_route: str,
+) -> HttpResponse:
+    """Delete the ``kind``s ticked in a list, as AWS's console does: the dialog names
+    them and asks for "delete"; then all of them go in one batch (``run_batch``), each
+    through its own delete operation (``name=…, force=True``: the console's delete), so
+    a refusal or a conflict on any of them deletes none, and AWS's error is shown."""
+    actor = principal_of(request)
+    names = sorted({n.strip() for n in request.POST.getlist("names") if n.strip()})[:BULK_LIMIT]
+    plural = f"{kind}s"
+    if not names:
+        messages.error(request, f"Select one or more {plural} to delete.")
+        return redirect(list_route)
+    # AWS's dialog: one entity is confirmed by typing its name, several by "delete".
+    word = names[0] if len(names) == 1 else BULK_CONFIRM
+    error: IamError | None = None
+    confirm_error = ""
+    if request.POST.get("confirmed"):
+        if request.POST.get("confirm", "").strip() != word:
+            confirm_error = f"Enter {word} to confirm."
+        else:
+            try:
+                run_batch(actor, [(operation, {"name": n, "force": True}) for n in names])
+            except IamError as exc:
+                error = exc
+            else:
+                noun = kind if len(names) == 1 else plural
+                messages.success(request, f"{len(names)} {noun} deleted: {', '.join(names)}.")
+                if request.htmx:
+                    return HttpResponseClientRedirect(reverse(list_route))
+                return redirect(list_route)
+    template = "accounts/users/bulk_delete.html"
+    if request.htmx:
+        template += "#confirm"
+    status = error.status if error else (400 if confirm_error else 200)
+    context = {
+        "names": names,
+        "kind": kind,
+        "noun": kind if len(names) == 1 else plural,
+        "list_url": reverse(list_route),
+        "list_label": {"group": "User groups"}.get(kind, plural.capitalize()),
+        "action_url": reverse(action_route),
+        "explain": BULK_EXPLAIN[kind],
+        "error": error,
+        "confirm_error": confirm_error,
+        "word": word,
+        "word_is_name": len(names) == 1,
+    }
+    return render(request, template, context, status=status)
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def user_bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
+    """Delete the users ticked in the users list (DeleteUser, the console's way)."""
+    return bulk_delete(
+        request,
+        kind="user",
+        operation=delete_user,
+        list_route="accounts:user-list",
+        action_route="accounts:user-bulk-delete",
+    )
+
+
 urlpatterns = [
     path("users/", user_list, name="user-list"),
+    # Not under users/<name>/: every word is a valid user name.
+    path("delete-users/", user_bulk_delete, name="user-bulk-delete"),
     path("users/<str:user_name>/", user_detail, name="user-detail"),
     path("users/<str:user_name>/delete/", user_delete, name="user-delete"),
     path(

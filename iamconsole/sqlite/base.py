@@ -110,4 +110,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._set_autocommit(autocommit)
         if autocommit:
             self._release_writer()
-

@@ -1,6 +1,7 @@
 """Console pages for policies and the policy simulator."""
 
 from policies.views.managed import (
+    policy_bulk_delete,
     policy_create,
     policy_delete,
     policy_detail,
@@ -18,6 +19,7 @@ from policies.views.versions import (
 )
 
 __all__ = [
+    "policy_bulk_delete",
     "policy_create",
     "policy_delete",
     "policy_detail",

@@ -21,6 +21,7 @@ from accounts.errors import (
     ValidationError,
 )
 from iamconsole.console import console_login_required, principal_of, require_create_permission
+from iamconsole.ops import run_batch
 from iamconsole.pages import (
     HtmxHttpRequest,
     list_query,
@@ -269,6 +270,56 @@ def policy_delete(request: HtmxHttpRequest, policy_id: str) -> HttpResponse:
     return render(
         request, template, {"policy": policy, "form": form, "error": error}, status=status
     )
+
+
+BULK_CONFIRM = "delete"  # AWS's dialog for several policies: "enter delete to confirm"
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def policy_bulk_delete(request: HtmxHttpRequest) -> HttpResponse:
+    """Delete the customer managed policies ticked in the list after "delete" is typed,
+    in one batch (``run_batch``): a policy still attached (DeletePolicy's DeleteConflict)
+    or refused stops them all, and AWS's error is shown."""
+    actor = principal_of(request)
+    arns = sorted({a.strip() for a in request.POST.getlist("arns") if a.strip()})[:PAGE_SIZE]
+    if not arns:
+        messages.error(request, "Select one or more customer managed policies to delete.")
+        return redirect("policies:policy-list")
+    names = [arn.rsplit("/", 1)[-1] for arn in arns]
+    # AWS's dialog: one policy is confirmed by typing its name, several by "delete".
+    word = names[0] if len(names) == 1 else BULK_CONFIRM
+    error: IamError | None = None
+    confirm_error = ""
+    if request.POST.get("confirmed"):
+        if request.POST.get("confirm", "").strip() != word:
+            confirm_error = f"Enter {word} to confirm."
+        else:
+            try:
+                run_batch(actor, [(delete_policy, {"arn": arn}) for arn in arns])
+            except IamError as exc:
+                error = exc
+            else:
+                noun = "policy" if len(arns) == 1 else "policies"
+                messages.success(request, f"{len(arns)} {noun} deleted: {', '.join(names)}.")
+                url = reverse("policies:policy-list")
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+    template = "policies/bulk_delete.html"
+    if request.htmx:
+        template += "#confirm"
+    status = error.status if error else (400 if confirm_error else 200)
+    context = {
+        "arns": arns,
+        "names": names,
+        "error": error,
+        "confirm_error": confirm_error,
+        "word": word,
+        "word_is_name": len(names) == 1,
+    }
+    return render(request, template, context, status=status)
 
 
 # -- tags --------------------------------------------------------------------------------

@@ -243,7 +243,9 @@ def test_policy_editor_shows_findings_in_place_and_creates_the_policy(signed_in_
     page.get_by_role("link", name="Create policy").click()
     page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
 
-    editor = page.get_by_label("Policy editor")
+    # The code editor over the textarea (static/js/policy-editor.bundle.js).
+    editor = page.get_by_role("textbox", name="Policy editor")
+    expect(page.locator(".policy-editor-host .cm-content")).to_be_visible()
     validation = page.locator("#policy-validation")
     # A missing comma: the finding appears with its line, and no summary is offered.
     editor.fill(READER_POLICY.replace('"s3:GetObject",', '"s3:GetObject"'))
@@ -373,6 +375,7 @@ def test_iam_user_switches_to_a_role_and_back(page, page_monitor, root):
     header = page.locator(".topbar")
     expect(header.locator(".identity")).to_contain_text("grace")
 
+    header.locator(".account-menu summary").click()  # Switch role is in the account menu
     header.get_by_role("link", name="Switch role").click()
     expect(page.get_by_role("heading", name="Switch role")).to_be_visible()
     page.get_by_label("Account ID or alias").fill(ACCOUNT)

@@ -71,6 +71,7 @@ def test_new_user_with_the_recommended_settings_changes_the_password_at_first_si
     assert [p.arn for p in attached] == [CHANGE_PASSWORD]
 
     # Root signs out; nina signs in for the first time and must choose a new password.
+    page.locator(".account-menu summary").click()  # Sign out is in the account menu
     page.get_by_role("button", name="Sign out").first.click()
     page_monitor.expect(EXPECTED_403)
     sign_in_user(page, account=ACCOUNT, user_name="nina", password="Nina-first-Passw0rd!")
@@ -91,6 +92,7 @@ def test_root_creates_and_deactivates_its_own_access_key(
     from accounts.models import AccessKey
     from tests.conftest import TOTP_SEED
 
+    page.locator(".account-menu summary").click()  # AWS: account menu -> Security credentials
     page.locator(".topbar").get_by_role("link", name="Security credentials").click()
     expect(page.get_by_role("heading", name="My security credentials")).to_be_visible()
     expect(page.get_by_text("Access keys (0)")).to_be_visible()

@@ -86,8 +86,10 @@ def test_scp_on_an_ou_seen_from_the_member_through_switch_role(
 
     page.get_by_role("link", name="Service control policies").first.click()
     page.get_by_label("Name").fill("NoUsers")
-    page.locator("#policy-content").fill(DENY_CREATE_USER)
-    page.locator("#policy-content").press("End")  # a keyup: the editor checks the text
+    policy_editor = page.get_by_role("textbox", name="Policy", exact=True)  # the code editor
+    expect(page.locator(".policy-editor-host .cm-content")).to_be_visible()
+    policy_editor.fill(DENY_CREATE_USER)
+    policy_editor.press("End")  # a pause in typing: the editor checks the text
     validation = page.locator("#policy-validation")
     expect(validation).to_contain_text(f"Characters: {len(DENY_CREATE_USER)} of 5120")
     expect(validation).to_contain_text("No errors or warnings.")
@@ -103,6 +105,7 @@ def test_scp_on_an_ou_seen_from_the_member_through_switch_role(
     ops = context.new_page()
     try:
         sign_in_user(ops, account=ACCOUNT, user_name="ops", password=OPS_PASSWORD)
+        ops.locator(".account-menu summary").click()  # Switch role is in the account menu
         ops.locator(".topbar").get_by_role("link", name="Switch role").click()
         ops.get_by_label("Account ID or alias").fill(member)
         ops.get_by_label("IAM role name").fill("OrganizationAccountAccessRole")

@@ -107,7 +107,13 @@ class Server:
         return self.logs.read_text(errors="replace")[-3000:]
 
     def kill_worker(self) -> list[int]:
+        # The master may be between workers (one just exited, recycled by max_requests,
+        # or reaped after the last kill): wait for the next one to be forked.
+        deadline = time.monotonic() + 30
         workers = _children(self.proc.pid)
+        while not workers and time.monotonic() < deadline and self.proc.poll() is None:
+            time.sleep(0.01)
+            workers = _children(self.proc.pid)
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         return workers

@@ -84,6 +84,9 @@ def browser() -> Iterator[object]:
         pw.stop()
 
 
+EDITOR_INTERNAL = "[inside the policy editor's text, set by the browser]"
+
+
 @dataclass
 class PageMonitor:
     """What the page said that a person would notice (or an attacker would want)."""
@@ -100,11 +103,22 @@ class PageMonitor:
         self.expected.append((re.compile(pattern), len(self.console_errors)))
 
     def unexpected_console_errors(self) -> list[str]:
-        return [
+        out = [
             message
             for i, message in enumerate(self.console_errors)
             if not any(p.search(message) and i >= start for p, start in self.expected)
         ]
+        # Chrome's own editing of a contenteditable (the policy editor's text, typed fast
+        # on a loaded machine) may set a style attribute on a line <div> before
+        # CodeMirror redraws it; the CSP refuses it, which is the CSP doing its job, not a
+        # page fault. Each such refusal is excused with its Chrome message, one for one;
+        # any other CSP refusal (our markup or script) still fails the journey.
+        inside = [m for m in out if EDITOR_INTERNAL in m]
+        if inside:
+            chrome = [m for m in out if m.startswith("Applying inline style violates")]
+            excused = set(inside) | set(chrome[: len(inside)])
+            out = [m for m in out if m not in excused]
+        return out
 
     def problems(self) -> list[str]:
         out = [f"console error: {m}" for m in self.unexpected_console_errors()]
@@ -126,6 +140,17 @@ def page(browser, live_server, page_monitor: PageMonitor, request: pytest.Fixtur
         return
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
+    # A CSP refusal names only the directive in the console; this adds what was refused
+    # and where (element, source line, the first characters), for the failure message.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error("
+        "'CSP violation detail: ' + e.violatedDirective + ' on <' +"
+        " ((e.target && e.target.nodeName) || '?') + '> at ' + (e.sourceFile || '') +"
+        " ':' + e.lineNumber + ':' + e.columnNumber + ' sample: ' + e.sample +"
+        " (e.violatedDirective === 'style-src-attr' && !e.sourceFile &&"
+        " e.composedPath().some((n) => n.classList && n.classList.contains('cm-content'))"
+        " ? ' " + EDITOR_INTERNAL.replace("'", "\\'") + "' : '')));"
+    )
     page = context.new_page()
 
     def on_console(msg) -> None:

@@ -276,6 +276,11 @@ def target_arn(org: Organization, target_id: str) -> str:
     return account_arn(org, target_id)
 
 
+def _bad_pattern(reason: str = "INVALID_PATTERN") -> E.OrgError:
+    """An id that does not match its pattern: InvalidInputException with ``reason``."""
+    return E.invalid_input(reason, "You provided a value that does not match the required pattern.")
+
+
 def _parent(
     org: Organization, parent_id: str, missing: type[E.OrgError] = E.ParentNotFound
 ) -> OrganizationalUnit | None:
@@ -283,9 +288,7 @@ def _parent(
     if parent_id == org.root_id:
         return None
     if not (ROOT_ID_RE.fullmatch(parent_id) or OU_ID_RE.fullmatch(parent_id)):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     ou = OrganizationalUnit.objects.filter(organization=org, pk=parent_id).first()
     if ou is None:
         raise missing()
@@ -294,9 +297,7 @@ def _parent(
 
 def _ou(org: Organization, ou_id: str) -> OrganizationalUnit:
     if not OU_ID_RE.fullmatch(ou_id or ""):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     ou = OrganizationalUnit.objects.filter(organization=org, pk=ou_id).first()
     if ou is None:
         raise E.OrganizationalUnitNotFound()
@@ -305,9 +306,7 @@ def _ou(org: Organization, ou_id: str) -> OrganizationalUnit:
 
 def _member(org: Organization, account_id: str) -> Member:
     if not ACCOUNT_ID_RE.fullmatch(account_id or ""):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     member = Member.objects.filter(organization=org, pk=account_id).first()
     if member is None:
         raise E.AccountNotFound()
@@ -316,10 +315,7 @@ def _member(org: Organization, account_id: str) -> Member:
 
 def _policy(org: Organization, policy_id: str) -> OrgPolicy:
     if not POLICY_ID_RE.fullmatch(policy_id or ""):
-        raise E.invalid_input(
-            "INVALID_SYNTAX_POLICY_ID",
-            "You provided a value that does not match the required pattern.",
-        )
+        raise _bad_pattern("INVALID_SYNTAX_POLICY_ID")
     policy = OrgPolicy.objects.filter(pk=policy_id).first()
     if policy is None or (policy.organization_id not in (None, org.id)):
         raise E.PolicyNotFound()
@@ -505,9 +501,7 @@ def enable_policy_type(*, actor: Principal, root_id: str, policy_type: str) -> O
     org = _managed_org(actor, "EnablePolicyType", arn)
     if root_id != org.root_id:
         if not ROOT_ID_RE.fullmatch(root_id or ""):
-            raise E.invalid_input(
-                "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-            )
+            raise _bad_pattern()
         raise E.RootNotFound()
     policy_type = _policy_type(policy_type)
     org = _org_for_update(org)
@@ -548,9 +542,7 @@ def disable_policy_type(*, actor: Principal, root_id: str, policy_type: str) -> 
     org = _managed_org(actor, "DisablePolicyType", arn)
     if root_id != org.root_id:
         if not ROOT_ID_RE.fullmatch(root_id or ""):
-            raise E.invalid_input(
-                "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-            )
+            raise _bad_pattern()
         raise E.RootNotFound()
     policy_type = _policy_type(policy_type)
     org = _org_for_update(org)
@@ -749,9 +741,7 @@ def list_parents(
             raise E.ChildNotFound()
         parent = ou.parent_id
     else:
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     return org, _page([parent], next_token, max_results)
 
 
@@ -874,9 +864,7 @@ def create_account(
     org = _managed_org(actor, "CreateAccount")
     email = _check_length(email, "Email", 6, 64)
     if not EMAIL_RE.fullmatch(email):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     account_name = _check_length(account_name, "AccountName", 1, 128)
     role_name = role_name or "OrganizationAccountAccessRole"
     if not ROLE_NAME_RE.fullmatch(role_name):
@@ -925,9 +913,7 @@ def create_account(
 def describe_create_account_status(*, actor: Principal, request_id: str) -> CreateAccountRequest:
     org = _managed_org(actor, "DescribeCreateAccountStatus")
     if not CAR_ID_RE.fullmatch(request_id or ""):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     found = CreateAccountRequest.objects.filter(organization=org, pk=request_id).first()
     if found is None:
         raise E.CreateAccountStatusNotFound()
@@ -1026,9 +1012,7 @@ def invite_account_to_organization(
     notes = _check_length(notes, "Notes", 0, 1024)
     if target_type == "ACCOUNT":
         if not ACCOUNT_ID_RE.fullmatch(target_id or ""):
-            raise E.invalid_input(
-                "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-            )
+            raise _bad_pattern()
         account_id = target_id
         exists = Account.objects.filter(pk=account_id).exists()
     elif target_type == "EMAIL":
@@ -1078,9 +1062,7 @@ def invite_account_to_organization(
 
 def _handshake(handshake_id: str) -> Handshake:
     if not HANDSHAKE_ID_RE.fullmatch(handshake_id or ""):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     h = (
         Handshake.objects.select_for_update()
         .select_related("organization")
@@ -1163,9 +1145,7 @@ def cancel_handshake(*, actor: Principal, handshake_id: str) -> Handshake:
 @org_operation("DescribeHandshake")
 def describe_handshake(*, actor: Principal, handshake_id: str) -> Handshake:
     if not HANDSHAKE_ID_RE.fullmatch(handshake_id or ""):
-        raise E.invalid_input(
-            "INVALID_PATTERN", "You provided a value that does not match the required pattern."
-        )
+        raise _bad_pattern()
     h = Handshake.objects.select_related("organization").filter(pk=handshake_id).first()
     if h is None or actor.account_id not in (h.account_id, h.organization.management_account_id):
         raise E.HandshakeNotFound()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 
 import segno
 from django.conf import settings
@@ -65,7 +64,7 @@ from iamconsole.console import (
     safe_next,
     start_identity,
 )
-from iamconsole.middleware import SESSION_STARTED_KEY
+from iamconsole.middleware import SESSION_STARTED_KEY, session_now
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +139,7 @@ def _start_session(request: HttpRequest, user: ConsoleUser) -> None:
     """Password (or sign-up) accepted: a fresh session key, MFA still to come."""
     next_url = request.session.get(SIGNIN_NEXT_KEY)
     login(request, user, backend="accounts.auth.ConsoleBackend")  # rotates the session key
-    request.session[SESSION_STARTED_KEY] = time.time()
+    request.session[SESSION_STARTED_KEY] = session_now()
     start_identity(request, "root")
     if next_url:
         request.session[SIGNIN_NEXT_KEY] = next_url
@@ -151,7 +150,7 @@ def _complete_signin(request: HttpRequest, device: MfaDevice) -> HttpResponse:
     user: ConsoleUser = request.user  # type: ignore[assignment]
     request.session.cycle_key()
     otp_login(request, device)
-    request.session[MFA_AUTH_TIME_KEY] = time.time()
+    request.session[MFA_AUTH_TIME_KEY] = session_now()
     request.session.pop(SIGNIN_EMAIL_KEY, None)
     request.session.pop(ENROLL_DEVICE_KEY, None)
     throttle.forget(throttle.root_key(user.email))

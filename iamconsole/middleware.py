@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -115,6 +115,13 @@ class SecurityHeadersMiddleware:
 SESSION_STARTED_KEY = "iam_session_started"
 
 
+def session_now() -> float:
+    """The clock of a session's timestamps (start, MFA time): Django's ``timezone.now``,
+    the clock that stamps ``sessions_valid_after`` and that the engine's
+    ``aws:MultiFactorAuthAge`` reads, so the comparisons never mix two clocks."""
+    return timezone.now().timestamp()
+
+
 class SessionLifetimeMiddleware:
     """End sessions older than IAM_SESSION_ABSOLUTE_SECONDS, or invalidated for their user.
 
@@ -130,7 +137,7 @@ class SessionLifetimeMiddleware:
             started = request.session.get(SESSION_STARTED_KEY)
             too_old = (
                 started is None
-                or time.time() - float(started) > settings.IAM_SESSION_ABSOLUTE_SECONDS
+                or session_now() - float(started) > settings.IAM_SESSION_ABSOLUTE_SECONDS
             )
             valid_after = getattr(user, "sessions_valid_after", None)
             revoked = (

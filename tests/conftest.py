@@ -281,13 +281,12 @@ def signed_in(client, identity, *, device=None, mfa: bool = True):
     - ``mfa=False`` stops after the password step: the MFA step is still owed, and
       every console page redirects to it.
     """
-    import time
 
     from django_otp import DEVICE_ID_SESSION_KEY
 
     from accounts.models import ConsoleUser, IamUser
     from iamconsole.console import IDENTITY_KEY, MFA_AUTH_TIME_KEY
-    from iamconsole.middleware import SESSION_STARTED_KEY
+    from iamconsole.middleware import SESSION_STARTED_KEY, session_now
 
     if isinstance(identity, IamUser):
         user = identity
@@ -321,11 +320,11 @@ def signed_in(client, identity, *, device=None, mfa: bool = True):
 
     client.force_login(console_user, backend="accounts.auth.ConsoleBackend")
     session = client.session
-    session[SESSION_STARTED_KEY] = time.time()
+    session[SESSION_STARTED_KEY] = session_now()
     session[IDENTITY_KEY] = identity_data
     if device is not None and mfa:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session[MFA_AUTH_TIME_KEY] = time.time()
+        session[MFA_AUTH_TIME_KEY] = session_now()
     session.save()
     return client
 

@@ -23,8 +23,6 @@ be shadowed by an account alias (``/signin/<alias>/`` has a single segment).
 
 from __future__ import annotations
 
-import time
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
@@ -68,7 +66,7 @@ from iamconsole.console import (
     start_identity,
     user_mfa_required,
 )
-from iamconsole.middleware import SESSION_STARTED_KEY
+from iamconsole.middleware import SESSION_STARTED_KEY, session_now
 
 # CloudTrail records a failed sign-in of a user name that does not exist with this
 # name instead of the one typed (console sign-in events, "userIdentity").
@@ -335,7 +333,7 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
     login(request, console, backend="accounts.auth.ConsoleBackend")  # rotates the session key
     if next_url:
         request.session[SIGNIN_NEXT_KEY] = next_url
-    request.session[SESSION_STARTED_KEY] = time.time()
+    request.session[SESSION_STARTED_KEY] = session_now()
     start_identity(
         request,
         "user",
@@ -347,7 +345,7 @@ def user_signin(request: HttpRequest, account: str) -> HttpResponse:
     if device is not None:  # password and code together, under the identity's wait
         request.session.cycle_key()
         otp_login(request, device)
-        request.session[MFA_AUTH_TIME_KEY] = time.time()
+        request.session[MFA_AUTH_TIME_KEY] = session_now()
         return _complete_signin(request, user, mfa_used=True)
     if devices:
         throttle.refund_attempt(key)  # the password was right; the code is still to come
@@ -408,7 +406,7 @@ def user_signin_mfa(request: HttpRequest) -> HttpResponse:
         if checked.ok:
             request.session.cycle_key()
             otp_login(request, device)
-            request.session[MFA_AUTH_TIME_KEY] = time.time()
+            request.session[MFA_AUTH_TIME_KEY] = session_now()
             return _complete_signin(request, user, mfa_used=True)
         _audit_signin(request, user.account_id, user, ok=False, mfa_used=True)
         context["error"] = BAD_CODE

@@ -112,7 +112,9 @@ def authorization_details(account_id: str) -> dict[str, list[dict[str, Any]]]:
         .order_by("name")
     )
     attachments = list(
-        PolicyAttachment.objects.filter(in_account).select_related("policy").order_by("pk")
+        PolicyAttachment.objects.filter(account_id=account_id)
+        .select_related("policy")
+        .order_by("pk")
     )
     inline = InlinePolicy.objects.filter(in_account).order_by("name", "pk")
     memberships = (
@@ -120,7 +122,7 @@ def authorization_details(account_id: str) -> dict[str, list[dict[str, Any]]]:
         .order_by("group__name")
         .values_list("user_id", "group__name")
     )
-    used_aws = PolicyAttachment.objects.filter(in_account, policy__account__isnull=True)
+    used_aws = PolicyAttachment.objects.filter(account_id=account_id, policy__account__isnull=True)
     policies = (
         ManagedPolicy.objects.filter(
             Q(account_id=account_id) | Q(account__isnull=True, pk__in=used_aws.values("policy_id"))

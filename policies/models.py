@@ -96,9 +96,15 @@ class InlinePolicy(models.Model):
 
 
 class PolicyAttachment(models.Model):
-    """A managed policy attached to one user, group or role."""
+    """A managed policy attached to one user, group or role.
+
+    ``account`` is the entity's account, kept on the row so "this account's attachments
+    of these policies" is one index range, (account, policy), whatever the size of the
+    account or the number of accounts (bench/console.py, bench/scale.py).
+    """
 
     policy = models.ForeignKey(ManagedPolicy, on_delete=models.PROTECT, related_name="attachments")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(
         IamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_attachments"
     )
@@ -124,6 +130,7 @@ class PolicyAttachment(models.Model):
             models.UniqueConstraint(fields=["policy", "group"], name="attach_group_unique"),
             models.UniqueConstraint(fields=["policy", "role"], name="attach_role_unique"),
         ]
+        indexes = [models.Index(fields=["account", "policy"], name="attach_account_policy")]
 
 
 class CatalogState(models.Model):

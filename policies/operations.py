@@ -488,7 +488,8 @@ def _attach(actor: Principal, kind: EntityKind, name: str, arn: str) -> None:
             f"Cannot exceed quota for PoliciesPer{_ACTION_NOUN[kind]}: {MANAGED_POLICIES_PER_ENTITY}"
         )
     save_unique(
-        PolicyAttachment(policy=policy, **{kind: entity}), LimitExceeded("Concurrent attachment.")
+        PolicyAttachment(policy=policy, account_id=entity.account_id, **{kind: entity}),
+        LimitExceeded("Concurrent attachment."),
     )
     invalidate(actor.account_id)
     record_event(
@@ -645,7 +646,7 @@ def list_entities_for_policy(
             groups=[],
             roles=roles if entity_filter in (None, "Role") else [],
         )
-    attached = PolicyAttachment.objects.filter(policy=policy)
+    attached = PolicyAttachment.objects.filter(policy=policy, account_id=actor.account_id)
     users = list(
         path_startswith(
             IamUser.objects.filter(account_id=actor.account_id, policy_attachments__in=attached),

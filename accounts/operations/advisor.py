@@ -206,9 +206,10 @@ def _granted_services(document: str) -> set[str]:
     return out
 
 
-def _actors(entity: AdvisorEntity) -> list[tuple[str, str]]:
+def _actors(entity: AdvisorEntity, account_id: str) -> list[tuple[str, str]]:
     """(entity ARN, audit actor-ARN prefix or exact ARN) of who counts for the report:
-    the user; the role's sessions; a group's members; a policy's users and roles."""
+    the user; the role's sessions; a group's members; a policy's users and roles in the
+    job's account (an AWS-managed policy is attached in other accounts too)."""
 
     def of_role(role: Role) -> tuple[str, str]:
         return role.arn, f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/"
@@ -219,7 +220,9 @@ def _actors(entity: AdvisorEntity) -> list[tuple[str, str]]:
         return [of_role(entity.obj)]
     if entity.kind == "group":
         return [(u.arn, u.arn) for u in entity.obj.users.all()]
-    attachments = PolicyAttachment.objects.filter(policy=entity.obj).select_related("user", "role")
+    attachments = PolicyAttachment.objects.filter(
+        policy=entity.obj, account_id=account_id
+    ).select_related("user", "role")
     out: list[tuple[str, str]] = []
     for a in attachments:
         if a.user_id:
@@ -239,7 +242,7 @@ def _report(job: AccessAdvisorJob, entity: AdvisorEntity) -> AdvisorReport:
     last: dict[str, tuple[datetime, str]] = {}
     who: dict[str, set[str]] = {}
     actions: dict[str, dict[str, tuple[datetime, str]]] = {}
-    for entity_arn, actor_arn in _actors(entity):
+    for entity_arn, actor_arn in _actors(entity, job.account_id):
         events = AuditEvent.objects.filter(account_id=job.account_id, time__lte=job.completed)
         if actor_arn.endswith("/"):
             events = events.filter(actor_arn__startswith=actor_arn)
@@ -327,11 +330,11 @@ def get_service_last_accessed_details_with_entities(
     wanted = next((s for s in report.services if s.namespace == namespace), None)
     if wanted is None:
         return job, []
-    arns = [a for a, _ in _actors(entity)]
+    arns = [a for a, _ in _actors(entity, job.account_id)]
     objects = {u.arn: (u, "USER") for u in IamUser.objects.filter(arn__in=arns)}
     objects |= {r.arn: (r, "ROLE") for r in Role.objects.filter(arn__in=arns)}
     out = []
-    for entity_arn, actor_arn in _actors(entity):
+    for entity_arn, actor_arn in _actors(entity, job.account_id):
         if entity_arn not in objects:
             continue
         events = AuditEvent.objects.filter(

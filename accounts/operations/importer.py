@@ -1293,7 +1293,7 @@ def _write(
         for name, document in e.inline
     )
     PolicyAttachment.objects.bulk_create(
-        PolicyAttachment(policy=_row(ref, aws), **{e.kind: e.row})
+        PolicyAttachment(policy=_row(ref, aws), account_id=e.row.account_id, **{e.kind: e.row})
         for e in entities
         for ref in e.attached
     )
@@ -1395,7 +1395,7 @@ def clear_account_state(*, actor: Principal) -> None:
     TemporaryCredential.objects.filter(account_id=account_id).delete()
     AccessKey.objects.filter(account_id=account_id).delete()
     MfaDevice.objects.filter(account_id=account_id).exclude(roots_mfa).delete()
-    PolicyAttachment.objects.filter(in_account).delete()
+    PolicyAttachment.objects.filter(account_id=account_id).delete()
     InlinePolicy.objects.filter(in_account).delete()
     GroupMembership.objects.filter(group__account_id=account_id).delete()
     InstanceProfile.objects.filter(account_id=account_id).delete()  # before its PROTECTed roles

@@ -370,7 +370,7 @@ def create_service_linked_role(
         account__isnull=True, arn=POLICY_PREFIX + known.policy
     ).first()
     if policy is not None:
-        PolicyAttachment.objects.create(policy=policy, role=role)
+        PolicyAttachment.objects.create(policy=policy, role=role, account_id=role.account_id)
     invalidate(actor.account_id)
     record_event(
         actor, "CreateServiceLinkedRole", arn, request={"AWSServiceName": service, "RoleName": name}

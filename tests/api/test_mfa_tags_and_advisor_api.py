@@ -173,6 +173,23 @@ def test_a_group_report_lists_its_members(api, acct):
     assert [d["EntityInfo"]["Name"] for d in details] == ["member"]
 
 
+def test_an_aws_managed_policy_report_names_only_this_accounts_entities(api, acct, acct_b):
+    """An AWS-managed policy is attached in every account that uses it: the report of
+    one account never lists (or counts) another account's users."""
+    readonly = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    for account, name in ((acct, "mine"), (acct_b, "theirs")):
+        root = api.iam(account.root_creds)
+        root.create_user(UserName=name)
+        root.attach_user_policy(UserName=name, PolicyArn=readonly)
+        root.list_users()  # an iam call by root: the report has an iam service line
+    root_iam = api.iam(acct.root_creds)
+    job_id = root_iam.generate_service_last_accessed_details(Arn=readonly)["JobId"]
+    details = root_iam.get_service_last_accessed_details_with_entities(
+        JobId=job_id, ServiceNamespace="iam"
+    )["EntityDetailsList"]
+    assert [d["EntityInfo"]["Arn"] for d in details] == [f"arn:aws:iam::{acct.id}:user/mine"]
+
+
 def test_list_policies_granting_service_access(api, acct):
     user, _ = acct.make_user("granted", policy=S3_AND_EC2)
     root_iam = api.iam(acct.root_creds)

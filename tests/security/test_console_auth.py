@@ -277,6 +277,7 @@ def _db_fingerprint() -> str:
     }
     digest = hashlib.sha256()
     with connection.cursor() as cursor:
+        counts = _sqlite_counts(cursor) if connection.vendor == "sqlite" else {}
         for table in sorted(connection.introspection.table_names(cursor)):
             if table in skip:
                 continue
@@ -287,9 +288,69 @@ def _db_fingerprint() -> str:
                 cursor.execute(f'SELECT md5(t::text) FROM "{table}" t')  # noqa: S608
                 digest.update("".join(sorted(r[0] for r in cursor.fetchall())).encode())
                 continue
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
-            digest.update(b"".join(sorted(map(_row_digest, cursor.fetchall()))))
+            digest.update(_sqlite_table_digest(cursor, table, counts))
     return digest.hexdigest()
+
+
+# SQLite: a table's digest is reused while nothing has changed the table since it was
+# computed. TEMP triggers on every table count each write twice: in ``fp_touch``, a
+# Python function whose count a rollback does not undo, and in the TEMP table
+# ``fp_log``, whose count a rollback does undo. A digest is reused only while both
+# counts are what they were: a write since changes the first, a rollback of a write
+# before it the second (a rollback fires no trigger). The triggers live in the
+# connection's temp schema, which a test's rollback or a new connection undoes: they
+# are looked up at each call and made again where missing, and a table whose triggers
+# had to be made is digested afresh. Another connection's commits fire no trigger of
+# this one: they change ``PRAGMA data_version``, and then nothing is reused.
+_TOUCHED: dict[str, int] = {}
+_SQLITE_DIGESTS: dict[str, tuple[tuple[int, int], bytes]] = {}  # table -> (counts, digest)
+_DATA_VERSION: list[object] = [None]
+
+
+def _fp_touch(table: str) -> None:
+    _TOUCHED[table] = _TOUCHED.get(table, 0) + 1
+
+
+def _sqlite_counts(cursor) -> dict[str, int]:
+    """Each table's rolled-back-with-the-data count (the TEMP table, made if missing)."""
+    cursor.execute("PRAGMA data_version")
+    version = (id(connection.connection), cursor.fetchone()[0])
+    if version != _DATA_VERSION[0]:
+        _SQLITE_DIGESTS.clear()
+        _DATA_VERSION[0] = version
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS fp_log (t TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+    )
+    cursor.execute("SELECT tbl_name FROM sqlite_temp_master WHERE type = 'trigger'")
+    armed: dict[str, int] = {}
+    for (table,) in cursor.fetchall():
+        armed[table] = armed.get(table, 0) + 1
+    cursor.execute("SELECT t, n FROM temp.fp_log")
+    counts = dict(cursor.fetchall())
+    for table in connection.introspection.table_names(cursor):
+        if armed.get(table) == 3:
+            continue
+        connection.connection.create_function("fp_touch", 1, _fp_touch)
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            cursor.execute(
+                f'CREATE TEMP TRIGGER IF NOT EXISTS "fp_{event.lower()}_{table}" AFTER {event} '
+                f"ON main.\"{table}\" BEGIN SELECT fp_touch('{table}'); "
+                f"INSERT INTO fp_log VALUES ('{table}', 1) "
+                "ON CONFLICT (t) DO UPDATE SET n = n + 1; END"
+            )
+        _SQLITE_DIGESTS.pop(table, None)
+    return counts
+
+
+def _sqlite_table_digest(cursor, table: str, counts: dict[str, int]) -> bytes:
+    key = (_TOUCHED.get(table, 0), counts.get(table, 0))
+    cached = _SQLITE_DIGESTS.get(table)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+    value = b"".join(sorted(map(_row_digest, cursor.fetchall())))
+    _SQLITE_DIGESTS[table] = (key, value)
+    return value
 
 
 def test_get_never_changes_state(console, root, iam_user, group, figure):

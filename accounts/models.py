@@ -143,6 +143,8 @@ class IamUser(Taggable):
             # User names are unique case-insensitively within an account.
             models.UniqueConstraint("account", Lower("name"), name="iamuser_name_ci_unique"),
         ]
+        # The lists' order (numbered pages: LIMIT/OFFSET over it, iamconsole.ops).
+        indexes = [models.Index(fields=["account", "name"], name="iamuser_account_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -162,6 +164,8 @@ class Group(models.Model):
         constraints = [
             models.UniqueConstraint("account", Lower("name"), name="group_name_ci_unique"),
         ]
+        # The lists' order (numbered pages: LIMIT/OFFSET over it, iamconsole.ops).
+        indexes = [models.Index(fields=["account", "name"], name="group_account_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -201,6 +205,8 @@ class Role(Taggable):
         constraints = [
             models.UniqueConstraint("account", Lower("name"), name="role_name_ci_unique"),
         ]
+        # The lists' order (numbered pages: LIMIT/OFFSET over it, iamconsole.ops).
+        indexes = [models.Index(fields=["account", "name"], name="role_account_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -669,3 +675,20 @@ class BuiltinIdpIssuer(models.Model):
         import json  # deferred: see set_private_keys
 
         return dict(json.loads(unseal(self.keys_sealed, context=self.seal_context())))
+
+
+class ListPreference(models.Model):
+    """A console user's Preferences for one list (AWS's gear dialog): the optional
+    columns shown and the page size. AWS keeps these in the browser; here they follow
+    the signed-in identity (root or IAM user) across browsers. No IAM data: any
+    signed-in identity sets its own (accounts/preferences.py)."""
+
+    user = models.ForeignKey(ConsoleUser, on_delete=models.CASCADE, related_name="list_preferences")
+    list_name = models.CharField(max_length=32)
+    columns = models.JSONField(default=list)  # keys of the optional columns shown
+    page_size = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "list_name"], name="list_preference_unique")
+        ]

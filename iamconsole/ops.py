@@ -163,6 +163,37 @@ def paginate(
     return Page(items=rows, is_truncated=truncated, marker=next_marker)
 
 
+@dataclass(frozen=True)
+class NumberedPage(Page):
+    """A page of a list by number (the console's ``< 1 2 3 … 9 >``): ``total`` rows
+    match, ``number`` is this page (1-based, clamped to the pages there are), ``size``
+    rows a page. ``marker`` still continues the list after this page (keyset)."""
+
+    total: int = 0
+    number: int = 1
+    size: int = 1
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def paginate_numbered(
+    queryset: Any, *, key: str, number: int, max_items: int | None, default: int = 100
+) -> NumberedPage:
+    """Page ``number`` of ``queryset`` ordered by ``key``: one COUNT of the filtered rows,
+    then LIMIT/OFFSET. A number below 1 is page 1, one past the end the last page."""
+    limit = page_size(max_items, default)
+    qs = queryset.order_by(key)
+    total = qs.count()
+    pages = max(1, -(-total // limit))
+    number = min(max(number, 1), pages)
+    rows = list(qs[(number - 1) * limit : number * limit])
+    truncated = number < pages
+    next_marker = encode_marker(str(getattr(rows[-1], key))) if truncated and rows else None
+    return NumberedPage(rows, truncated, next_marker, total=total, number=number, size=limit)
+
+
 def page_list(
     items: Sequence[Any], *, marker: str | None, max_items: int | None, default: int = 100
 ) -> Page:

@@ -8,7 +8,10 @@
 - ``answer``: after a change, re-render in place for htmx (and for errors), else redirect
   with a message.
 - ``list_query``: the query strings of a list's first and next page (AWS's Marker), for
-  ``templates/partials/pagination.html``, the one pager of every list.
+  ``templates/partials/pagination.html``, the pager of lists that page by Marker.
+- ``list_args`` and ``pager``: the numbered pages of the main lists (users, groups,
+  roles, policies: ``< 1 2 3 … 9 >``, ``templates/partials/page_numbers.html``); a
+  Marker in the query still continues a list the old way (links kept from before).
 - ``section``: one panel's data, or the IAM error that kept it from loading.
 - The policy editor's helpers (``pretty``, ``validation_context``), shared by the policy
   pages and the inline-policy and trust-policy editors.
@@ -32,6 +35,7 @@ from django_htmx.middleware import HtmxDetails
 from accounts.errors import IamError
 from accounts.principal import Principal
 from audit.trail import record_refusal
+from iamconsole.ops import NumberedPage
 from policies import engine
 from policies.engine.catalog import ACCESS_LEVELS
 
@@ -43,7 +47,9 @@ __all__ = [
     "Section",
     "answer",
     "is_htmx",
+    "list_args",
     "list_query",
+    "pager",
     "pretty",
     "render_error",
     "section",
@@ -123,6 +129,81 @@ def list_query(
         "first_query": urlencode(params),
         "next_query": urlencode({**params, "marker": page.marker}) if page.is_truncated else "",
         "paged": bool(request.GET.get("marker")),
+    }
+
+
+@dataclass(frozen=True)
+class ListArgs:
+    """How a list page was asked for: a page ``number`` (any junk is page 1; the
+    operation clamps it to the pages there are), or a ``marker`` continuing the list,
+    and the page ``size`` (``size_given``: from the query, kept in the page links)."""
+
+    number: int
+    marker: str | None
+    size: int
+    size_given: bool
+
+
+def list_args(request: HttpRequest, *, default_size: int) -> ListArgs:
+    """The page number, Marker and page size of a list's query (``page``, ``marker``,
+    ``size``); a size not offered is ``default_size``, never an error."""
+    raw_size = request.GET.get("size", "")
+    size_given = raw_size.isdigit() and int(raw_size) in PAGE_SIZES
+    raw_number = request.GET.get("page", "")
+    number = int(raw_number) if raw_number.isdigit() and len(raw_number) < 10 else 1
+    return ListArgs(
+        number=number,
+        marker=request.GET.get("marker") or None,
+        size=int(raw_size) if size_given else default_size,
+        size_given=size_given,
+    )
+
+
+def page_window(number: int, num_pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and ``around`` either side
+    of the current one, ``None`` where numbers are left out (an ellipsis); one left-out
+    number is shown rather than an ellipsis standing for it alone."""
+    shown = {1, num_pages, *range(number - around, number + around + 1)}
+    numbers = sorted(n for n in shown if 1 <= n <= num_pages)
+    window: list[int | None] = []
+    for n in numbers:
+        if window and n - (window[-1] or 0) == 2:
+            window.append(n - 1)
+        elif window and n - (window[-1] or 0) > 2:
+            window.append(None)
+        window.append(n)
+    return window
+
+
+def pager(
+    request: HttpRequest, page: Any, keys: Sequence[str] = ("q",), **fixed: Any
+) -> dict[str, Any]:
+    """The pager's context for ``page``: numbered links (``partials/page_numbers.html``)
+    for a ``NumberedPage``, else the Marker pager's (``list_query``). Each link keeps
+    the filters ``keys`` and ``fixed`` (a page size from the query, for example)."""
+    kept = {"size_param": fixed.get("size")}  # a page size from the query, for the filter form
+    if not isinstance(page, NumberedPage):
+        return {**list_query(request, page, keys, **fixed), "numbered": False, **kept}
+    params = {k: request.GET.get(k, "") for k in keys if request.GET.get(k)}
+    params.update({k: v for k, v in fixed.items() if v not in (None, "")})
+
+    def query(n: int) -> str:
+        return urlencode({**params, "page": n} if n > 1 else params)
+
+    links = [
+        {"number": n, "query": query(n), "current": n == page.number} if n else None
+        for n in page_window(page.number, page.num_pages)
+    ]
+    return {
+        "numbered": True,
+        "page_links": links,
+        "has_prev": page.number > 1,
+        "prev_query": query(page.number - 1) if page.number > 1 else "",
+        "next_query": query(page.number + 1) if page.is_truncated else "",
+        "first_query": urlencode(params),
+        "paged": False,
+        "total": page.total,
+        **kept,
     }
 
 

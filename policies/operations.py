@@ -51,7 +51,7 @@ from accounts.validation import (
     check_tags,
 )
 from audit.trail import record_event
-from iamconsole.ops import Page, operation, page_list, paginate, save_unique
+from iamconsole.ops import Page, operation, page_list, paginate, paginate_numbered, save_unique
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.documents import check_policy_document, policy_size
@@ -202,8 +202,10 @@ def list_policies(
     marker: str | None = None,
     max_items: int | None = None,
     name_contains: str | None = None,
+    page_number: int | None = None,
 ) -> Page:
-    """ListPolicies with Scope (All | AWS | Local), OnlyAttached, PathPrefix.
+    """ListPolicies with Scope (All | AWS | Local), OnlyAttached, PathPrefix;
+    ``page_number``: the console's numbered pages (see ``list_in_account``).
 
     AttachmentCount counts attachments within the caller's account only.
     """
@@ -245,7 +247,10 @@ def list_policies(
         qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
     elif name_contains:
         qs = qs.filter(name__icontains=name_contains)
-    page = paginate(qs, key="arn", marker=marker, max_items=max_items)
+    if page_number is not None:
+        page = paginate_numbered(qs, key="arn", number=page_number, max_items=max_items)
+    else:
+        page = paginate(qs, key="arn", marker=marker, max_items=max_items)
     counts = attachment_counts(actor.account_id, [p.pk for p in page.items])
     for policy in page.items:
         policy.attachment_count = counts.get(policy.pk, 0)

@@ -21,7 +21,7 @@ from accounts.models import Account, Group, IamUser, Role
 from accounts.principal import Principal
 from accounts.validation import DUPLICATE_POLICY_TAGS, check_path_prefix, check_tags
 from audit.trail import record_event
-from iamconsole.ops import Page, paginate
+from iamconsole.ops import Page, paginate, paginate_numbered
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.models import ManagedPolicy, PolicyAttachment
@@ -212,10 +212,13 @@ def list_in_account(
     marker: str | None,
     max_items: int | None,
     name_contains: str | None = None,
+    page_number: int | None = None,
 ) -> Page:
     """ListUsers / ListGroups / ListRoles: authorized on ``arn:…:KIND/PREFIX``.
 
-    ``PathPrefix`` is matched literally and case-sensitively.
+    ``PathPrefix`` is matched literally and case-sensitively. ``page_number`` (the
+    console's numbered pages, no IAM parameter): that page and the count of matches
+    instead of a Marker's continuation.
     """
     prefix = check_path_prefix(path_prefix)
     authorize(
@@ -226,6 +229,8 @@ def list_in_account(
         qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
     elif name_contains:
         qs = qs.filter(name__icontains=name_contains)
+    if page_number is not None:
+        return paginate_numbered(qs, key="name", number=page_number, max_items=max_items)
     return paginate(qs, key="name", marker=marker, max_items=max_items)
 
 

@@ -551,6 +551,13 @@ def _device(actor: Principal, serial: str) -> MfaDevice:
     return device
 
 
+def _root_devices_assigned(account_id: str) -> int:
+    """How many MFA devices the account's root user has assigned (enabled)."""
+    return MfaDevice.objects.filter(
+        account_id=account_id, iam_user__isnull=True, enabled__isnull=False
+    ).count()
+
+
 @operation("EnableMFADevice")
 def enable_mfa_device(
     *, actor: Principal, user_name: str | None, serial_number: str, code1: str, code2: str
@@ -564,6 +571,11 @@ def enable_mfa_device(
     if device.enabled is not None:
         raise EntityAlreadyExists("MFA Device is already in use.")
     if user is not None and user.mfa_devices.filter(confirmed=True).count() >= MFA_DEVICES_PER_USER:
+        raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MFA_DEVICES_PER_USER}")
+    if user is None and _root_devices_assigned(actor.account_id) >= MFA_DEVICES_PER_USER:
+        # "You can register up to eight MFA devices of any combination of the currently
+        # supported MFA types with your AWS account root user" (IAM User Guide, Root user
+        # best practices). AWS's error text for root is not documented: the users' one.
         raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MFA_DEVICES_PER_USER}")
     step = consecutive_steps(device.seed(), code1, code2)
     if step is None:

@@ -79,6 +79,7 @@ def list_groups(
     marker: str | None = None,
     max_items: int | None = None,
     name_contains: str | None = None,
+    page_number: int | None = None,
 ) -> Page:
     return list_in_account(
         actor,
@@ -88,6 +89,7 @@ def list_groups(
         marker=marker,
         max_items=max_items,
         name_contains=name_contains,
+        page_number=page_number,
     )
 
 

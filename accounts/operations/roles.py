@@ -144,6 +144,7 @@ def list_roles(
     marker: str | None = None,
     max_items: int | None = None,
     name_contains: str | None = None,
+    page_number: int | None = None,
 ) -> Page:
     return list_in_account(
         actor,
@@ -153,6 +154,7 @@ def list_roles(
         marker=marker,
         max_items=max_items,
         name_contains=name_contains,
+        page_number=page_number,
     )
 
 

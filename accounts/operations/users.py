@@ -98,6 +98,7 @@ def list_users(
     marker: str | None = None,
     max_items: int | None = None,
     name_contains: str | None = None,
+    page_number: int | None = None,
 ) -> Page:
     """ListUsers. ``PathPrefix`` is matched literally (``%`` and ``_`` are not wildcards)."""
     return list_in_account(
@@ -108,6 +109,7 @@ def list_users(
         marker=marker,
         max_items=max_items,
         name_contains=name_contains,
+        page_number=page_number,
     )
 
 

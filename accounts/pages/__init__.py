@@ -10,6 +10,7 @@ from accounts.pages import (
     account_settings,
     events,
     groups,
+    list_preferences,
     password_reset,
     roles,
     root_credentials,
@@ -36,4 +37,5 @@ def urlpatterns() -> list[URLPattern | URLResolver]:
         *switch_role.urlpatterns,
         *root_credentials.urlpatterns,
         *search.urlpatterns,
+        *list_preferences.urlpatterns,
     ]

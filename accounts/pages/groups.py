@@ -42,6 +42,7 @@ from accounts.pages.entity import (
     tab_url,
     visible_counts,
 )
+from accounts.pages.list_preferences import preferences
 from accounts.pages.permissions import (
     entity_urlpatterns,
     form_error,
@@ -52,7 +53,7 @@ from accounts.pages.permissions import (
 from accounts.pages.users import bulk_delete
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
-from iamconsole.pages import HtmxHttpRequest, list_query, render_error
+from iamconsole.pages import HtmxHttpRequest, list_args, pager, render_error
 from policies.operations import (
     attach_group_policy,
 )
@@ -87,14 +88,17 @@ class GroupCreateForm(forms.Form):
 @require_GET
 @vary_on_headers("HX-Request")
 def group_list(request: HtmxHttpRequest) -> HttpResponse:
-    """User groups: name, users, permissions, creation time; filtered and paged in place."""
-    q = request.GET.get("q", "")[:128]
+    """User groups: name, users, permissions, creation time; filtered as you type and
+    paged by number in place; the columns and page size are the identity's Preferences."""
+    prefs = preferences(request, "groups")
+    args = list_args(request, default_size=prefs.size or PAGE_SIZE)
+    q = request.GET.get("q", "").strip()[:128]
     try:
         page = list_groups(
             actor=principal_of(request),
             name_contains=q or None,
-            marker=request.GET.get("marker") or None,
-            max_items=PAGE_SIZE,
+            max_items=args.size,
+            **({"marker": args.marker} if args.marker else {"page_number": args.number}),
         )
     except IamError as exc:
         return render_error(request, exc, back=("/", "Dashboard"))
@@ -119,8 +123,11 @@ def group_list(request: HtmxHttpRequest) -> HttpResponse:
     template = "accounts/groups/list.html"
     if request.htmx and request.htmx.target == "group-table":
         template += "#table"
+    size = args.size if args.size_given else None
     return render(
-        request, template, {"rows": rows, "page": page, "q": q, **list_query(request, page)}
+        request,
+        template,
+        {"rows": rows, "page": page, "q": q, "prefs": prefs, **pager(request, page, size=size)},
     )
 
 

@@ -45,11 +45,12 @@ from accounts.pages.entity import (
     tab_links,
     tab_url,
 )
+from accounts.pages.list_preferences import preferences
 from accounts.pages.permissions import entity_urlpatterns, group_role_picker, permissions_context
 from accounts.pages.trust import trust_validation, trusted_entities
 from accounts.pages.users import bulk_delete
 from iamconsole.console import console_login_required, principal_of
-from iamconsole.pages import HtmxHttpRequest, list_query, pretty, render_error, section
+from iamconsole.pages import HtmxHttpRequest, list_args, pager, pretty, render_error, section
 
 PAGE_SIZE = 50
 SESSION_CHOICES = [(h * 3600, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, 13)]
@@ -76,14 +77,17 @@ class TrustForm(forms.Form):
 @require_GET
 @vary_on_headers("HX-Request")
 def role_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Roles: name, trusted entities, last activity, creation; filtered and paged in place."""
-    q = request.GET.get("q", "")[:128]
+    """Roles: name, trusted entities, last activity, creation; filtered as you type and
+    paged by number in place; the columns and page size are the identity's Preferences."""
+    prefs = preferences(request, "roles")
+    args = list_args(request, default_size=prefs.size or PAGE_SIZE)
+    q = request.GET.get("q", "").strip()[:128]
     try:
         page = list_roles(
             actor=principal_of(request),
             name_contains=q or None,
-            marker=request.GET.get("marker") or None,
-            max_items=PAGE_SIZE,
+            max_items=args.size,
+            **({"marker": args.marker} if args.marker else {"page_number": args.number}),
         )
     except IamError as exc:
         return render_error(request, exc, back=("/", "Dashboard"))
@@ -91,8 +95,11 @@ def role_list(request: HtmxHttpRequest) -> HttpResponse:
     template = "accounts/roles/list.html"
     if request.htmx and request.htmx.target == "role-table":
         template += "#table"
+    size = args.size if args.size_given else None
     return render(
-        request, template, {"rows": rows, "page": page, "q": q, **list_query(request, page)}
+        request,
+        template,
+        {"rows": rows, "page": page, "q": q, "prefs": prefs, **pager(request, page, size=size)},
     )
 
 

@@ -12,10 +12,26 @@ ListMFADevices) with root as the actor, so it is authorized and audited as over 
 The new secret is in the response that created it and, sealed, in the session for one
 ``.csv`` download; opening the page again drops it. An IAM user who opens the page is
 sent to their own user's Security credentials tab (as AWS sends IAM users to theirs).
+
+Root's MFA devices (up to eight, as AWS allows): "Assign MFA device" names a virtual
+device (CreateVirtualMFADevice; its seed is sealed at rest like every device's), shows
+its QR code and secret during that assignment only, and enables it with two consecutive
+codes (EnableMFADevice, which consumes the second code's step: no code works twice).
+Code pairs are counted on root's sign-in throttle before they are checked, as the
+first sign-in's enrollment counts them. "Remove" asks for confirmation and a fresh MFA
+code (from any of root's devices), then runs DeactivateMFADevice and
+DeleteVirtualMFADevice together.
+
+Removing the device this session was verified with (among them the last device) ends
+the session's MFA verification at once: the session keeps only its password step, so
+every console page sends it to the MFA step again, which, when root has no device
+left, is the enrollment of a new one (``accounts:signin-mfa-enroll``), exactly where
+the next sign-in would go. No page of the console opens until a device is enrolled.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.contrib import messages
@@ -24,21 +40,42 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts.errors import AccessDenied, IamError, NoSuchEntity
-from accounts.models import Account, ConsoleUser
+from accounts import throttle
+from accounts.errors import AccessDenied, IamError, LimitExceeded, NoSuchEntity, ValidationError
+from accounts.models import Account, ConsoleUser, MfaDevice
+from accounts.operations.common import MFA_DEVICES_PER_USER
 from accounts.operations.credentials import (
     create_access_key,
+    create_virtual_mfa_device,
+    deactivate_mfa_device,
     delete_access_key,
+    delete_virtual_mfa_device,
+    enable_mfa_device,
     list_access_keys,
     list_mfa_devices,
+    mfa_otpauth_uri,
     update_access_key,
 )
 from accounts.pages.access_keys import BEST_PRACTICES, RootKeyForm
 from accounts.pages.user_detail import NEW_KEY_SESSION, SECRET_TTL, forget_secrets, signin_url
-from accounts.pages.users_credentials import SecretGone, _now, csv_response, recent_mfa
+from accounts.pages.users_credentials import (
+    REAUTH_SESSION,
+    REAUTH_WINDOW,
+    AssignMfaForm,
+    MfaCodesForm,
+    SecretGone,
+    _now,
+    _qr_svg,
+    csv_response,
+    recent_mfa,
+)
 from accounts.principal import Principal
-from iamconsole.console import console_login_required, principal_of
+from accounts.totp import check_code
+from iamconsole.console import MFA_AUTH_TIME_KEY, console_login_required, principal_of
+from iamconsole.ops import run_batch
 from iamconsole.pages import HtmxHttpRequest, render_error, section
 from iamconsole.session_secrets import seal_for_session, unseal_from_session
 
@@ -66,12 +103,17 @@ def _page(
     account = Account.objects.get(pk=actor.account_id)
     root = ConsoleUser.objects.filter(account_id=actor.account_id, is_root=True).first()
     keys = section(lambda: list(list_access_keys(actor=actor).items))
+    devices = section(lambda: list(list_mfa_devices(actor=actor, max_items=1000).items))
+    if "reauth" in extra:
+        extra["reauth"].setdefault("devices", _reauth_devices(request))
     context: dict[str, Any] = {
         "account": account,
         "root_email": root.email if root else "",
         "signin_url": signin_url(request, account.id),
         "root_arn": account.root_arn,
-        "mfa_devices": section(lambda: list(list_mfa_devices(actor=actor).items)),
+        "mfa_devices": devices,
+        "mfa_quota": MFA_DEVICES_PER_USER,
+        "mfa_quota_reached": len(devices.value or []) >= MFA_DEVICES_PER_USER,
         "access_keys": keys,
         "key_quota_reached": len(keys.value or []) >= 2,
         "warning": ROOT_KEY_WARNING,
@@ -119,7 +161,7 @@ def root_create_access_key(request: HtmxHttpRequest) -> HttpResponse:
     form = RootKeyForm(request.POST)
     if not form.is_valid():
         return _page(request, actor, status=400, key_create=form)
-    passed, error = recent_mfa(request)
+    passed, error = root_recent_mfa(request)
     if not passed:
         reauth = {
             "action_url": reverse("accounts:root-create-access-key"),
@@ -233,6 +275,276 @@ def root_access_key_delete(request: HtmxHttpRequest, access_key_id: str) -> Http
     return _after(request, actor, f"Access key {access_key_id} deleted.")
 
 
+# -- re-authentication with any of root's devices ----------------------------------------------
+
+# AWS: "If MFA for your AWS account root user is lost, damaged, or not working, you can sign
+# in using another MFA registered to the same root user credentials" (IAM User Guide, Root
+# user best practices). The page's fresh-code step accepts a code from the device chosen in
+# it, so a lost device can be removed with another one.
+REAUTH_DEVICE_FIELD = "mfa_device"
+
+
+def _root_devices(request: HttpRequest) -> list[MfaDevice]:
+    """The signed-in root's assigned devices, oldest first (the shared step's default)."""
+    return list(
+        MfaDevice.objects.filter(
+            user=request.user, iam_user__isnull=True, confirmed=True, enabled__isnull=False
+        ).order_by("enabled", "pk")
+    )
+
+
+def _reauth_devices(request: HttpRequest) -> list[dict[str, str]]:
+    devices = _root_devices(request)
+    if len(devices) < 2:
+        return []  # one device: no choice to offer
+    return [{"serial": d.serial_number, "name": d.name} for d in devices]
+
+
+def root_recent_mfa(request: HttpRequest) -> tuple[bool, str]:
+    """``recent_mfa`` (the shared five-minute step), with the code taken from the device
+    the form names when root has several. The code is checked by ``check_code`` (the
+    device's growing wait, each step once), as every console code check is."""
+    serial = request.POST.get(REAUTH_DEVICE_FIELD, "")
+    devices = _root_devices(request)
+    chosen = next((d for d in devices if d.serial_number == serial), None)
+    if chosen is None or chosen.pk == devices[0].pk:
+        return recent_mfa(request)  # the default device: exactly the shared step
+    at = request.session.get(REAUTH_SESSION)
+    if at is not None and _now() - float(at) < REAUTH_WINDOW:
+        return True, ""
+    code = request.POST.get("mfa_code")
+    if code is None:
+        return False, ""
+    checked = check_code(chosen, code.strip())
+    if checked.ok:
+        request.session[REAUTH_SESSION] = _now()
+        return True, ""
+    if checked.wait:
+        return False, f"Too many wrong codes. Wait {checked.wait} seconds and try again."
+    return (
+        False,
+        "The MFA code is not valid. Wait for the next code from your device and try again.",
+    )
+
+
+# -- root's MFA devices -----------------------------------------------------------------------
+
+PENDING_ROOT_MFA_SESSION = "root_pending_mfa"  # the serial of the device being assigned
+MFA_WRONG_CODES = (
+    "The codes are not valid: type two consecutive codes (the current one, then the next "
+    "one, up to 30 seconds later)."
+)
+# AWS's console text for these steps could not be established from its documentation
+# (the guide describes the steps, not every label): the wording below is ours.
+MFA_REMOVE_LAST = (
+    "This is the root user's last MFA device. The root user must have an MFA device to "
+    "use this console: once it is removed, this session must assign a new device before "
+    "any other page opens, and so does the next sign-in."
+)
+# The console's root sign-in step (accounts/views.py) asks for the oldest assigned device.
+MFA_REMOVE_CURRENT = (
+    "This session was verified with this device: once it is removed, the console asks "
+    "for a code again, from the device {next_device}."
+)
+
+
+def _enrollment(
+    actor: Principal, device: MfaDevice, form: MfaCodesForm, error: str = ""
+) -> dict[str, Any]:
+    """The QR code and secret of the device being assigned (only during its assignment)."""
+    seed = device.seed()
+    account = Account.objects.get(pk=actor.account_id)
+    label = f"{device.name}@{account.alias or account.id}"
+    return {
+        "device": device,
+        "qr_svg": _qr_svg(mfa_otpauth_uri(device, seed, label)),
+        "secret": base64.b32encode(seed).decode().rstrip("="),
+        "form": form,
+        "error": error,
+    }
+
+
+def _pending_device(request: HttpRequest, actor: Principal) -> MfaDevice | None:
+    """This session's device being assigned: root's, in root's account, not yet enabled."""
+    serial = request.session.get(PENDING_ROOT_MFA_SESSION)
+    if not serial:
+        return None
+    return MfaDevice.objects.filter(
+        account_id=actor.account_id,
+        serial_number=serial,
+        iam_user__isnull=True,
+        enabled__isnull=True,
+    ).first()
+
+
+def _drop_pending(request: HttpRequest, actor: Principal) -> None:
+    """Delete the unassigned device an earlier, abandoned assignment of this session made."""
+    device = _pending_device(request, actor)
+    request.session.pop(PENDING_ROOT_MFA_SESSION, None)
+    if device is not None:
+        delete_virtual_mfa_device(actor=actor, serial_number=device.serial_number)
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def root_assign_mfa(request: HtmxHttpRequest) -> HttpResponse:
+    """Step 1: name the device (CreateVirtualMFADevice); then its QR code and secret."""
+    actor, other = _root_or_redirect(request)
+    if actor is None:
+        assert other is not None
+        return other
+    if request.method == "GET":
+        return _page(request, actor, mfa_assign=AssignMfaForm())
+    form = AssignMfaForm(request.POST)
+    if not form.is_valid():
+        return _page(request, actor, status=400, mfa_assign=form)
+    try:
+        assigned = len(list_mfa_devices(actor=actor, max_items=1000).items)
+        if assigned >= MFA_DEVICES_PER_USER:
+            raise LimitExceeded(
+                f"Cannot exceed quota for MFADevicesPerUser: {MFA_DEVICES_PER_USER}"
+            )
+        _drop_pending(request, actor)
+        new = create_virtual_mfa_device(actor=actor, name=form.cleaned_data["device_name"])
+    except IamError as exc:
+        if exc.code in ("ValidationError", "EntityAlreadyExists", "InvalidInput"):
+            form.add_error("device_name", exc.message)
+            return _page(request, actor, status=exc.status, mfa_assign=form)
+        return _page(request, actor, status=exc.status, action_error=exc, mfa_assign=form)
+    request.session[PENDING_ROOT_MFA_SESSION] = new.device.serial_number
+    return _page(request, actor, mfa_enroll=_enrollment(actor, new.device, MfaCodesForm()))
+
+
+@console_login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def root_confirm_mfa(request: HtmxHttpRequest) -> HttpResponse:
+    """Step 2: two consecutive codes from the device (EnableMFADevice), as AWS asks."""
+    actor, other = _root_or_redirect(request)
+    if actor is None:
+        assert other is not None
+        return other
+    device = _pending_device(request, actor)
+    if device is None:
+        error = ValidationError("No MFA device is being assigned: start again.")
+        return _page(request, actor, status=400, action_error=error)
+    if request.POST.get("cancel"):
+        try:
+            _drop_pending(request, actor)
+        except IamError as exc:
+            return _page(request, actor, status=exc.status, action_error=exc)
+        return _after(request, actor, "MFA device assignment cancelled.")
+    form = MfaCodesForm(request.POST)
+    if not form.is_valid():
+        return _page(request, actor, status=400, mfa_enroll=_enrollment(actor, device, form))
+    # Counted before the check, on root's sign-in throttle, as the first sign-in's
+    # enrollment counts its pairs (accounts/views.py): a right pair gives the attempt back.
+    key = throttle.root_key(request.user.email)  # type: ignore[union-attr]
+    wait = throttle.begin_attempt(key)
+    if wait:
+        enroll = _enrollment(actor, device, form, throttle.wait_message(wait))
+        response = _page(request, actor, status=429, mfa_enroll=enroll)
+        response["Retry-After"] = str(wait)
+        return response
+    try:
+        enable_mfa_device(
+            actor=actor,
+            user_name=None,
+            serial_number=device.serial_number,
+            code1=form.cleaned_data["code1"].strip(),
+            code2=form.cleaned_data["code2"].strip(),
+        )
+    except IamError as exc:
+        message = MFA_WRONG_CODES if exc.code == "InvalidAuthenticationCode" else exc.message
+        enroll = _enrollment(actor, device, MfaCodesForm(), message)
+        return _page(request, actor, status=exc.status, mfa_enroll=enroll)
+    throttle.refund_attempt(key)
+    request.session.pop(PENDING_ROOT_MFA_SESSION, None)
+    return _after(request, actor, f"MFA device {device.name} assigned.")
+
+
+def _end_mfa_verification(request: HttpRequest) -> None:
+    """The session's MFA device is gone: keep the password step only (a new session key).
+
+    django-otp would also stop trusting a deleted device on the next request; this makes
+    it explicit and immediate, and drops the five-minute re-authentication with it.
+    """
+    for key in (
+        DEVICE_ID_SESSION_KEY,
+        MFA_AUTH_TIME_KEY,
+        REAUTH_SESSION,
+        NEW_KEY_SESSION,
+        PENDING_ROOT_MFA_SESSION,
+    ):
+        request.session.pop(key, None)
+    request.session.cycle_key()
+
+
+@console_login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def root_remove_mfa(request: HtmxHttpRequest) -> HttpResponse:
+    """Remove one of root's MFA devices: confirm, a fresh MFA code, then
+    DeactivateMFADevice and DeleteVirtualMFADevice in one transaction."""
+    actor, other = _root_or_redirect(request)
+    if actor is None:
+        assert other is not None
+        return other
+    data = request.POST if request.method == "POST" else request.GET
+    serial = data.get("serial_number", "")[:1200]
+    try:
+        devices = list(list_mfa_devices(actor=actor, max_items=1000).items)
+    except IamError as exc:
+        return render_error(request, exc)
+    device = next((d for d in devices if d.serial_number == serial), None)
+    if device is None:
+        return render_error(
+            request, NoSuchEntity(f"MFA Device with serial number {serial} does not exist.")
+        )
+    current = request.session.get(DEVICE_ID_SESSION_KEY) == device.persistent_id
+    remaining = [d for d in _root_devices(request) if d.pk != device.pk]
+    confirm = {
+        "device": device,
+        "last": len(devices) == 1,
+        "current": current and bool(remaining),
+        "last_warning": MFA_REMOVE_LAST,
+        "current_warning": MFA_REMOVE_CURRENT.format(
+            next_device=remaining[0].name if remaining else ""
+        ),
+    }
+    if request.method == "GET" or not data.get("confirm"):
+        return _page(request, actor, mfa_remove=confirm)
+    passed, error = root_recent_mfa(request)
+    if not passed:
+        reauth = {
+            "action_url": reverse("accounts:root-remove-mfa"),
+            "what": f"remove the MFA device {device.name}",
+            "keep": {"serial_number": serial, "confirm": "on"},
+            "error": error,
+        }
+        return _page(request, actor, status=403 if error else 200, reauth=reauth)
+    try:
+        run_batch(
+            actor,
+            [
+                (deactivate_mfa_device, {"user_name": None, "serial_number": serial}),
+                (delete_virtual_mfa_device, {"serial_number": serial}),
+            ],
+        )
+    except IamError as exc:
+        return _page(request, actor, status=exc.status, action_error=exc)
+    if current or len(devices) == 1:
+        # The MFA this session passed is gone: back to the MFA step, which sends a root
+        # without devices on to enrollment (accounts:signin-mfa-enroll).
+        _end_mfa_verification(request)
+        url = reverse("accounts:signin-mfa")
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(url)
+        return redirect(url)
+    return _after(request, actor, f"MFA device {device.name} removed.")
+
+
 def _after(request: HtmxHttpRequest, actor: Principal, notice: str) -> HttpResponse:
     """htmx: the page part again with the notice; without JS: PRG with a message."""
     if getattr(request, "htmx", False):
@@ -243,6 +555,9 @@ def _after(request: HtmxHttpRequest, actor: Principal, notice: str) -> HttpRespo
 
 urlpatterns = [
     path("security_credentials/", root_security_credentials, name="root-security-credentials"),
+    path("security_credentials/mfa/assign/", root_assign_mfa, name="root-assign-mfa"),
+    path("security_credentials/mfa/confirm/", root_confirm_mfa, name="root-confirm-mfa"),
+    path("security_credentials/mfa/remove/", root_remove_mfa, name="root-remove-mfa"),
     path(
         "security_credentials/access-keys/create/",
         root_create_access_key,

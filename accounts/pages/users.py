@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from django.http import HttpResponse
@@ -41,6 +40,7 @@ from accounts.operations.users import (
     list_users,
 )
 from accounts.pages.entity import HIDDEN, check_tab
+from accounts.pages.list_preferences import preferences
 from accounts.pages.permissions import build_picker, entity_urlpatterns
 from accounts.pages.user_detail import (
     BACK,
@@ -57,6 +57,8 @@ from iamconsole.pages import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
     HtmxHttpRequest,
+    list_args,
+    pager,
     render_error,
 )
 from policies.authorization import permission_checker
@@ -65,18 +67,6 @@ from policies.operations import (
 )
 
 # -- users list --------------------------------------------------------------------------
-
-
-class UserFilterForm(forms.Form):
-    q = forms.CharField(label="Find users by name", required=False, max_length=64)
-    size = forms.TypedChoiceField(
-        label="Page size",
-        choices=[(n, str(n)) for n in PAGE_SIZES],
-        coerce=int,
-        required=False,
-        empty_value=DEFAULT_PAGE_SIZE,
-    )
-    marker = forms.CharField(required=False, max_length=400)
 
 
 @dataclass
@@ -147,34 +137,33 @@ def user_rows(actor: Principal, users: Sequence[IamUser]) -> list[UserRow]:
 @require_GET
 @vary_on_headers("HX-Request")
 def user_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Users: filter by name and page through in place (htmx), or with plain GETs."""
+    """Users: filter by name as you type and page by number in place (htmx), or with
+    plain GETs; the columns and page size are the identity's Preferences."""
     actor = principal_of(request)
     forget_secrets(request, stale_only=True)
-    form = UserFilterForm(request.GET or None)
-    q, size, marker = "", DEFAULT_PAGE_SIZE, None
-    if form.is_bound and form.is_valid():
-        q = form.cleaned_data["q"].strip()
-        size = form.cleaned_data["size"] or DEFAULT_PAGE_SIZE
-        marker = form.cleaned_data["marker"] or None
+    prefs = preferences(request, "users")
+    args = list_args(request, default_size=prefs.size or DEFAULT_PAGE_SIZE)
+    q = request.GET.get("q", "").strip()[:128]
     try:
-        page = list_users(actor=actor, marker=marker, max_items=size, name_contains=q or None)
+        page = list_users(
+            actor=actor,
+            name_contains=q or None,
+            max_items=args.size,
+            **({"marker": args.marker} if args.marker else {"page_number": args.number}),
+        )
     except IamError as exc:
-        if exc.code == "ValidationError" and marker:  # a stale or mangled marker
+        if exc.code == "ValidationError" and args.marker:  # a stale or mangled marker
             return redirect(f"{reverse('accounts:user-list')}?{urlencode({'q': q})}")
         return render_error(request, exc, back=BACK)
-    base: dict[str, Any] = {"q": q} if q else {}
-    if size != DEFAULT_PAGE_SIZE:
-        base["size"] = size
     context = {
-        "form": form,
         "q": q,
-        "size": size,
+        "size": args.size,
         "page_sizes": PAGE_SIZES,
+        "page": page,
         "rows": user_rows(actor, page.items),
-        "paged": bool(marker),
-        "first_query": urlencode(base),
-        "next_query": urlencode({**base, "marker": page.marker}) if page.is_truncated else "",
+        "prefs": prefs,
         "hidden": HIDDEN,
+        **pager(request, page, ("q",), size=args.size if args.size_given else None),
     }
     template = "accounts/users/list.html"
     if request.htmx and request.htmx.target == "user-table":

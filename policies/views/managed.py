@@ -20,11 +20,13 @@ from accounts.errors import (
     MalformedPolicyDocument,
     ValidationError,
 )
+from accounts.pages.list_preferences import preferences
 from iamconsole.console import console_login_required, principal_of, require_create_permission
 from iamconsole.ops import run_batch
 from iamconsole.pages import (
     HtmxHttpRequest,
-    list_query,
+    list_args,
+    pager,
     pretty,
     render_error,
     summary_rows,
@@ -72,23 +74,30 @@ BACK = (reverse_lazy("policies:policy-list"), "Policies")
 @require_GET
 @vary_on_headers("HX-Request")
 def policy_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Policies: AWS managed and customer managed, filtered and paged in place."""
+    """Policies: AWS managed and customer managed, filtered as you type and paged by
+    number in place; the columns and page size are the identity's Preferences."""
     form = PolicyFilterForm(request.GET)
     filters = form.filters()
+    prefs = preferences(request, "policies")
+    args = list_args(request, default_size=prefs.size or PAGE_SIZE)
+    if not filters["marker"]:
+        filters["page_number"] = args.number
     try:
-        page = list_policies(actor=principal_of(request), max_items=PAGE_SIZE, **filters)
+        page = list_policies(actor=principal_of(request), max_items=args.size, **filters)
     except IamError as exc:
         return render_error(request, exc, back=BACK)
     template = "policies/list.html"
     if request.htmx:
         template += "#table"
+    size = args.size if args.size_given else None
     return render(
         request,
         template,
         {
             "form": form,
             "page": page,
-            **list_query(request, page, ("scope", "usage", "q")),
+            "prefs": prefs,
+            **pager(request, page, ("scope", "usage", "q"), size=size),
         },
     )
 

@@ -47,6 +47,7 @@ SELF_SERVICE = {
     "accounts:signin-forgot-password-sent": "public: the same page for every email",
     "accounts:signin-reset-password": "public: the emailed reset link (the token decides)",
     "accounts:search": "top bar search: each kind is its list operation, authorized on its own",
+    "accounts:list-preferences": "the identity's own list columns and page size (no IAM data)",
     "iamconsole:dashboard": "the console home; each widget is authorized on its own",
     "labs:instructor-signin": "public instructor sign-in form (instructors are no IAM identity)",
     # The built-in test identity provider's page (accounts/pages/testidp.py): any signed-in
@@ -69,6 +70,8 @@ DOCUMENT_CHECKS = {
     "accounts:role-inline-validate",
     "accounts:role-trust-preview",
     "policies:simulator-actions",  # the public AWS action catalog, no account data
+    "policies:catalog-services",  # the visual editor's catalog: AWS's, no account data
+    "policies:catalog-service",
 }
 TRUST = json.dumps(
     {
@@ -109,6 +112,12 @@ FIELDS = {
     "accounts:account-alias-delete": {"alias": "matrix-alias-old"},
     "accounts:user-access-key-delete": {"confirm": "ACCESS_KEY_ID"},
     "accounts:user-remove-mfa": {"serial_number": "TARGET_MFA"},
+    # Root's own MFA devices (accounts/pages/root_credentials.py). Removal takes root's
+    # spare device: removing the session's own device would end the MFA step of root's
+    # session (by design), and the rolled-back POST would leave root's client signed out.
+    "accounts:root-assign-mfa": {"device_name": "matrix-root-device"},
+    "accounts:root-confirm-mfa": {"code1": "CODE_NOW", "code2": "CODE_NEXT"},
+    "accounts:root-remove-mfa": {"serial_number": "ROOT_SPARE_MFA", "confirm": "on"},
     # Two consecutive codes of the device, computed when the request is sent.
     "accounts:user-confirm-mfa": {"code1": "CODE_NOW", "code2": "CODE_NEXT"},
     "accounts:account-root-mfa-resync": {
@@ -130,6 +139,7 @@ FIELDS = {
 CODES_FOR = {
     "accounts:user-confirm-mfa": "PENDING_MFA",
     "accounts:account-root-mfa-resync": "ROOT_MFA",
+    "accounts:root-confirm-mfa": "PENDING_MFA",
 }
 POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -182,6 +192,7 @@ def world(root, account, group, totp_device):
     target = IamUser.objects.get(name="target", account_id=account.id)
     target_mfa = virtual_mfa_device(target.console, iam_user=target, name="target")
     pending = create_virtual_mfa_device(actor=root, name="matrix-pending").device
+    root_spare = virtual_mfa_device(totp_device.user, name="matrix-root-spare", seed=b"s" * 20)
     update_account_password_policy(actor=root, minimum_password_length=10)
     values = {
         "user_name": "target",
@@ -196,6 +207,7 @@ def world(root, account, group, totp_device):
         "TARGET_MFA": target_mfa.serial_number,
         "ROOT_MFA": totp_device.serial_number,
         "PENDING_MFA": pending.serial_number,
+        "ROOT_SPARE_MFA": root_spare.serial_number,
     }
     body = {
         "name": "created-by-matrix",
@@ -242,6 +254,7 @@ def _reauth(values, *clients) -> None:
     the users wizard's earlier steps under way."""
     import time
 
+    from accounts.pages.root_credentials import PENDING_ROOT_MFA_SESSION
     from accounts.pages.users_credentials import PENDING_MFA_SESSION, REAUTH_SESSION
     from accounts.pages.users_wizard import WIZARD_SESSION
 
@@ -249,6 +262,7 @@ def _reauth(values, *clients) -> None:
         session = client.session
         session[REAUTH_SESSION] = time.time()
         session[PENDING_MFA_SESSION] = {"user": "target", "serial": values["PENDING_MFA"]}
+        session[PENDING_ROOT_MFA_SESSION] = values["PENDING_MFA"]
         session[WIZARD_SESSION] = {"name": "created-by-matrix"}
         session.save()
 
@@ -275,6 +289,7 @@ def _candidates(
         "ACCESS_KEY_ID": values["access_key_id"],
         "TARGET_MFA": values["TARGET_MFA"],
         "ROOT_MFA": values["ROOT_MFA"],
+        "ROOT_SPARE_MFA": values["ROOT_SPARE_MFA"],
         **_codes(values, name),
     }
     own = {k: swap.get(v, v) for k, v in FIELDS.get(name, {}).items()}

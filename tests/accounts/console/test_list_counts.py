@@ -40,14 +40,25 @@ def test_the_users_heading_counts_the_users(console, root):
     assert heading_count(console.get("/users/").content.decode(), "user") == "(3)"
 
 
-def test_a_truncated_list_says_more(console, root):
+def test_a_paged_list_counts_every_match_on_every_page(console, root):
+    """Numbered pages since issue 16: one COUNT gives the total ("(10+)" before)."""
     for i in range(12):
         create_user(actor=root, name=f"u{i:02d}")
     html = console.get("/users/", {"size": 10}).content.decode()
-    assert heading_count(html, "user") == "(10+)"
-    marker = re.search(r'href="\?([^"]*marker=[^"]*)"', html).group(1).replace("&amp;", "&")
-    later = console.get(f"/users/?{marker}").content.decode()
-    assert heading_count(later, "user") == ""  # a later page: the total is not known
+    assert heading_count(html, "user") == "(12)"
+    later = console.get("/users/", {"size": 10, "page": 2}).content.decode()
+    assert heading_count(later, "user") == "(12)"
+
+
+def test_a_marker_page_does_not_know_the_total(console, root):
+    """A Marker (links from before the numbers) still continues the list."""
+    for i in range(12):
+        create_user(actor=root, name=f"u{i:02d}")
+    first = console.get("/users/", {"size": 10})
+    marker = first.context["page"].marker
+    later = console.get("/users/", {"size": 10, "marker": marker}).content.decode()
+    assert heading_count(later, "user") == ""
+    assert ">u10</a>" in later and ">u09</a>" not in later and "First page" in later
 
 
 def test_filtering_in_place_updates_the_heading_out_of_band(console, root):

@@ -55,9 +55,15 @@ def test_attached_filter_lists_only_policies_in_use_with_their_count(
 def test_pages_forward_with_a_next_link_keeping_the_filters(console):
     first = console.get(URL, {"scope": "AWS"}).content.decode()
     assert "Next page" in first and "scope=AWS" in first
-    marker = first.split("marker=")[1].split('"')[0]
-    second = console.get(f"{URL}?scope=AWS&marker={marker}", headers=HTMX)
-    assert second.status_code == 200 and "First page" in second.content.decode()
+    # Numbered pages since issue 16 (a Marker link before).
+    assert 'href="?scope=AWS&amp;page=2"' in first
+    second = console.get(f"{URL}?scope=AWS&page=2", headers=HTMX)
+    html = second.content.decode()
+    assert second.status_code == 200 and 'rel="prev"' in html
+    assert (
+        '<span class="page-current" aria-current="page"><span class="visually-hidden">Page </span>2</span>'
+        in html
+    )
 
 
 def test_a_bad_marker_is_a_400_with_the_aws_message_not_a_500(console):

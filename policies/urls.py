@@ -1,6 +1,7 @@
 from django.urls import path
 
 from policies import views
+from policies.views import catalog as catalog_views
 
 app_name = "policies"
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("validate/", views.policy_validate, name="policy-validate"),
     path("simulator/", views.simulator, name="simulator"),
     path("simulator/actions/", views.simulator_actions, name="simulator-actions"),
+    path("catalog/services/", catalog_views.catalog_services, name="catalog-services"),
+    path("catalog/services/<str:prefix>/", catalog_views.catalog_service, name="catalog-service"),
     path("<str:policy_id>/", views.policy_detail, name="policy-detail"),
     path("<str:policy_id>/delete/", views.policy_delete, name="policy-delete"),
     path("<str:policy_id>/tags/", views.policy_tag, name="policy-tag"),

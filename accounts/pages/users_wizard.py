@@ -27,8 +27,8 @@ from accounts.operations.credentials import check_password_policy, create_login_
 from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
 from accounts.operations.users import create_user, list_users, user_exists
 from accounts.pages.entity import tags_from_post
-from accounts.pages.permissions import build_picker
 from accounts.pages.user_detail import BACK, generate_password, remember_password, signin_url
+from accounts.pages.users_wizard_policies import MAX_SELECTED, build_table, clean_filters
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from iamconsole.console import console_login_required, principal_of, require_create_permission
@@ -212,28 +212,96 @@ def _permissions_form(
     return form, error
 
 
-def _pickers(
-    actor: Principal, state: dict[str, Any], data: Any = None, q: str = "", bq: str = ""
-) -> dict[str, Any]:
+# The permissions step's two tables: field, prefix of its filter fields, swapped element.
+TABLES = {"policies": ("", "policy-picker"), "boundary": ("b", "boundary-picker")}
+FILTER_FIELDS = ("q", "type", "page", "bq", "btype", "bpage")
+
+
+def _tables(actor: Principal, state: dict[str, Any], filters: Any) -> dict[str, Any]:
+    """Both tables as ``filters`` (GET or POST fields) ask, with the state's choices."""
     url = reverse("accounts:user-create-picker")
-    selected = data.getlist("policies") if data is not None else state.get("policies", [])
-    boundary = (data.get("boundary") if data is not None else state.get("boundary")) or ""
-    return {
-        "picker": build_picker(
-            actor, q=q, field_name="policies", selected=selected, url=url, page_url=url, qname="q"
-        ),
-        "boundary_picker": build_picker(
+    context: dict[str, Any] = {}
+    for field_name, (prefix, dom_id) in TABLES.items():
+        q, kind, page = clean_filters(filters, prefix)
+        if field_name == "policies":
+            selected = list(state.get("policies") or [])
+        else:
+            selected = [state["boundary"]] if state.get("boundary") else []
+        context[f"{field_name}_table"] = build_table(
             actor,
-            q=bq,
-            field_name="boundary",
-            multiple=False,
-            selected=[boundary] if boundary else [],
+            field_name=field_name,
+            prefix=prefix,
+            dom_id=dom_id,
             url=url,
-            page_url=url,
-            qname="bq",
-            dom_id="boundary-picker",
-        ),
-    }
+            q=q,
+            kind=kind,
+            page=page,
+            selected=selected,
+        )
+    b = context["boundary_table"]
+    # The boundary section stays open while it holds a choice or a search.
+    context["boundary_open"] = bool(b.selected or b.q or b.type or b.page > 1)
+    return context
+
+
+def _mode(value: Any, default: str = "groups") -> str:
+    modes = [key for key, _ in PermissionsForm.base_fields["mode"].choices]  # type: ignore[attr-defined]
+    return value if value in modes else default
+
+
+def _draft(state: dict[str, Any], post: Any) -> None:
+    """Keep what the permissions step shows so far (no validation: Next validates)."""
+    state["mode"] = _mode(post.get("mode"), state.get("mode", "groups"))
+    # Only the shown option's fields are in the form ("panel" names it; a client that
+    # does not send it means the option it chose).
+    panel = post.get("panel") or state["mode"]
+    if panel == "groups":
+        state["groups"] = [g for g in dict.fromkeys(post.getlist("groups")) if g][:100]
+    elif panel == "copy":
+        state["copy_from"] = str(post.get("copy_from") or "")[:64]
+    elif panel == "attach":
+        state["policies"] = [a for a in dict.fromkeys(post.getlist("policies")) if a][:MAX_SELECTED]
+    if "boundary" in post:
+        state["boundary"] = str(post.get("boundary") or "")[:2048]
+
+
+def _stay(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -> HttpResponse:
+    """The permissions step again after a change of option, a search or a page: the choices
+    so far kept in the session; without JS through a redirect (PRG) to the step's URL."""
+    post = request.POST
+    _draft(state, post)
+    _save(request, state)
+    params: dict[str, str] = {"mode": state["mode"]}
+    go = post.get("go", "")
+    for prefix in ("", "b"):
+        q, kind, _ = clean_filters(post, prefix)
+        page = post.get(f"{prefix}page") or post.get(f"{prefix}at_page") or "1"
+        if go == f"{prefix}filter" or _filter_changed(post, prefix):
+            page = "1"  # a new search starts at its first page
+        for name, value in ((f"{prefix}q", q), (f"{prefix}type", kind), (f"{prefix}page", page)):
+            if value and value != "1":
+                params[name] = str(value)[:128]
+    if not request.htmx:
+        return redirect(
+            f"{reverse('accounts:user-create')}?{urlencode({'step': 'permissions', **params})}"
+        )
+    return _show(request, actor, "permissions", params)
+
+
+def _stays(post: Any) -> bool:
+    """Does this POST of the permissions step ask for the step again rather than Next?"""
+    if post.get("go") in ("mode", "filter", "bfilter") or "page" in post or "bpage" in post:
+        return True
+    # Enter in a field (the form's hidden default button): the step's only text fields are
+    # the two search boxes, where Enter means search; Next is the visible button.
+    return bool(post.get("default"))
+
+
+def _filter_changed(post: Any, prefix: str) -> bool:
+    """Were a table's search text or type changed since the table was shown? (Then its
+    page number is the old search's: start again at page 1.)"""
+    q, kind, _ = clean_filters(post, prefix)
+    return q != post.get(f"{prefix}shown_q", q) or kind != post.get(f"{prefix}shown_type", kind)
 
 
 def _render(
@@ -257,9 +325,13 @@ def _tag_rows(tags: list[dict[str, str]], extra: int = 1) -> list[dict[str, str]
     return list(tags) + [{"Key": "", "Value": ""} for _ in range(extra)]
 
 
-def _show(request: HtmxHttpRequest, actor: Principal, step: str) -> HttpResponse:
-    """A step as it stands in the session (GET)."""
+def _show(
+    request: HtmxHttpRequest, actor: Principal, step: str, filters: Any = None
+) -> HttpResponse:
+    """A step as it stands in the session (GET); ``filters``: the permissions step's option
+    and table filters (the GET query unless given)."""
     state = _state(request)
+    filters = request.GET if filters is None else filters
     if step == "details":
         initial = {
             "name": state.get("name", ""),
@@ -276,12 +348,13 @@ def _show(request: HtmxHttpRequest, actor: Principal, step: str) -> HttpResponse
             request,
             actor,
             initial={
-                "mode": state.get("mode", "groups"),
+                "mode": _mode(filters.get("mode"), state.get("mode", "groups")),
                 "groups": state.get("groups", []),
                 "copy_from": state.get("copy_from", ""),
             },
         )
-        return _render(request, step, {"form": form, "error": error, **_pickers(actor, state)})
+        context = {"form": form, "error": error, **_tables(actor, state, filters)}
+        return _render(request, step, context)
     if step == "tags":
         return _render(request, step, {"rows": _tag_rows(state.get("tags", []))})
     return _render(request, step, {})
@@ -341,9 +414,16 @@ def user_create(request: HtmxHttpRequest) -> HttpResponse:
         return _next(request, actor, previous)
 
     if step == "permissions":
+        if _stays(request.POST):
+            return _stay(request, actor, state)
         form, error = _permissions_form(request, actor, data=request.POST)
         if not form.is_valid():
-            context = {"form": form, "error": error, **_pickers(actor, state, request.POST)}
+            shown = dict(state)
+            _draft(shown, request.POST)  # the tables show what was just sent
+            filters = request.POST.copy()
+            for prefix in ("", "b"):
+                filters[f"{prefix}page"] = request.POST.get(f"{prefix}at_page", "1")
+            context = {"form": form, "error": error, **_tables(actor, shown, filters)}
             return _render(request, step, context, status=400)
         data = form.cleaned_data
         state.update(
@@ -480,45 +560,33 @@ def _permission_steps(actor: Principal, state: dict[str, Any]) -> list[tuple[Any
 @require_GET
 @vary_on_headers("HX-Request")
 def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
-    """The wizard's policy lists, filtered in place (``q`` policies, ``bq`` boundary)."""
+    """One of the permissions step's tables, filtered or paged in place (htmx sends the
+    table's fields: search text, type, page and the checked policies)."""
     require_create_permission(request, "iam:CreateUser", "user")
     actor = principal_of(request)
-    if "bq" in request.GET and request.htmx and request.htmx.target == "boundary-picker":
-        picker = build_picker(
-            actor,
-            q=request.GET.get("bq", "").strip()[:128],
-            field_name="boundary",
-            multiple=False,
-            selected=[request.GET.get("boundary", "")] if request.GET.get("boundary") else [],
-            url=reverse("accounts:user-create-picker"),
-            page_url=reverse("accounts:user-create-picker"),
-            qname="bq",
-            dom_id="boundary-picker",
-        )
-    else:
-        picker = build_picker(
-            actor,
-            q=request.GET.get("q", "").strip()[:128],
-            field_name="policies",
-            selected=[a for a in request.GET.getlist("policies") if a][:20],
-            url=reverse("accounts:user-create-picker"),
-            page_url=reverse("accounts:user-create-picker"),
-            qname="q",
-        )
     if not request.htmx:
-        # Without JS the search buttons submit the whole step here: show the step again.
-        state = _state(request)
-        if not state.get("name"):
-            return redirect(_step_url("details"))
-        form, error = _permissions_form(request, actor, data=None, initial={"mode": "attach"})
-        context = {"form": form, "error": error, **_pickers(actor, state)}
-        context["boundary_picker" if picker.field == "boundary" else "picker"] = (
-            picker  # the searched list
+        # Only htmx asks here; a browser that lands here gets the step with those filters.
+        query = {k: request.GET[k][:128] for k in FILTER_FIELDS if request.GET.get(k)}
+        return redirect(
+            f"{_step_url('permissions')}&{urlencode(query)}" if query else _step_url("permissions")
         )
-        return _render(request, "permissions", context)
-    if picker.error is not None and picker.error.code == "AccessDenied":
-        return render_error(request, picker.error, back=BACK)
-    return render(request, "partials/policy_picker.html#list", {"picker": picker})
+    field_name = "boundary" if request.htmx.target == "boundary-picker" else "policies"
+    prefix, dom_id = TABLES[field_name]
+    q, kind, page = clean_filters(request.GET, prefix)
+    table = build_table(
+        actor,
+        field_name=field_name,
+        prefix=prefix,
+        dom_id=dom_id,
+        url=reverse("accounts:user-create-picker"),
+        q=q,
+        kind=kind,
+        page=page,
+        selected=[a for a in request.GET.getlist(field_name) if a],
+    )
+    if table.error is not None and table.error.code == "AccessDenied":
+        return render_error(request, table.error, back=BACK)
+    return render(request, "accounts/users/partials/policy_table.html#table", {"table": table})
 
 
 urlpatterns = [

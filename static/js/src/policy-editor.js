@@ -17,6 +17,9 @@
      in a shadow root. So each editor lives in an open shadow root under a host <div>
      next to its textarea: no inline <style>, no nonce needed.
 
+   - Where the textarea carries data-visual-catalog, a "Visual | JSON" switch adds the
+     visual editor (./visual-editor.js), which writes the document through this editor.
+
    Source of static/js/policy-editor.bundle.js: `make assets` (npm ci, then esbuild). */
 
 import { EditorView } from "codemirror";
@@ -40,6 +43,7 @@ import {
 } from "@codemirror/language";
 import { json } from "@codemirror/lang-json";
 import { linter, lintGutter, lintKeymap } from "@codemirror/lint";
+import { attachVisual } from "./visual-editor.js";
 
 const SEVERITY = {
   ERROR: "error",
@@ -225,7 +229,12 @@ function enhance(textarea) {
       "data-policy-editor-for": textarea.id || textarea.name,
     }),
     EditorView.updateListener.of((update) => {
-      if (update.docChanged) textarea.value = update.state.doc.toString();
+      if (update.docChanged) {
+        textarea.value = update.state.doc.toString();
+        // For the visual editor (static/js/src/visual-editor.js); not an event htmx
+        // listens to, so the live check is still asked once, by the linter.
+        textarea.dispatchEvent(new CustomEvent("policy-editor:change"));
+      }
     }),
   ];
   if (textarea.getAttribute("hx-post")) {
@@ -239,6 +248,8 @@ function enhance(textarea) {
   textarea.hidden = true;
   textarea.policyEditorView = view;
   if (label) label.addEventListener("click", () => view.focus());
+  // "Visual | JSON" where the textarea asks for it (data-visual-catalog).
+  attachVisual(textarea, host, view);
   // Whatever writes the textarea itself (a script, a test driving the page before the
   // editor came up) is followed too.
   const follow = () => {

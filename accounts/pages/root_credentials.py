@@ -31,7 +31,6 @@ the next sign-in would go. No page of the console opens until a device is enroll
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from django.contrib import messages
@@ -56,7 +55,6 @@ from accounts.operations.credentials import (
     enable_mfa_device,
     list_access_keys,
     list_mfa_devices,
-    mfa_otpauth_uri,
     update_access_key,
 )
 from accounts.pages.access_keys import BEST_PRACTICES, RootKeyForm
@@ -68,8 +66,8 @@ from accounts.pages.users_credentials import (
     MfaCodesForm,
     SecretGone,
     _now,
-    _qr_svg,
     csv_response,
+    enrollment_panel,
     recent_mfa,
 )
 from accounts.principal import Principal
@@ -351,17 +349,7 @@ MFA_REMOVE_CURRENT = (
 def _enrollment(
     actor: Principal, device: MfaDevice, form: MfaCodesForm, error: str = ""
 ) -> dict[str, Any]:
-    """The QR code and secret of the device being assigned (only during its assignment)."""
-    seed = device.seed()
-    account = Account.objects.get(pk=actor.account_id)
-    label = f"{device.name}@{account.alias or account.id}"
-    return {
-        "device": device,
-        "qr_svg": _qr_svg(mfa_otpauth_uri(device, seed, label)),
-        "secret": base64.b32encode(seed).decode().rstrip("="),
-        "form": form,
-        "error": error,
-    }
+    return enrollment_panel(actor.account_id, device.name, device, form, error)
 
 
 def _pending_device(request: HttpRequest, actor: Principal) -> MfaDevice | None:

@@ -470,9 +470,17 @@ def _qr_svg(uri: str) -> str:
 
 
 def _enrollment(user: IamUser, device: MfaDevice, form: MfaCodesForm, error: str = "") -> dict:
+    return enrollment_panel(user.account_id, user.name, device, form, error)
+
+
+def enrollment_panel(
+    account_id: str, name: str, device: MfaDevice, form: MfaCodesForm, error: str = ""
+) -> dict:
+    """The QR code and secret of a device being assigned (shown during its assignment
+    only), labelled ``name@alias`` as authenticator apps list it."""
     seed = device.seed()
-    account = Account.objects.get(pk=user.account_id)
-    label = f"{user.name}@{account.alias or account.id}"
+    account = Account.objects.get(pk=account_id)
+    label = f"{name}@{account.alias or account.id}"
     return {
         "device": device,
         "qr_svg": _qr_svg(mfa_otpauth_uri(device, seed, label)),

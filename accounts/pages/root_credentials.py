@@ -31,6 +31,8 @@ the next sign-in would go. No page of the console opens until a device is enroll
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -123,24 +125,29 @@ def _page(
     return render(request, template, context, status=status)
 
 
-def _root_or_redirect(request: HttpRequest) -> tuple[Principal | None, HttpResponse | None]:
-    actor = principal_of(request)
-    if actor.kind == "root":
-        return actor, None
-    if actor.kind == "user":
-        url = reverse("accounts:user-detail-tab", args=[actor.user_name, "security-credentials"])
-        return None, redirect(url)
-    return None, render_error(request, ROLE_SESSION)
+def root_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Root's own pages: the view gets root's principal as ``actor``. An IAM user is sent
+    to their own Security credentials tab, as AWS's account menu does; a role session
+    gets the error page (it has no credentials of its own)."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = principal_of(request)
+        if actor.kind == "root":
+            return view(request, *args, actor=actor, **kwargs)
+        if actor.kind == "user":
+            tab = [actor.user_name, "security-credentials"]
+            return redirect(reverse("accounts:user-detail-tab", args=tab))
+        return render_error(request, ROLE_SESSION)
+
+    return wrapper
 
 
 @console_login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def root_security_credentials(request: HtmxHttpRequest) -> HttpResponse:
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
+@root_only
+def root_security_credentials(request: HtmxHttpRequest, *, actor: Principal) -> HttpResponse:
     forget_secrets(request)  # a one-time secret does not survive a visit to the page
     return _page(request, actor)
 
@@ -148,12 +155,9 @@ def root_security_credentials(request: HtmxHttpRequest) -> HttpResponse:
 @console_login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def root_create_access_key(request: HtmxHttpRequest) -> HttpResponse:
+@root_only
+def root_create_access_key(request: HtmxHttpRequest, *, actor: Principal) -> HttpResponse:
     """AWS's warning and acknowledgement, a fresh MFA code, then CreateAccessKey."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     if request.method == "GET":
         return _page(request, actor, key_create=RootKeyForm())
     form = RootKeyForm(request.POST)
@@ -191,12 +195,11 @@ def root_create_access_key(request: HtmxHttpRequest) -> HttpResponse:
 
 @console_login_required
 @require_POST
-def root_access_key_csv(request: HtmxHttpRequest, access_key_id: str) -> HttpResponse:
+@root_only
+def root_access_key_csv(
+    request: HtmxHttpRequest, access_key_id: str, *, actor: Principal
+) -> HttpResponse:
     """``Access key ID,Secret access key`` as AWS's ``rootkey.csv``, once."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     held = request.session.get(NEW_KEY_SESSION)
     if (
         not held
@@ -228,11 +231,10 @@ def root_access_key_csv(request: HtmxHttpRequest, access_key_id: str) -> HttpRes
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def root_access_key_status(request: HtmxHttpRequest, access_key_id: str) -> HttpResponse:
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
+@root_only
+def root_access_key_status(
+    request: HtmxHttpRequest, access_key_id: str, *, actor: Principal
+) -> HttpResponse:
     status = request.POST.get("status", "")
     try:
         update_access_key(actor=actor, access_key_id=access_key_id, status=status)
@@ -245,12 +247,11 @@ def root_access_key_status(request: HtmxHttpRequest, access_key_id: str) -> Http
 @console_login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def root_access_key_delete(request: HtmxHttpRequest, access_key_id: str) -> HttpResponse:
+@root_only
+def root_access_key_delete(
+    request: HtmxHttpRequest, access_key_id: str, *, actor: Principal
+) -> HttpResponse:
     """Delete one of root's access keys after its id is typed (as AWS's console asks)."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     try:
         keys = {k.access_key_id: k for k in list_access_keys(actor=actor).items}
     except IamError as exc:
@@ -376,12 +377,9 @@ def _drop_pending(request: HttpRequest, actor: Principal) -> None:
 @console_login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def root_assign_mfa(request: HtmxHttpRequest) -> HttpResponse:
+@root_only
+def root_assign_mfa(request: HtmxHttpRequest, *, actor: Principal) -> HttpResponse:
     """Step 1: name the device (CreateVirtualMFADevice); then its QR code and secret."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     if request.method == "GET":
         return _page(request, actor, mfa_assign=AssignMfaForm())
     form = AssignMfaForm(request.POST)
@@ -407,12 +405,9 @@ def root_assign_mfa(request: HtmxHttpRequest) -> HttpResponse:
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def root_confirm_mfa(request: HtmxHttpRequest) -> HttpResponse:
+@root_only
+def root_confirm_mfa(request: HtmxHttpRequest, *, actor: Principal) -> HttpResponse:
     """Step 2: two consecutive codes from the device (EnableMFADevice), as AWS asks."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     device = _pending_device(request, actor)
     if device is None:
         error = ValidationError("No MFA device is being assigned: start again.")
@@ -472,13 +467,10 @@ def _end_mfa_verification(request: HttpRequest) -> None:
 @console_login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def root_remove_mfa(request: HtmxHttpRequest) -> HttpResponse:
+@root_only
+def root_remove_mfa(request: HtmxHttpRequest, *, actor: Principal) -> HttpResponse:
     """Remove one of root's MFA devices: confirm, a fresh MFA code, then
     DeactivateMFADevice and DeleteVirtualMFADevice in one transaction."""
-    actor, other = _root_or_redirect(request)
-    if actor is None:
-        assert other is not None
-        return other
     data = request.POST if request.method == "POST" else request.GET
     serial = data.get("serial_number", "")[:1200]
     try:

@@ -54,7 +54,7 @@ from accounts.operations.credentials import (
     mfa_otpauth_uri,
 )
 from accounts.principal import root_principal
-from accounts.totp import check_code, device_wait
+from accounts.totp import check_code, device_wait, matching_step
 from audit.trail import record_event
 from iamconsole.console import (
     IDENTITY_KEY,
@@ -97,15 +97,32 @@ def _after_signin_url(request: HttpRequest) -> str:
     return url or reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _root_device(user: ConsoleUser) -> MfaDevice | None:
-    """The root's assigned MFA device (enabled, not an IAM user's)."""
-    return (
+def _root_devices(user: ConsoleUser) -> list[MfaDevice]:
+    """The root's assigned MFA devices (enabled, not an IAM user's), oldest first."""
+    return list(
         MfaDevice.objects.filter(
             user=user, iam_user__isnull=True, confirmed=True, enabled__isnull=False
-        )
-        .order_by("enabled")
-        .first()
+        ).order_by("enabled", "pk")
     )
+
+
+def _root_device(user: ConsoleUser) -> MfaDevice | None:
+    """The root's oldest assigned MFA device, if it has any."""
+    devices = _root_devices(user)
+    return devices[0] if devices else None
+
+
+def _devices_wait(devices: list[MfaDevice]) -> int:
+    """The longest growing wait among the devices (read afresh): while one of them waits,
+    no code is checked, so failures never move on to a device that does not wait yet."""
+    return max((_device_wait(d) for d in devices), default=0)
+
+
+def _code_device(devices: list[MfaDevice], code: str) -> MfaDevice:
+    """The device a code is checked against: the one whose current steps show it (AWS
+    accepts a code from any of the root user's devices), else the oldest, so that a wrong
+    code counts once, on one device, however many devices root has."""
+    return next((d for d in devices if matching_step(d.seed(), code) is not None), devices[0])
 
 
 def _audit_signin(
@@ -373,9 +390,9 @@ def _signin_under_lock(
     A stranger who knows the email can keep the identity's wait going, so the wait
     must not lock the owner out: under it, the password alone signs nobody in and
     says nothing (it is not even checked), and the password with a valid code from
-    the root's device passes. Every other combination gets this same page, status
-    and Retry-After, so a right password with a wrong code looks like a wrong
-    password. The code is checked only after a right password (a stranger cannot
+    any of the root's assigned devices passes. Every other combination gets this same
+    page, status and Retry-After, so a right password with a wrong code looks like a
+    wrong password. The code is checked only after a right password (a stranger cannot
     run up the device's own wait), and each such attempt counts on the source
     address and, for a wrong code, on the device.
     """
@@ -387,13 +404,16 @@ def _signin_under_lock(
     password = context["form"].cleaned_data["password"]  # type: ignore[attr-defined]
     username = f"root:{email.lower()}"
     user = authenticate(request, username=username, password=password)
-    device = _root_device(user) if user is not None and getattr(user, "is_root", False) else None  # type: ignore[arg-type]
-    if device is not None and not _device_wait(device):
-        if check_code(device, code_form.cleaned_data["code"]).ok:  # each code once, atomically
+    is_root = user is not None and getattr(user, "is_root", False)
+    devices = _root_devices(user) if is_root else []  # type: ignore[arg-type]
+    code = code_form.cleaned_data["code"]
+    if devices and not _devices_wait(devices):
+        device = _code_device(devices, code)
+        if check_code(device, code).ok:  # each code once, atomically
             throttle.refund_attempt(source)
             _start_session(request, user)  # type: ignore[arg-type]
             return _complete_signin(request, device)  # forgets the identity's failures
-    _audit_root_failure(request, username, mfa_used=device is not None)
+    _audit_root_failure(request, username, mfa_used=bool(devices))
     return _locked(request, template, context, wait)
 
 
@@ -421,28 +441,46 @@ def _pending_user(request: HttpRequest) -> ConsoleUser | None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signin_mfa(request: HttpRequest) -> HttpResponse:
-    """Step 3: a code from the root's virtual MFA device (each code works once)."""
+    """Step 3: a code from any of the root's virtual MFA devices (each code works once).
+
+    AWS ("Using MFA devices with your IAM sign-in page",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/console_sign-in-mfa.html): with
+    several MFA devices enabled, one of them is enough to sign in; after the password
+    the user chooses the *type* of device, then authenticates with a device of that
+    type. (Paraphrased: the page's exact wording and the console's labels for that
+    choice could not be established here.) Every device here is a virtual one (one
+    type), so there is no type to choose: the step asks for a code and accepts it from
+    whichever assigned device shows it. A device removed since is no longer assigned,
+    so its codes are refused. Each attempt counts once on root's throttle and, when
+    wrong, once on one device.
+    """
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:signin")
     _remember_next(request)
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(_after_signin_url(request))
-    device = _root_device(user)
-    if device is None:
+    devices = _root_devices(user)
+    if not devices:
         return redirect("accounts:signin-mfa-enroll")
     form = MfaCodeForm(request.POST or None)
-    context: dict[str, object] = {"form": form, "email": user.email}
+    context: dict[str, object] = {
+        "form": form,
+        "email": user.email,
+        "several_devices": len(devices) > 1,
+    }
     template = "accounts/signin/mfa.html"
     if request.method == "POST" and form.is_valid():
-        wait = _device_wait(device)
+        wait = _devices_wait(devices)
         if wait:
             return _throttled(request, template, context, wait)
         key = throttle.root_key(user.email)
         wait = throttle.begin_attempt(key)
         if wait:
             return _throttled(request, template, context, wait)
-        checked = check_code(device, form.cleaned_data["code"])  # each code once, atomically
+        code = form.cleaned_data["code"]
+        device = _code_device(devices, code)
+        checked = check_code(device, code)  # each code once, atomically
         if checked.wait:
             return _throttled(request, template, context, checked.wait)
         if checked.ok:

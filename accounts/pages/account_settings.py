@@ -13,8 +13,9 @@ place with a 403. What may not be read says so in its own section.
   https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html),
   and DeleteAccountPasswordPolicy ("reset to the IAM default").
 - Root MFA: root only (AWS lets nobody else manage the root user's credentials):
-  the assigned device and its resynchronization (ResyncMFADevice). MFA is mandatory
-  for root here, so the last device cannot be removed.
+  the assigned devices and their resynchronization (ResyncMFADevice). MFA is mandatory
+  for root here: devices are assigned and removed on root's Security credentials
+  page, and once the last one is removed a new one is enrolled before any page opens.
 """
 
 from __future__ import annotations

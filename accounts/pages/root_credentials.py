@@ -340,10 +340,10 @@ MFA_REMOVE_LAST = (
     "use this console: once it is removed, this session must assign a new device before "
     "any other page opens, and so does the next sign-in."
 )
-# The console's root sign-in step (accounts/views.py) asks for the oldest assigned device.
+# The console's root sign-in step (accounts/views.py) takes a code from any assigned device.
 MFA_REMOVE_CURRENT = (
     "This session was verified with this device: once it is removed, the console asks "
-    "for a code again, from the device {next_device}."
+    "for a code again, from any of the remaining devices ({remaining})."
 )
 
 
@@ -490,7 +490,7 @@ def root_remove_mfa(request: HtmxHttpRequest, *, actor: Principal) -> HttpRespon
         "current": current and bool(remaining),
         "last_warning": MFA_REMOVE_LAST,
         "current_warning": MFA_REMOVE_CURRENT.format(
-            next_device=remaining[0].name if remaining else ""
+            remaining=", ".join(d.name for d in remaining)
         ),
     }
     if request.method == "GET" or not data.get("confirm"):

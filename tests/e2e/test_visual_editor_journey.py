@@ -279,3 +279,169 @@ def test_a_service_control_policy_is_written_in_the_visual_editor(page, totp_dev
     expect(page.get_by_text("Policy NoUserCreation created.")).to_be_visible()
     assert json.loads(OrgPolicy.objects.get(name="NoUserCreation").content) == expected
     assert page.evaluate("window.__cspViolations") == []
+
+
+def test_any_placeholder_in_the_arn_builder_makes_a_wildcard_arn_that_is_saved(page, totp_device):
+    """ "Any <part>" puts "*" in that part of the ARN format (the part's box is disabled)."""
+    from policies.models import ManagedPolicy
+
+    if page is None:
+        return
+    sign_in(page, totp_device)
+    page.goto("/policies/create/")
+    textarea = page.locator("textarea[name=document]")
+    write_json(page, "")
+    page.get_by_role("button", name="Visual", exact=True).click()
+    page.get_by_role("button", name="Add statement").click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    choose_service(page, card, "Amazon S3 (s3)")
+    check_action(card, "GetObject")
+
+    # object: arn:${Partition}:s3:::${BucketName}/${ObjectName}
+    card.get_by_text("Add ARN: object", exact=True).click()
+    builder = card.locator("details.pv-arn-builder[open]")
+    builder.get_by_label("BucketName", exact=True).fill("reports")
+    builder.get_by_label("Any ObjectName").check()
+    expect(builder.get_by_label("ObjectName", exact=True)).to_be_disabled()
+    builder.get_by_role("button", name="Add object ARN").click()
+    expect(card.get_by_role("textbox", name="Resource ARN 1")).to_have_value(
+        "arn:aws:s3:::reports/*"
+    )
+
+    # accesspointobject: arn:${Partition}:s3:${Region}:${Account}:accesspoint/${AccessPointName}/object/${ObjectName}
+    card.get_by_text("Add ARN: accesspointobject", exact=True).click()
+    builder = card.locator("details.pv-arn-builder[open]")
+    builder.get_by_label("Any Region").check()
+    builder.get_by_label("Any Account").check()
+    builder.get_by_label("Any ObjectName").check()
+    builder.get_by_role("button", name="Add accesspointobject ARN").click()  # name still empty
+    expect(builder.get_by_role("status")).to_contain_text("Enter AccessPointName")
+    builder.get_by_label("AccessPointName", exact=True).fill("reports-ap")
+    builder.get_by_label("Any Account").uncheck()  # a part may be given after all
+    expect(builder.get_by_label("Account", exact=True)).to_be_enabled()
+    builder.get_by_label("Account", exact=True).fill(ACCOUNT)
+    builder.get_by_role("button", name="Add accesspointobject ARN").click()
+    expected_arns = [
+        "arn:aws:s3:::reports/*",
+        f"arn:aws:s3:*:{ACCOUNT}:accesspoint/reports-ap/object/*",
+    ]
+    expect(card.get_by_role("textbox", name="Resource ARN 2")).to_have_value(expected_arns[1])
+
+    page.get_by_role("button", name="JSON", exact=True).click()
+    text = textarea.input_value()
+    expected = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Statement1",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": expected_arns,
+            }
+        ],
+    }
+    assert json.loads(text) == expected
+    page.get_by_role("button", name="Visual", exact=True).click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    expect(card.get_by_role("textbox", name="Resource ARN 1")).to_have_value(expected_arns[0])
+    page.get_by_role("button", name="JSON", exact=True).click()
+    assert textarea.input_value() == text
+
+    page.get_by_label("Policy name").fill("ReportsObjects")
+    page.get_by_role("button", name="Create policy").click()
+    expect(page.get_by_text("Policy ReportsObjects created.")).to_be_visible()
+    policy = ManagedPolicy.objects.get(account_id=ACCOUNT, name="ReportsObjects")
+    # The text shown, byte for byte (a form post sends a textarea's line ends as CRLF).
+    assert policy.default_version().document.replace("\r\n", "\n") == text
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_all_actions_gives_prefix_star_and_round_trips_byte_equal(page, totp_device):
+    """ "All <service> actions (<prefix>:*)": checks and disables the per-action boxes,
+    writes "<prefix>:*", and a document holding "<prefix>:*" (in any case) opens in
+    visual mode and comes back byte-equal."""
+    from policies.models import ManagedPolicy
+
+    if page is None:
+        return
+    sign_in(page, totp_device)
+    page.goto("/policies/create/")
+    textarea = page.locator("textarea[name=document]")
+    visual = page.get_by_role("button", name="Visual", exact=True)
+    to_json = page.get_by_role("button", name="JSON", exact=True)
+
+    # Written in JSON by hand: the prefix's case and the list shape are kept.
+    by_hand = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["IAM:*"], "Resource": "*"}],
+        },
+        indent=2,
+    )
+    write_json(page, by_hand)
+    expect(visual).to_be_enabled()
+    visual.click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    all_iam = card.get_by_label(re.compile(r"^All .* actions \(iam:\*\)$"))
+    expect(all_iam).to_be_checked()
+    expect(card.get_by_role("checkbox", name="GetUser", exact=True)).to_be_checked()
+    expect(card.get_by_role("checkbox", name="GetUser", exact=True)).to_be_disabled()
+    to_json.click()
+    assert textarea.input_value() == by_hand
+
+    # Built in the visual editor: one action, then all of them.
+    write_json(page, "")
+    visual.click()
+    page.get_by_role("button", name="Add statement").click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    choose_service(page, card, "Amazon S3 (s3)")
+    check_action(card, "GetObject")
+    card.get_by_label("Filter actions").fill("")
+    all_s3 = card.get_by_label(re.compile(r"^All .* actions \(s3:\*\)$"))
+    all_s3.check()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    for name in ("GetObject", "PutObject", "ListBucket"):
+        box = card.get_by_role("checkbox", name=name, exact=True)
+        expect(box).to_be_checked()
+        expect(box).to_be_disabled()
+    expect(
+        card.get_by_role("group", name=re.compile(r"^Read \((\d+) of \1 selected\)"))
+    ).to_be_attached()
+    card.get_by_label("All resources (*)").check()
+    to_json.click()
+    text = textarea.input_value()
+    expected = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Statement1", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
+    assert json.loads(text) == expected
+    for _ in range(2):  # back and forth without edits: byte-equal
+        visual.click()
+        expect(
+            page.get_by_role("region", name=re.compile(r"^Statement 1")).get_by_label(
+                re.compile(r"\(s3:\*\)$")
+            )
+        ).to_be_checked()
+        to_json.click()
+        assert textarea.input_value() == text
+
+    # Unchecked, the earlier single choice comes back; checked again, "s3:*".
+    visual.click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    card.get_by_label(re.compile(r"\(s3:\*\)$")).uncheck()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    expect(card.get_by_role("checkbox", name="GetObject", exact=True)).to_be_enabled()
+    to_json.click()
+    assert json.loads(textarea.input_value())["Statement"][0]["Action"] == "s3:GetObject"
+    visual.click()
+    card = page.get_by_role("region", name=re.compile(r"^Statement 1"))
+    card.get_by_label(re.compile(r"\(s3:\*\)$")).check()
+    to_json.click()
+    assert textarea.input_value() == text
+
+    page.get_by_label("Policy name").fill("AllS3")
+    page.get_by_role("button", name="Create policy").click()
+    expect(page.get_by_text("Policy AllS3 created.")).to_be_visible()
+    policy = ManagedPolicy.objects.get(account_id=ACCOUNT, name="AllS3")
+    assert policy.default_version().document.replace("\r\n", "\n") == text  # CRLF: form post
+    assert page.evaluate("window.__cspViolations") == []

@@ -144,6 +144,7 @@ function newStatement() {
     effect: "Allow",
     service: null,
     allActions: false,
+    allActionsText: "", // "<prefix>:*" as the document spelled it (e.g. "S3:*"), kept for byte-equal round trips
     actions: [],
     actionShape: "absent",
     allResources: false,
@@ -198,8 +199,11 @@ async function readStatement(raw, n, catalogUrl, catalog) {
         if (name === "*") {
           if (list.length !== 1) refuse(`${where} lists "${a}" beside other actions.`);
           st.allActions = true;
+          st.allActionsText = a;
         } else if (/[*?]/.test(name)) {
-          refuse(`${where} has the wildcard action "${a}".`);
+          // AWS's visual editor shows "All <service> actions (<prefix>:*)"; other
+          // wildcards stay in JSON (the visual editor lists actions one by one).
+          refuse(`${where} has the wildcard action "${a}"; the visual editor shows only "${prefix}:*" (all actions) or actions one by one.`);
         } else if (!service.byName.has(name.toLowerCase())) {
           refuse(`${where} has the action "${a}", which ${prefix} does not have.`);
         } else {
@@ -316,7 +320,7 @@ function toStatement(st) {
   const out = {};
   if (st.sidPresent || st.sid) out.Sid = st.sid;
   out.Effect = st.effect;
-  const actions = st.allActions && st.service ? [`${st.service}:*`] : st.actions;
+  const actions = st.allActions && st.service ? [st.allActionsText || `${st.service}:*`] : st.actions;
   if (st.actionShape !== "absent" || actions.length) out.Action = shaped(actions, st.actionShape);
   const resources = st.allResources ? ["*"] : st.resources;
   if (st.resourceShape !== "absent" || resources.length) out.Resource = shaped(resources, st.resourceShape);
@@ -636,6 +640,7 @@ class VisualEditor {
         }
         st.service = prefix;
         st.allActions = false;
+        st.allActionsText = "";
         st.actions = [];
         st.ui.filter = "";
         this.commit();

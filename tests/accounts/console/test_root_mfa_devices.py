@@ -232,7 +232,7 @@ def test_another_device_confirms_removing_the_sessions_device(
     html = console.get(f"{REMOVE}?serial_number={ORIGINAL}").content.decode()
     assert (
         "This session was verified with this device" in html
-        and "from the device backup-key" in html
+        and "from any of the remaining devices (backup-key)" in html
     )
     r = console.post(REMOVE, data, headers=HTMX)
     assert r.status_code == 200 and r["HX-Redirect"] == reverse("accounts:signin-mfa")

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,15 @@ from policies.engine.jsonsafe import JsonError, loads
 from policies.engine.matching import action_matcher
 from policies.evaluation import load_policies
 
-__all__ = ["Computed", "Zone", "external_access", "unused_access"]
+__all__ = [
+    "Computed",
+    "Zone",
+    "excluded",
+    "external_access",
+    "parse_trust_policy",
+    "role_external_access",
+    "unused_access",
+]
 
 # What a role's trust policy can grant (the STS actions AWS lists in role findings).
 ROLE_ACTIONS = (
@@ -72,6 +80,8 @@ class Computed:
     resource_type: str
     owner: str
     details: dict[str, Any]
+    # Unused access: the entity matches one of the analyzer's analysisRule exclusions.
+    excluded: bool = False
 
 
 def _account_of(value: str) -> str | None:
@@ -149,57 +159,73 @@ def external_access(account_id: str, zone: Zone) -> list[Computed]:
         if is_service_linked(role):
             continue
         try:
-            statements = parse_policy(loads(role.trust_policy)).statements
+            statements = parse_trust_policy(role.trust_policy)
         except (JsonError, PolicyError):
             continue
-        seen: set[str] = set()
-        for st in statements:
-            if st.effect != "Allow" or st.principal is None:
-                continue
-            actions = _granted_role_actions(st)
-            if not actions:
-                continue
-            restriction = _restriction(st)
-            if restriction is not None and _inside(zone, *restriction):
-                continue  # the condition keeps every caller inside the zone of trust
-            condition = _condition_map(st)
-            if st.not_principal or st.principal.wildcard:
-                entries: list[tuple[str, str, bool]] = [("AWS", "*", restriction is None)]
-            else:
-                entries = []
-                for kind, values in st.principal.entries:
-                    for value in values:
-                        if kind == "Service":
+        out += role_external_access(role.arn, role.account_id, statements, zone)
+    return out
+
+
+def parse_trust_policy(text: str) -> tuple[Statement, ...]:
+    """A trust policy's statements (JsonError / PolicyError when it cannot be read)."""
+    return tuple(parse_policy(loads(text)).statements)
+
+
+def role_external_access(
+    role_arn: str, owner: str, statements: Iterable[Statement], zone: Zone
+) -> list[Computed]:
+    """The external-access findings of one role whose trust policy has ``statements``
+    (the analysis ``external_access`` runs per role; access previews run it on a
+    proposed trust policy)."""
+    out: list[Computed] = []
+    seen: set[str] = set()
+    for st in statements:
+        if st.effect != "Allow" or st.principal is None:
+            continue
+        actions = _granted_role_actions(st)
+        if not actions:
+            continue
+        restriction = _restriction(st)
+        if restriction is not None and _inside(zone, *restriction):
+            continue  # the condition keeps every caller inside the zone of trust
+        condition = _condition_map(st)
+        if st.not_principal or st.principal.wildcard:
+            entries: list[tuple[str, str, bool]] = [("AWS", "*", restriction is None)]
+        else:
+            entries = []
+            for kind, values in st.principal.entries:
+                for value in values:
+                    if kind == "Service":
+                        continue
+                    if kind == "AWS":
+                        account = _account_of(value)
+                        if account is not None and account in zone.accounts:
                             continue
-                        if kind == "AWS":
-                            owner = _account_of(value)
-                            if owner is not None and owner in zone.accounts:
-                                continue
-                        entries.append((kind, value, False))
-            for kind, value, public in entries:
-                principal = {kind: value}
-                key = json.dumps(
-                    [role.arn, principal, condition, actions], sort_keys=True, separators=(",", ":")
+                    entries.append((kind, value, False))
+        for kind, value, public in entries:
+            principal = {kind: value}
+            key = json.dumps(
+                [role_arn, principal, condition, actions], sort_keys=True, separators=(",", ":")
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                Computed(
+                    key=key,
+                    finding_type="ExternalAccess",
+                    resource=role_arn,
+                    resource_type="AWS::IAM::Role",
+                    owner=owner,
+                    details={
+                        "principal": principal,
+                        "action": actions,
+                        "condition": condition,
+                        "isPublic": public,
+                        "sources": [{"type": "POLICY"}],
+                    },
                 )
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(
-                    Computed(
-                        key=key,
-                        finding_type="ExternalAccess",
-                        resource=role.arn,
-                        resource_type="AWS::IAM::Role",
-                        owner=role.account_id,
-                        details={
-                            "principal": principal,
-                            "action": actions,
-                            "condition": condition,
-                            "isPublic": public,
-                            "sources": [{"type": "POLICY"}],
-                        },
-                    )
-                )
+            )
     return out
 
 
@@ -296,7 +322,60 @@ def _unused_permissions(
     ]
 
 
-def unused_access(account_id: str, age_days: int, now: datetime) -> list[Computed]:
+def excluded(
+    account_id: str, tags: Mapping[str, str], exclusions: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether an entity meets one of an unused access analyzer's ``analysisRule``
+    exclusions (AnalysisRuleCriteria). Our reading of the model's documentation, as AWS
+    gives no formal semantics: the criteria in the list are alternatives; within one
+    criteria ``accountIds`` and ``resourceTags``, when both are given, must both hold;
+    ``resourceTags`` is a list of alternatives, each a map whose every pair must be on
+    the entity, an empty value matching any value of the key ("If the specified tag
+    value is 0 characters, the rule is applied to all principals with the specified
+    tag key")."""
+
+    def tag_set_matches(wanted: Mapping[str, str]) -> bool:
+        return bool(wanted) and all(
+            k in tags and (v == "" or tags[k] == v) for k, v in wanted.items()
+        )
+
+    for crit in exclusions:
+        accounts = crit.get("accountIds") or []
+        tag_sets = crit.get("resourceTags") or []
+        if not accounts and not tag_sets:
+            continue
+        if accounts and account_id not in accounts:
+            continue
+        if tag_sets and not any(tag_set_matches(t) for t in tag_sets):
+            continue
+        return True
+    return False
+
+
+def unused_access(
+    account_id: str,
+    age_days: int,
+    now: datetime,
+    exclusions: Sequence[Mapping[str, Any]] = (),
+) -> list[Computed]:
+    """The unused access findings of one account; those of entities an exclusion names
+    come back with ``excluded`` set (``operations.refresh`` creates none for them)."""
+    out = _unused_access(account_id, age_days, now)
+    if not exclusions:
+        return out
+    tags: dict[str, dict[str, str]] = {}
+    for model in (Role, IamUser):
+        for arn, raw in model.objects.filter(account_id=account_id).values_list("arn", "tags"):
+            tags[arn] = {t["Key"]: t["Value"] for t in raw or []}
+    return [
+        replace(c, excluded=True)
+        if excluded(account_id, tags.get(c.resource, {}), exclusions)
+        else c
+        for c in out
+    ]
+
+
+def _unused_access(account_id: str, age_days: int, now: datetime) -> list[Computed]:
     cutoff = now - timedelta(days=age_days)
     out: list[Computed] = []
     for role in Role.objects.filter(account_id=account_id).order_by("name"):

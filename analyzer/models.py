@@ -87,3 +87,21 @@ class PolicyGeneration(models.Model):
 
     class Meta:
         ordering = ["-started_on", "-id"]
+
+
+class AccessPreview(models.Model):
+    """An access preview: the proposed configurations as CreateAccessPreview took them
+    and the preview findings computed when it was created (kept here, never as
+    ``Finding`` rows: a preview changes nothing the analyzer reports)."""
+
+    analyzer = models.ForeignKey(Analyzer, on_delete=models.CASCADE, related_name="previews")
+    preview_id = models.CharField(max_length=36, unique=True)
+    client_token = models.CharField(max_length=64, blank=True)
+    configurations = models.JSONField(default=dict)
+    created = models.DateTimeField()
+    status = models.CharField(max_length=16)  # COMPLETED or FAILED (computed at once)
+    status_reason = models.CharField(max_length=32, blank=True)
+    findings = models.JSONField(default=list, blank=True)  # AccessPreviewFinding dicts
+
+    class Meta:
+        ordering = ["-created", "-id"]

@@ -5,7 +5,8 @@ Reference, "Actions defined by IAM Access Analyzer": analyzer
 ``arn:aws:access-analyzer:<region>:<account>:analyzer/<name>``, archive rule
 ``…/archive-rule/<rule>``; ``*`` for the policy checks and policy generation).
 ListFindingsV2 and GetFindingV2 are authorized as ``ListFindings`` and ``GetFinding``, the
-actions AWS's reference lists for them. The region is the installation's
+actions AWS's reference lists for them. UpdateAnalyzer, GetFindingsStatistics and the
+access preview actions are authorized on the analyzer's ARN. The region is the installation's
 (``settings.IAM_REGION``): analyzers are kept per account, one region.
 
 Error texts that AWS's documentation does not give are marked where they are written.
@@ -25,7 +26,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.errors import LimitExceeded, MalformedPolicyDocument
 from accounts.models import IamUser, Role
+from accounts.operations.common import TRUST_POLICY_LIMIT
+from accounts.operations.service_linked import is_service_linked
 from accounts.principal import Principal
 from analyzer import checks, findings, generation, validation
 from analyzer.errors import (
@@ -35,10 +39,13 @@ from analyzer.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
-from analyzer.models import Analyzer, ArchiveRule, Finding, PolicyGeneration
+from analyzer.models import AccessPreview, Analyzer, ArchiveRule, Finding, PolicyGeneration
 from audit.trail import record_event
 from iamconsole.ops import operation
 from policies.authorization import authorize
+from policies.documents import check_policy_document
+from policies.engine.document import PolicyError
+from policies.engine.jsonsafe import JsonError
 
 __all__ = [
     "ANALYZER_TYPES",
@@ -46,6 +53,12 @@ __all__ = [
     "page_of",
     "apply_archive_rule",
     "cancel_policy_generation",
+    "create_access_preview",
+    "get_access_preview",
+    "get_findings_statistics",
+    "list_access_preview_findings",
+    "list_access_previews",
+    "update_analyzer",
     "check_access_not_granted",
     "check_no_new_access",
     "check_no_public_access",
@@ -431,7 +444,11 @@ def create_analyzer(
     config: dict[str, Any] = {}
     if age is not None:
         config = {"unusedAccess": {"unusedAccessAge": age}}
-        rule_cfg = ((configuration or {}).get("unusedAccess") or {}).get("analysisRule")
+        rule_cfg = _analysis_rule(
+            type,
+            actor.account_id,
+            ((configuration or {}).get("unusedAccess") or {}).get("analysisRule"),
+        )
         if rule_cfg:
             config["unusedAccess"]["analysisRule"] = rule_cfg
     analyzer = Analyzer(
@@ -676,7 +693,9 @@ def refresh(analyzer: Analyzer, *, now: datetime | None = None) -> None:
     computed: list[findings.Computed] = []
     for account_id in accounts:
         if analyzer.is_unused_access:
-            computed += findings.unused_access(account_id, analyzer.unused_access_age or 90, now)
+            computed += findings.unused_access(
+                account_id, analyzer.unused_access_age or 90, now, _exclusions(analyzer)
+            )
         else:
             computed += findings.external_access(account_id, zone)
     stored = {f.finding_id: f for f in analyzer.findings.all()}
@@ -687,6 +706,15 @@ def refresh(analyzer: Analyzer, *, now: datetime | None = None) -> None:
         fid = _finding_uuid(analyzer, c.key)
         seen.add(fid)
         row = stored.get(fid)
+        if c.excluded:
+            # An analysisRule exclusion: no finding is generated for the entity; one it
+            # already has is archived (AWS's guide, "Manage an unused access analyzer",
+            # on updated exclusions; its exact treatment of earlier findings is not
+            # established here beyond that they stop being active).
+            if row is not None and row.status == "ACTIVE":
+                row.status, row.updated = "ARCHIVED", now
+                row.save(update_fields=["status", "updated"])
+            continue
         if row is None:
             row = Finding(
                 analyzer=analyzer,
@@ -1085,3 +1113,573 @@ def cancel_policy_generation(*, actor: Principal, job_id: str) -> PolicyGenerati
         request={"jobId": job_id},
     )
     return job
+
+
+# ---------------------------------------------------- analyzer configuration
+
+
+_TAG_CHARS = re.compile(r"[\w\s_.:/=+\-@]*")
+MAX_EXCLUDED_ACCOUNTS = 2000  # AnalysisRuleCriteria.accountIds: "cannot include more than 2,000"
+
+
+def _exclusions(analyzer: Analyzer) -> list[dict[str, Any]]:
+    rule = (analyzer.configuration.get("unusedAccess") or {}).get("analysisRule") or {}
+    return list(rule.get("exclusions") or [])
+
+
+def _analysis_rule(analyzer_type: str, owner: str, rule: Any) -> dict[str, Any] | None:
+    """An unused access analyzer's ``analysisRule``, checked as the model documents
+    AnalysisRuleCriteria: account ids only for organization analyzers, never the
+    analyzer owner's, at most 2,000; tag keys 1..128 characters not prefixed ``aws:``,
+    values 0..256, of Unicode letters, digits, whitespace and ``_ . / = + -``. The
+    texts of AWS's errors for these are not established here."""
+    if rule is None:
+        return None
+    field = "configuration.unusedAccess.analysisRule"
+    if not isinstance(rule, dict):
+        raise _field_error(field, rule, "Member must be a structure")
+    exclusions = rule.get("exclusions")
+    if exclusions is None:
+        return {}
+    if not isinstance(exclusions, list):
+        raise _field_error(f"{field}.exclusions", exclusions, "Member must be a list")
+    out: list[dict[str, Any]] = []
+    for crit in exclusions:
+        if not isinstance(crit, dict) or not (crit.get("accountIds") or crit.get("resourceTags")):
+            raise ValidationException(
+                "Each analysis rule exclusion must specify accountIds or resourceTags.",
+                reason="other",
+            )
+        entry: dict[str, Any] = {}
+        accounts = crit.get("accountIds") or []
+        if accounts:
+            if not analyzer_type.startswith("ORGANIZATION"):
+                raise ValidationException(
+                    "Account IDs can only be applied to the analysis rule criteria for "
+                    "organization-level analyzers.",
+                    reason="other",
+                )
+            if len(accounts) > MAX_EXCLUDED_ACCOUNTS:
+                raise _field_error(
+                    f"{field}.exclusions.member.accountIds",
+                    "...",
+                    f"Member must have length less than or equal to {MAX_EXCLUDED_ACCOUNTS}",
+                )
+            for account in accounts:
+                if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+                    raise _field_error(
+                        f"{field}.exclusions.member.accountIds.member",
+                        account,
+                        "Member must be a 12-digit account ID",
+                    )
+            if owner in accounts:
+                raise ValidationException(
+                    "The excluded accounts cannot include the organization analyzer owner account.",
+                    reason="other",
+                )
+            entry["accountIds"] = list(accounts)
+        tag_sets = crit.get("resourceTags") or []
+        if tag_sets:
+            for tags in tag_sets:
+                if not isinstance(tags, dict) or not tags:
+                    raise _field_error(
+                        f"{field}.exclusions.member.resourceTags.member",
+                        tags,
+                        "Member must be a non-empty map of strings",
+                    )
+                for key, value in tags.items():
+                    ok = (
+                        isinstance(key, str)
+                        and isinstance(value, str)
+                        and 1 <= len(key) <= 128
+                        and len(value) <= 256
+                        and not key.lower().startswith("aws:")
+                        and _TAG_CHARS.fullmatch(key)
+                        and _TAG_CHARS.fullmatch(value)
+                    )
+                    if not ok:
+                        raise _field_error(
+                            f"{field}.exclusions.member.resourceTags.member",
+                            key,
+                            "Tag keys 1..128 characters, not prefixed with aws:, and values "
+                            "0..256 characters, of letters, digits, whitespace and _ . / = + -",
+                        )
+            entry["resourceTags"] = [dict(t) for t in tag_sets]
+        out.append(entry)
+    return {"exclusions": out}
+
+
+@operation("UpdateAnalyzer", event_source=SOURCE)
+def update_analyzer(
+    *, actor: Principal, name: str, configuration: dict[str, Any] | None
+) -> Analyzer:
+    """UpdateAnalyzer: an unused access analyzer's tracking period and analysis rule
+    ("This action is not supported for external access analyzers"). A member left out
+    keeps its value (AWS's treatment of an omitted unusedAccessAge on update is not
+    established here). The findings are re-derived at once under the new settings."""
+    _check_name(name, "analyzerName", _NAME_RE, "[A-Za-z_][A-Za-z0-9_.-]*")
+    analyzer = find_analyzer(actor, name, "UpdateAnalyzer")
+    analyzer = Analyzer.objects.select_for_update().get(pk=analyzer.pk)
+    if not analyzer.is_unused_access:
+        # AWS's text is not established here.
+        raise ValidationException(
+            "UpdateAnalyzer is not supported for external access analyzers.",
+            reason="notSupported",
+        )
+    if not isinstance(configuration, dict) or not configuration:
+        raise _field_error("configuration", configuration, "Member must not be null")
+    if "unusedAccess" not in configuration:
+        # internalAccess belongs to internal access analyzers, which this installation
+        # does not create.
+        raise ValidationException(
+            "The configuration of an unused access analyzer must be unusedAccess.",
+            reason="other",
+        )
+    unused = configuration.get("unusedAccess") or {}
+    if not isinstance(unused, dict):
+        raise _field_error("configuration.unusedAccess", unused, "Member must be a structure")
+    age = unused.get("unusedAccessAge", analyzer.unused_access_age or DEFAULT_UNUSED_ACCESS_AGE)
+    age = _unused_age(analyzer.type, {"unusedAccess": {"unusedAccessAge": age}})
+    config = {"unusedAccessAge": age}
+    if "analysisRule" in unused:
+        rule = _analysis_rule(analyzer.type, analyzer.account_id, unused["analysisRule"])
+    else:
+        rule = (analyzer.configuration.get("unusedAccess") or {}).get("analysisRule")
+    if rule:
+        config["analysisRule"] = rule
+    analyzer.unused_access_age = age
+    analyzer.configuration = {"unusedAccess": config}
+    analyzer.save(update_fields=["unused_access_age", "configuration"])
+    refresh(analyzer)
+    record_event(
+        actor,
+        "UpdateAnalyzer",
+        analyzer.arn,
+        event_source=SOURCE,
+        request={"analyzerName": name, "configuration": analyzer.configuration},
+    )
+    return analyzer
+
+
+# ------------------------------------------------------------ findings statistics
+
+
+@dataclass(frozen=True)
+class FindingsStatistics:
+    analyzer: Analyzer
+    statistics: dict[str, Any]  # one FindingsStatistics union member, by its name
+    last_updated: datetime
+
+
+def _totals(rows: Sequence[Finding]) -> dict[str, int]:
+    return {
+        "totalActiveFindings": sum(f.status == "ACTIVE" for f in rows),
+        "totalArchivedFindings": sum(f.status == "ARCHIVED" for f in rows),
+        "totalResolvedFindings": sum(f.status == "RESOLVED" for f in rows),
+    }
+
+
+MAX_TOP_ACCOUNTS = 10  # AccountAggregations: "one to ten" accounts
+
+
+@operation("GetFindingsStatistics", event_source=SOURCE)
+def get_findings_statistics(*, actor: Principal, analyzer_arn: str) -> FindingsStatistics:
+    """GetFindingsStatistics, from the analyzer's findings (brought up to date first, as
+    every read here does). External access: totals by status, and per resource type the
+    active public and cross-account (active, not public) findings; there are no analysis
+    errors here, so ``totalActiveErrors`` is 0. Unused access: totals by status, active
+    findings per unused access type, and the accounts with the most active findings
+    (with their active findings per type)."""
+    analyzer = find_analyzer_by_arn(actor, analyzer_arn, "GetFindingsStatistics")
+    now = timezone.now()
+    refresh(analyzer, now=now)
+    rows = list(analyzer.findings.all())
+    active = [f for f in rows if f.status == "ACTIVE"]
+    if analyzer.is_unused_access:
+        by_type: dict[str, int] = {}
+        by_account: dict[str, dict[str, int]] = {}
+        for f in active:
+            by_type[f.finding_type] = by_type.get(f.finding_type, 0) + 1
+            per = by_account.setdefault(f.resource_owner_account, {})
+            per[f.finding_type] = per.get(f.finding_type, 0) + 1
+        top = sorted(by_account.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        stats: dict[str, Any] = {
+            "unusedAccessTypeStatistics": [
+                {"unusedAccessType": t, "total": n} for t, n in sorted(by_type.items())
+            ],
+            **_totals(rows),
+        }
+        if top:
+            stats["topAccounts"] = [
+                {"account": acct, "numberOfActiveFindings": sum(d.values()), "details": d}
+                for acct, d in top[:MAX_TOP_ACCOUNTS]
+            ]
+        result = {"unusedAccessFindingsStatistics": stats}
+    else:
+        types: dict[str, dict[str, int]] = {}
+        for f in rows:
+            entry = types.setdefault(
+                f.resource_type,
+                {"totalActivePublic": 0, "totalActiveCrossAccount": 0, "totalActiveErrors": 0},
+            )
+            if f.status == "ACTIVE":
+                public = bool((f.details or {}).get("isPublic"))
+                entry["totalActivePublic" if public else "totalActiveCrossAccount"] += 1
+        result = {
+            "externalAccessFindingsStatistics": {
+                "resourceTypeStatistics": types,
+                **_totals(rows),
+            }
+        }
+    record_event(actor, "GetFindingsStatistics", analyzer.arn, event_source=SOURCE)
+    return FindingsStatistics(analyzer, result, now)
+
+
+# ----------------------------------------------------------------- access previews
+
+# Access previews (CreateAccessPreview, "Previewing access with IAM Access Analyzer
+# APIs"): the findings an external access analysis would report for a resource with a
+# proposed access control configuration. This installation models IAM roles only, so
+# only the ``iamRole`` configuration (a proposed trust policy) is previewed; the other
+# Configuration members (s3Bucket, kmsKey, sqsQueue, …) name resources not modelled
+# here and are refused with a ValidationException rather than answered with an empty,
+# misleading preview. Previews are computed when created: their status is COMPLETED,
+# or FAILED (statusReason INVALID_CONFIGURATION) for a trust policy that cannot be
+# read, as AccessPreviewStatusReason documents.
+
+_PREVIEW_ID_RE = re.compile(r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}")
+_ROLE_ARN_RE = re.compile(r"arn:aws:iam::(\d{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})")
+CONFIGURATION_TYPES = (
+    "ebsSnapshot",
+    "ecrRepository",
+    "iamRole",
+    "efsFileSystem",
+    "kmsKey",
+    "rdsDbClusterSnapshot",
+    "rdsDbSnapshot",
+    "secretsManagerSecret",
+    "s3Bucket",
+    "snsTopic",
+    "sqsQueue",
+    "s3ExpressDirectoryBucket",
+    "dynamodbStream",
+    "dynamodbTable",
+)
+
+
+def _preview_analyzer(actor: Principal, analyzer_arn: str, action: str) -> Analyzer:
+    analyzer = find_analyzer_by_arn(actor, analyzer_arn, action)
+    if analyzer.type != "ACCOUNT":
+        # "You can only create an access preview for analyzers with an Account type and
+        # Active status" (CreateAccessPreview, analyzerArn); AWS's error text is not
+        # established here.
+        raise ValidationException(
+            "Access previews can only be created for analyzers with an ACCOUNT type.",
+            reason="notSupported",
+        )
+    return analyzer
+
+
+def _preview_role(
+    analyzer: Analyzer, configurations: Any
+) -> tuple[str, Role | None, str | None, dict[str, Any]]:
+    """The one role ARN a preview's configurations name, the role if it exists, the
+    trust policy to analyze (None: use the existing one), and the configurations."""
+    if not isinstance(configurations, dict) or len(configurations) != 1:
+        # "The configuration must contain exactly one element."
+        raise _field_error("configurations", "...", "Member must have length between 1 and 1")
+    ((arn, config),) = configurations.items()
+    if not isinstance(config, dict) or len(config) != 1:
+        raise _field_error(
+            f"configurations.{arn}", config, "Member must specify exactly one configuration"
+        )
+    ((kind, value),) = config.items()
+    if kind not in CONFIGURATION_TYPES:
+        raise _field_error(f"configurations.{arn}", kind, "Member must be a Configuration")
+    if kind != "iamRole":
+        raise ValidationException(
+            f"Access previews for {kind} configurations are not supported by this "
+            "installation: only iamRole configurations can be previewed.",
+            reason="notSupported",
+            fields=[(f"configurations.{arn}.{kind}", "Configuration type not supported")],
+        )
+    m = _ROLE_ARN_RE.fullmatch(arn or "")
+    if m is None:
+        raise ValidationException(
+            f"The resource ARN {arn} is not a valid IAM role ARN.",
+            fields=[(f"configurations.{arn}", "Member must be an IAM role ARN")],
+        )
+    if m.group(1) != analyzer.account_id:
+        raise ValidationException(
+            f"The IAM role {arn} is not in the analyzer's account {analyzer.account_id}.",
+            fields=[(f"configurations.{arn}", "Member must be in the analyzer's account")],
+        )
+    role = Role.objects.filter(account_id=analyzer.account_id, arn=arn).first()
+    if not isinstance(value, dict):
+        raise _field_error(f"configurations.{arn}.iamRole", value, "Member must be a structure")
+    trust = value.get("trustPolicy")
+    if trust is None and role is None:
+        # "If the configuration is for a new IAM role, you must specify the trust policy."
+        raise ValidationException(
+            f"A trust policy is required for the new IAM role {arn}.",
+            fields=[(f"configurations.{arn}.iamRole.trustPolicy", "Member must not be null")],
+        )
+    if trust is not None and (not isinstance(trust, str) or not trust):
+        # "The proposed trust policy cannot be an empty string."
+        raise ValidationException(
+            "The proposed trust policy cannot be an empty string.",
+            fields=[(f"configurations.{arn}.iamRole.trustPolicy", "Member must not be empty")],
+        )
+    return arn, role, trust, {arn: {"iamRole": dict(value)}}
+
+
+def _preview_findings(
+    analyzer: Analyzer, preview_id: str, role_arn: str, computed: list[findings.Computed]
+) -> list[dict[str, Any]]:
+    """Preview findings, compared with the analyzer's stored findings for the role:
+    a computed finding that exists is UNCHANGED when its status would stay (ACTIVE or
+    ARCHIVED) and CHANGED when a RESOLVED one would return ACTIVE; one that does not
+    exist is NEW (ACTIVE, or ARCHIVED when an archive rule matches it, as the analyzer
+    itself would file it); an existing ACTIVE or ARCHIVED finding the proposal removes
+    is CHANGED with status RESOLVED."""
+    now = timezone.now()
+    stored = {f.finding_id: f for f in analyzer.findings.filter(resource=role_arn)}
+    rules = list(analyzer.archive_rules.all())
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def entry(key: str, c_details: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{preview_id}|{key}")),
+            "principal": c_details.get("principal", {}),
+            "action": c_details.get("action", []),
+            "condition": c_details.get("condition", {}),
+            "isPublic": c_details.get("isPublic", False),
+            "sources": c_details.get("sources", []),
+            "resource": role_arn,
+            "resourceType": "AWS::IAM::Role",
+            "resourceOwnerAccount": analyzer.account_id,
+            "createdAt": now.isoformat(),
+            **fields,
+        }
+
+    for c in computed:
+        fid = _finding_uuid(analyzer, c.key)
+        seen.add(fid)
+        existing = stored.get(fid)
+        if existing is None:
+            probe = Finding(
+                analyzer=analyzer,
+                finding_id="",
+                finding_type=c.finding_type,
+                resource=c.resource,
+                resource_type=c.resource_type,
+                resource_owner_account=c.owner,
+                status="ACTIVE",
+                details=c.details,
+            )
+            status = "ARCHIVED" if any(matches(probe, r.filter) for r in rules) else "ACTIVE"
+            out.append(entry(c.key, c.details, changeType="NEW", status=status))
+            continue
+        status = "ACTIVE" if existing.status == "RESOLVED" else existing.status
+        out.append(
+            entry(
+                c.key,
+                c.details,
+                changeType="UNCHANGED" if status == existing.status else "CHANGED",
+                status=status,
+                existingFindingId=existing.finding_id,
+                existingFindingStatus=existing.status,
+            )
+        )
+    for fid, existing in stored.items():
+        if fid in seen or existing.status == "RESOLVED":
+            continue
+        out.append(
+            entry(
+                fid,
+                existing.details or {},
+                changeType="CHANGED",
+                status="RESOLVED",
+                existingFindingId=existing.finding_id,
+                existingFindingStatus=existing.status,
+            )
+        )
+    return out
+
+
+@operation("CreateAccessPreview", event_source=SOURCE)
+def create_access_preview(
+    *,
+    actor: Principal,
+    analyzer_arn: str,
+    configurations: dict[str, Any],
+    client_token: str | None = None,
+) -> AccessPreview:
+    """CreateAccessPreview for one IAM role (existing, or new in the analyzer's account).
+    A repeated ``clientToken`` on the same analyzer returns the preview it created."""
+    analyzer = _preview_analyzer(actor, analyzer_arn, "CreateAccessPreview")
+    token = client_token or ""
+    if token:
+        earlier = analyzer.previews.filter(client_token=token).first()
+        if earlier is not None:
+            return earlier
+    arn, role, proposed, echoed = _preview_role(analyzer, configurations)
+    trust = proposed if proposed is not None else role.trust_policy  # type: ignore[union-attr]
+    preview_id = str(uuid.uuid4())
+    status, reason, found = "COMPLETED", "", []
+    refresh(analyzer)
+    try:
+        # What IAM's CreateRole / UpdateAssumeRolePolicy would refuse (malformed, or
+        # over the trust policy quota) is an invalid configuration.
+        trust = check_policy_document(trust, kind="trust", limit=TRUST_POLICY_LIMIT)
+        statements = findings.parse_trust_policy(trust)
+    except (MalformedPolicyDocument, LimitExceeded, JsonError, PolicyError):
+        status, reason = "FAILED", "INVALID_CONFIGURATION"
+    else:
+        _, zone = _zone(analyzer)
+        if role is not None and is_service_linked(role):
+            computed: list[findings.Computed] = []  # AWS reports none for these roles
+        else:
+            computed = findings.role_external_access(arn, analyzer.account_id, statements, zone)
+        found = _preview_findings(analyzer, preview_id, arn, computed)
+    preview = AccessPreview.objects.create(
+        analyzer=analyzer,
+        preview_id=preview_id,
+        client_token=token,
+        configurations=echoed,
+        created=timezone.now(),
+        status=status,
+        status_reason=reason,
+        findings=found,
+    )
+    record_event(
+        actor,
+        "CreateAccessPreview",
+        analyzer.arn,
+        event_source=SOURCE,
+        request={"resource": arn},
+    )
+    return preview
+
+
+def _find_preview(analyzer: Analyzer, preview_id: str) -> AccessPreview:
+    if not isinstance(preview_id, str) or not _PREVIEW_ID_RE.fullmatch(preview_id):
+        raise _field_error(
+            "accessPreviewId",
+            preview_id,
+            "Member must satisfy regular expression pattern: "
+            "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}",
+        )
+    preview = analyzer.previews.filter(preview_id=preview_id).first()
+    if preview is None:
+        # AWS's text is not established here.
+        raise ResourceNotFoundException(
+            f"Access preview {preview_id} not found.",
+            resource_id=preview_id,
+            resource_type="AccessPreview",
+        )
+    return preview
+
+
+@operation("GetAccessPreview", event_source=SOURCE)
+def get_access_preview(*, actor: Principal, analyzer_arn: str, preview_id: str) -> AccessPreview:
+    analyzer = _preview_analyzer(actor, analyzer_arn, "GetAccessPreview")
+    preview = _find_preview(analyzer, preview_id)
+    record_event(
+        actor,
+        "GetAccessPreview",
+        analyzer.arn,
+        event_source=SOURCE,
+        request={"accessPreviewId": preview_id},
+    )
+    return preview
+
+
+@operation("ListAccessPreviews", event_source=SOURCE)
+def list_access_previews(
+    *,
+    actor: Principal,
+    analyzer_arn: str,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> Page:
+    analyzer = _preview_analyzer(actor, analyzer_arn, "ListAccessPreviews")
+    page = page_of(list(analyzer.previews.all()), next_token, max_results, default=100)
+    record_event(actor, "ListAccessPreviews", analyzer.arn, event_source=SOURCE)
+    return page
+
+
+def _preview_attribute(f: dict[str, Any], key: str) -> list[str]:
+    """The values a filter key names on a preview finding (the finding filter keys,
+    and changeType, existingFindingId, existingFindingStatus)."""
+    if key in (
+        "id",
+        "status",
+        "resource",
+        "resourceType",
+        "resourceOwnerAccount",
+        "changeType",
+        "existingFindingId",
+        "existingFindingStatus",
+    ):
+        return [f[key]] if f.get(key) is not None else []
+    if key == "isPublic":
+        return ["true" if f.get("isPublic") else "false"]
+    if key == "action":
+        return list(f.get("action", []))
+    if key.startswith("principal.") or key.startswith("condition."):
+        part, _, name = key.partition(".")
+        v = (f.get(part) or {}).get(name)
+        return [v] if v is not None else []
+    return []
+
+
+def _preview_matches(f: dict[str, Any], flt: dict[str, Any]) -> bool:
+    for key, crit in flt.items():
+        values = _preview_attribute(f, key)
+        if "eq" in crit and not any(v in crit["eq"] for v in values):
+            return False
+        if "neq" in crit and any(v in crit["neq"] for v in values):
+            return False
+        if "contains" in crit and not any(s in v for v in values for s in crit["contains"]):
+            return False
+        if "exists" in crit and bool(values) != bool(crit["exists"]):
+            return False
+    return True
+
+
+@operation("ListAccessPreviewFindings", event_source=SOURCE)
+def list_access_preview_findings(
+    *,
+    actor: Principal,
+    analyzer_arn: str,
+    preview_id: str,
+    filter: dict[str, Any] | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+) -> Page:
+    analyzer = _preview_analyzer(actor, analyzer_arn, "ListAccessPreviewFindings")
+    preview = _find_preview(analyzer, preview_id)
+    if preview.status != "COMPLETED":
+        # A failed preview has no findings to list: ConflictException, the error the
+        # model lists for a preview whose findings are not available, rather than an
+        # empty list that would read as "no external access". AWS's text is not
+        # established here.
+        raise ConflictException(
+            f"The access preview {preview_id} has status {preview.status}: it has no findings.",
+            resource_id=preview_id,
+            resource_type="AccessPreview",
+        )
+    if filter:
+        _check_filter(filter)
+    rows = [f for f in preview.findings if not filter or _preview_matches(f, filter)]
+    page = page_of(rows, next_token, max_results, default=100)
+    record_event(
+        actor,
+        "ListAccessPreviewFindings",
+        analyzer.arn,
+        event_source=SOURCE,
+        request={"accessPreviewId": preview_id},
+    )
+    return page

@@ -118,6 +118,10 @@ def analyzer_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
         )
     except IamError as exc:
         return render_error(request, exc, back=BACK)
+    try:
+        stats = ops.get_findings_statistics(actor=actor, analyzer_arn=analyzer.arn)
+    except IamError:
+        stats = None  # a caller who may list findings but not their statistics
     rows = []
     for f in page.items:
         rows.append(
@@ -139,8 +143,27 @@ def analyzer_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
             "by_principal": sorted(by_principal.items()),
             "shown": shown,
             "statuses": STATUSES,
+            "stats": _stats_view(stats),
         },
     )
+
+
+def _stats_view(stats: ops.FindingsStatistics | None) -> dict[str, Any] | None:
+    """GetFindingsStatistics' answer, flattened for the summary card."""
+    if stats is None:
+        return None
+    ((kind, data),) = stats.statistics.items()
+    return {
+        "unused": kind == "unusedAccessFindingsStatistics",
+        "active": data["totalActiveFindings"],
+        "archived": data["totalArchivedFindings"],
+        "resolved": data["totalResolvedFindings"],
+        "by_type": [
+            (t["unusedAccessType"], t["total"]) for t in data.get("unusedAccessTypeStatistics", [])
+        ],
+        "by_resource": sorted(data.get("resourceTypeStatistics", {}).items()),
+        "updated": stats.last_updated,
+    }
 
 
 @console_login_required

@@ -8,7 +8,7 @@ from typing import Any
 from accounts.principal import Principal
 from analyzer import operations as ops
 from analyzer.errors import ValidationException
-from analyzer.models import Analyzer, ArchiveRule, Finding, PolicyGeneration
+from analyzer.models import AccessPreview, Analyzer, ArchiveRule, Finding, PolicyGeneration
 
 __all__ = ["HANDLERS"]
 
@@ -201,6 +201,18 @@ def delete_analyzer(actor: Principal, params: dict[str, Any]) -> None:
     ops.delete_analyzer(actor=actor, name=params["analyzerName"])
 
 
+def update_analyzer(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    analyzer = ops.update_analyzer(
+        actor=actor, name=params["analyzerName"], configuration=params.get("configuration")
+    )
+    return {"configuration": analyzer.configuration}
+
+
+def get_findings_statistics(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    result = ops.get_findings_statistics(actor=actor, analyzer_arn=params.get("analyzerArn"))
+    return {"findingsStatistics": [result.statistics], "lastUpdatedAt": result.last_updated}
+
+
 def create_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
     ops.create_archive_rule(
         actor=actor,
@@ -305,6 +317,66 @@ def update_findings(actor: Principal, params: dict[str, Any]) -> None:
         ids=params.get("ids"),
         resource_arn=params.get("resourceArn"),
     )
+
+
+# -------------------------------------------------------------- access previews
+
+
+def _preview_summary(p: AccessPreview) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": p.preview_id,
+        "analyzerArn": p.analyzer.arn,
+        "createdAt": p.created,
+        "status": p.status,
+    }
+    if p.status_reason:
+        out["statusReason"] = {"code": p.status_reason}
+    return out
+
+
+def _preview_finding(f: dict[str, Any]) -> dict[str, Any]:
+    return {**f, "createdAt": _when(f["createdAt"])}
+
+
+def create_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    preview = ops.create_access_preview(
+        actor=actor,
+        analyzer_arn=params.get("analyzerArn"),
+        configurations=params.get("configurations"),
+        client_token=params.get("clientToken"),
+    )
+    return {"id": preview.preview_id}
+
+
+def get_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    preview = ops.get_access_preview(
+        actor=actor, analyzer_arn=params.get("analyzerArn"), preview_id=params["accessPreviewId"]
+    )
+    return {
+        "accessPreview": {**_preview_summary(preview), "configurations": preview.configurations}
+    }
+
+
+def list_access_previews(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    page = ops.list_access_previews(
+        actor=actor,
+        analyzer_arn=params.get("analyzerArn"),
+        max_results=params.get("maxResults"),
+        next_token=params.get("nextToken"),
+    )
+    return {"accessPreviews": [_preview_summary(p) for p in page.items], **_token(page)}
+
+
+def list_access_preview_findings(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    page = ops.list_access_preview_findings(
+        actor=actor,
+        analyzer_arn=params.get("analyzerArn"),
+        preview_id=params["accessPreviewId"],
+        filter=params.get("filter"),
+        max_results=params.get("maxResults"),
+        next_token=params.get("nextToken"),
+    )
+    return {"findings": [_preview_finding(f) for f in page.items], **_token(page)}
 
 
 # ------------------------------------------------------------------------ tags
@@ -423,6 +495,12 @@ HANDLERS: dict[str, Any] = {
     "GetAnalyzer": get_analyzer,
     "ListAnalyzers": list_analyzers,
     "DeleteAnalyzer": delete_analyzer,
+    "UpdateAnalyzer": update_analyzer,
+    "GetFindingsStatistics": get_findings_statistics,
+    "CreateAccessPreview": create_access_preview,
+    "GetAccessPreview": get_access_preview,
+    "ListAccessPreviews": list_access_previews,
+    "ListAccessPreviewFindings": list_access_preview_findings,
     "CreateArchiveRule": create_archive_rule,
     "GetArchiveRule": get_archive_rule,
     "ListArchiveRules": list_archive_rules,

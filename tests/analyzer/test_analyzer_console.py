@@ -171,3 +171,12 @@ def test_generate_policy_from_user_page_then_create_it(console, root, iam_user):
 def test_role_page_links_to_generate_policy(console, cross_role):
     html = console.get(reverse("accounts:role-detail", args=[cross_role.name])).content.decode()
     assert reverse("analyzer:generate-policy", args=["role", cross_role.name]) in html
+
+
+def test_detail_page_shows_finding_statistics(console, root, cross_role):
+    ops.create_analyzer(actor=root, name="ext", type="ACCOUNT")
+    html = console.get(reverse("analyzer:analyzer-detail", args=["ext"])).content.decode()
+    assert 'id="finding-statistics"' in html
+    assert "<strong>1</strong> active · <strong>0</strong> archived" in html
+    stats = html.split('id="stats-by-resource"', 1)[1].split("</table>", 1)[0]
+    assert '<td class="mono">AWS::IAM::Role</td><td>0</td><td>1</td>' in stats

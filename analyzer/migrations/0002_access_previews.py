@@ -5,27 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analyzer', '0001_initial'),
+        ("analyzer", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessPreview',
+            name="AccessPreview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('preview_id', models.CharField(max_length=36, unique=True)),
-                ('client_token', models.CharField(blank=True, max_length=64)),
-                ('configurations', models.JSONField(default=dict)),
-                ('created', models.DateTimeField()),
-                ('status', models.CharField(max_length=16)),
-                ('status_reason', models.CharField(blank=True, max_length=32)),
-                ('findings', models.JSONField(blank=True, default=list)),
-                ('analyzer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='previews', to='analyzer.analyzer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("preview_id", models.CharField(max_length=36, unique=True)),
+                ("client_token", models.CharField(blank=True, max_length=64)),
+                ("configurations", models.JSONField(default=dict)),
+                ("created", models.DateTimeField()),
+                ("status", models.CharField(max_length=16)),
+                ("status_reason", models.CharField(blank=True, max_length=32)),
+                ("findings", models.JSONField(blank=True, default=list)),
+                (
+                    "analyzer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="previews",
+                        to="analyzer.analyzer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-id'],
+                "ordering": ["-created", "-id"],
             },
         ),
     ]

@@ -8,6 +8,11 @@ management account (nor to service-linked roles: the engine exempts those); RCPs
 apply to resources in the management account. A policy type that is not enabled on the
 root applies nowhere.
 
+A closed member account (CloseAccount: SUSPENDED, within AWS's 90-day post-closure period)
+gets one more level of each kind that denies everything, labelled as the closure (see
+``_closed``): its principals, the root included, can no longer use any service, and no one
+can use its resources.
+
 Loaded with three queries (membership, the OU path, the attachments with their
 policies) and cached per account generation (``policies/cache.py``): every change to what
 applies to an account sets a new generation for it in the same transaction.
@@ -15,7 +20,8 @@ applies to an account sets a new generation for it in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 from organizations.models import RCP, SCP, Member, OrganizationalUnit, OrgPolicyAttachment
 from policies import cache, engine
@@ -34,6 +40,7 @@ class Guardrails:
     scp_names: tuple[tuple[tuple[str, str], ...], ...] = ()
     scps: Levels | None = None  # None: SCPs do not apply to this account's principals
     rcps: Levels | None = None  # None: RCPs do not apply to this account's resources
+    closed: bool = False  # the account is SUSPENDED (closed with CloseAccount)
 
 
 NO_ORGANIZATION = Guardrails()
@@ -68,7 +75,8 @@ def load_guardrails(account_id: str) -> Guardrails:
     management = account_id == org.management_account_id
     enabled = [t for t in (SCP, RCP) if org.enabled(t)]
     if management or not enabled:
-        return Guardrails(org.id, org_path, management)
+        found = Guardrails(org.id, org_path, management)
+        return _closed(found, account_id) if member.status == Member.SUSPENDED else found
     targets = [*chain, account_id]
     by_target: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     rows = (
@@ -99,4 +107,46 @@ def load_guardrails(account_id: str) -> Guardrails:
 
     scps, scp_names = levels(SCP) if SCP in enabled else (None, ())
     rcps = levels(RCP)[0] if RCP in enabled else None
-    return Guardrails(org.id, org_path, False, scp_names, scps, rcps)
+    found = Guardrails(org.id, org_path, False, scp_names, scps, rcps)
+    return _closed(found, account_id) if member.status == Member.SUSPENDED else found
+
+
+# AWS ("Closing an AWS account", Organizations User Guide): once a member account is
+# closed, "Immediately, the account can no longer be used for any AWS activity other than
+# signing in as the root user to view past bills or to contact AWS Support"; the Account
+# Management reference ("Close an AWS account"): "You will no longer be able to access AWS
+# services that were previously available in your account", and CloseAccount's reference:
+# during the 90-day period "the resources won't be available". Here that is a deny-all
+# level added to the account's SCPs (its principals, root included: sign-in itself is not
+# an authorization, so root still signs in) and to its RCPs (its resources, e.g. assuming
+# its roles from another account). AWS does not document the error a closed account's
+# caller receives; this one is the explicit-deny-in-an-SCP AccessDenied, and the label
+# names the closure in the simulator's trace. As the engine does for every SCP,
+# sts:GetCallerIdentity still answers and service-linked roles are exempt: AWS's
+# behaviour for those in a closed account is not established either.
+_DENY_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+}
+_DENY_ALL_RCP = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
+CLOSED_POLICY_ID = "account-closed"
+
+
+def closed_label(account_id: str) -> str:
+    return f"Account {account_id} is closed (SUSPENDED): no AWS activity is allowed"
+
+
+def _closed(found: Guardrails, account_id: str) -> Guardrails:
+    label = closed_label(account_id)
+    scp = engine.compile_policy(json.dumps(_DENY_ALL), label)
+    rcp = engine.compile_policy(json.dumps(_DENY_ALL_RCP), label)
+    return replace(
+        found,
+        closed=True,
+        scps=(*(found.scps or ()), (scp,)),
+        scp_names=(*found.scp_names, ((label, CLOSED_POLICY_ID),)),
+        rcps=(*(found.rcps or ()), (rcp,)),
+    )

@@ -173,6 +173,9 @@ class Handshake(models.Model):
     notes = models.CharField(max_length=1024, blank=True)
     requested = models.DateTimeField()
     expires = models.DateTimeField()
+    # InviteAccountToOrganization's Tags ([{"Key", "Value"}]): attached to the account
+    # when it accepts ("the tags are actually attached to the account" then).
+    tags = models.JSONField(default=list)
 
     class Meta:
         ordering = ["requested", "id"]
@@ -193,6 +196,26 @@ class Handshake(models.Model):
             f"arn:aws:organizations::{org.management_account_id}:handshake/{org.id}/"
             f"invite/{self.id}"
         )
+
+
+class OrgTag(models.Model):
+    """A tag on an organization's resource (TagResource; the Tags of CreateAccount,
+    CreateOrganizationalUnit, CreatePolicy, InviteAccountToOrganization): the resource is
+    named by its id, as Organizations' taggable ResourceId (account id, ``r-…``, ``ou-…``,
+    ``p-…``). Removed with the resource."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
+    resource_id = models.CharField(max_length=130)
+    key = models.CharField(max_length=128)
+    value = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["resource_id", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "resource_id", "key"], name="org_tag_unique_key"
+            )
+        ]
 
 
 class CreateAccountRequest(models.Model):

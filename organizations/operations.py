@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 import string
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from organizations.models import (
     OrganizationalUnit,
     OrgPolicy,
     OrgPolicyAttachment,
+    OrgTag,
 )
 from policies import cache
 from policies.authorization import authorize
@@ -111,6 +113,10 @@ __all__ = [
     "remove_account_from_organization",
     "update_organizational_unit",
     "update_policy",
+    "check_tags",
+    "list_tags_for_resource",
+    "tag_resource",
+    "untag_resource",
 ]
 
 SOURCE = "organizations.amazonaws.com"
@@ -567,10 +573,16 @@ def disable_policy_type(*, actor: Principal, root_id: str, policy_type: str) -> 
 
 @org_operation("CreateOrganizationalUnit")
 def create_organizational_unit(
-    *, actor: Principal, parent_id: str, name: str
+    *, actor: Principal, parent_id: str, name: str, tags: Sequence[Any] | None = None
 ) -> OrganizationalUnit:
     org = _membership(actor).organization
-    org = _managed_org(actor, "CreateOrganizationalUnit", target_arn(org, parent_id or ""))
+    wanted = check_tags(tags)
+    org = _managed_org(
+        actor,
+        "CreateOrganizationalUnit",
+        target_arn(org, parent_id or ""),
+        context=tag_context(wanted),
+    )
     name = _check_length(name, "Name", 1, 128)
     parent = _parent(org, parent_id)
     org = _org_for_update(org)
@@ -600,6 +612,7 @@ def create_organizational_unit(
     except IntegrityError:
         raise E.DuplicateOrganizationalUnit() from None
     _attach_defaults(org, ou.id)
+    _store_tags(org, ou.id, wanted)
     record_event(
         actor,
         "CreateOrganizationalUnit",
@@ -653,6 +666,7 @@ def delete_organizational_unit(*, actor: Principal, ou_id: str) -> None:
     ):
         raise E.OrganizationalUnitNotEmpty()
     OrgPolicyAttachment.objects.filter(organization=org, target_id=ou.id).delete()
+    _drop_tags(org, ou.id)
     arn = ou.arn
     ou.delete()
     record_event(
@@ -855,13 +869,17 @@ def create_account(
     account_name: str,
     role_name: str | None = None,
     iam_user_access_to_billing: str | None = None,
+    tags: Sequence[Any] | None = None,
 ) -> CreateAccountRequest:
     """CreateAccount: a new account of this installation, in the organization's root,
     with ``OrganizationAccountAccessRole`` (or RoleName) trusting the management account
     and carrying AdministratorAccess, as AWS creates it. AWS completes the request
     asynchronously; here it is done when the call returns (SUCCEEDED, or FAILED with
-    EMAIL_ALREADY_EXISTS)."""
-    org = _managed_org(actor, "CreateAccount")
+    EMAIL_ALREADY_EXISTS). ``tags`` go on the new account; "If any one of the tags is not
+    valid or if you exceed the maximum allowed number of tags for an account, then the
+    entire request fails and the account is not created" (CreateAccount's Tags)."""
+    wanted = check_tags(tags)
+    org = _managed_org(actor, "CreateAccount", context=tag_context(wanted))
     email = _check_length(email, "Email", 6, 64)
     if not EMAIL_RE.fullmatch(email):
         raise _bad_pattern()
@@ -896,6 +914,7 @@ def create_account(
             policy_arn="arn:aws:iam::aws:policy/AdministratorAccess",
         )
         _join(org, account, method="CREATED", name=account_name, email=email)
+        _store_tags(org, account.id, wanted)
         request.state, request.account_id = "SUCCEEDED", account.id
     request.completed = timezone.now()
     request.save(force_insert=True)
@@ -958,6 +977,10 @@ def remove_account_from_organization(*, actor: Principal, account_id: str) -> No
 def _leave(org: Organization, member: Member) -> None:
     account_id = member.account_id  # delete() clears the primary key
     OrgPolicyAttachment.objects.filter(organization=org, target_id=account_id).delete()
+    # The account's tags are the organization's record of it: they go with the membership
+    # (AWS's documentation does not say what becomes of them; a later organization starts
+    # with none).
+    _drop_tags(org, account_id)
     member.delete()
     _bump([account_id])
 
@@ -989,6 +1012,9 @@ def close_account(*, actor: Principal, account_id: str) -> Member:
         raise E.AccountAlreadyClosed()
     member.status = Member.SUSPENDED
     member.save(update_fields=["status"])
+    # Its principals and resources are refused from the next request on
+    # (organizations/guardrails.py adds the closed account's deny-all levels).
+    _bump([member.account_id])
     record_event(
         actor, "CloseAccount", member.arn, request={"AccountId": account_id}, event_source=SOURCE
     )
@@ -1006,9 +1032,18 @@ def handshake_state(h: Handshake, now: datetime | None = None) -> str:
 
 @org_operation("InviteAccountToOrganization")
 def invite_account_to_organization(
-    *, actor: Principal, target_id: str, target_type: str, notes: str | None = None
+    *,
+    actor: Principal,
+    target_id: str,
+    target_type: str,
+    notes: str | None = None,
+    tags: Sequence[Any] | None = None,
 ) -> Handshake:
-    org = _managed_org(actor, "InviteAccountToOrganization", "*")
+    """InviteAccountToOrganization. ``tags`` are kept with the invitation and attached to
+    the account when it accepts (botocore: tag policy compliance "is not checked again when
+    the invitation is accepted and the tags are actually attached to the account")."""
+    wanted = check_tags(tags)
+    org = _managed_org(actor, "InviteAccountToOrganization", "*", context=tag_context(wanted))
     notes = _check_length(notes, "Notes", 0, 1024)
     if target_type == "ACCOUNT":
         if not ACCOUNT_ID_RE.fullmatch(target_id or ""):
@@ -1044,6 +1079,7 @@ def invite_account_to_organization(
         notes=notes,
         requested=now,
         expires=now + timedelta(days=HANDSHAKE_DAYS),
+        tags=[{"Key": k, "Value": v} for k, v in wanted.items()],
     )
     try:
         with transaction.atomic():
@@ -1111,6 +1147,7 @@ def accept_handshake(*, actor: Principal, handshake_id: str) -> Handshake:
         name=account.alias or account.id,
         email=root_email(account.id),
     )
+    _store_tags(h.organization, account.id, {t["Key"]: t["Value"] for t in h.tags})
     record_event(
         actor, "AcceptHandshake", h.arn, request={"HandshakeId": handshake_id}, event_source=SOURCE
     )
@@ -1214,9 +1251,16 @@ def policy_errors(content: str, policy_type: str) -> list[str]:
 
 @org_operation("CreatePolicy")
 def create_policy(
-    *, actor: Principal, content: str, description: str, name: str, policy_type: str
+    *,
+    actor: Principal,
+    content: str,
+    description: str,
+    name: str,
+    policy_type: str,
+    tags: Sequence[Any] | None = None,
 ) -> tuple[Organization, OrgPolicy]:
     org = _management_org(actor, "CreatePolicy")
+    wanted = check_tags(tags)
     policy_type = _policy_type(policy_type)
     policy_id = "p-" + _rand(8)
     policy = OrgPolicy(
@@ -1228,7 +1272,10 @@ def create_policy(
         content=check_policy_content(content, policy_type),
     )
     _authorize(
-        actor, "CreatePolicy", policy.arn_in(org), context={"organizations:PolicyType": policy_type}
+        actor,
+        "CreatePolicy",
+        policy.arn_in(org),
+        context={"organizations:PolicyType": policy_type, **tag_context(wanted)},
     )
     org = _org_for_update(org)
     if OrgPolicy.objects.filter(organization=org, type=policy_type).count() >= MAX_POLICIES:
@@ -1241,6 +1288,7 @@ def create_policy(
             policy.save(force_insert=True)
     except IntegrityError:
         raise E.DuplicatePolicy() from None
+    _store_tags(org, policy.id, wanted)
     record_event(
         actor,
         "CreatePolicy",
@@ -1316,6 +1364,7 @@ def delete_policy(*, actor: Principal, policy_id: str) -> None:
     if OrgPolicyAttachment.objects.filter(policy=policy).exists():
         raise E.PolicyInUse()
     arn = policy.arn_in(org)
+    _drop_tags(org, policy.id)
     policy.delete()
     record_event(actor, "DeletePolicy", arn, request={"PolicyId": policy_id}, event_source=SOURCE)
 
@@ -1791,3 +1840,223 @@ def my_guardrails(*, actor: Principal) -> tuple[Organization, list[Level], bool]
     if not org.enabled(SCP) or org.management_account_id == actor.account_id:
         return org, [], org.enabled(SCP)
     return org, _levels_for(org, actor.account_id, SCP), True
+
+
+# ------------------------------------------------------------------ tags
+
+# AWS ("Tagging AWS Organizations resources"; botocore's Tag, TagKey, TagValue shapes): at
+# most 50 tags on a resource, keys of 1-128 and values of 0-256 characters of letters,
+# spaces, digits and _ . : / = + - @; the aws: prefix is reserved for AWS (its tags can't
+# be added, edited or deleted). The reasons and texts of the errors are the model's
+# (InvalidInputException and ConstraintViolationException reason descriptions).
+MAX_TAGS = 50
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _tag_text_ok(text: str) -> bool:
+    """botocore's pattern ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$``."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in _TAG_PUNCTUATION for c in text)
+
+
+def _check_tag_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise E.invalid_input(
+            "INPUT_REQUIRED", "You must include a value for all required parameters."
+        )
+    if not key:
+        raise E.invalid_input(
+            "MIN_LENGTH_EXCEEDED", "You provided a string parameter that is shorter than allowed."
+        )
+    if len(key) > 128:
+        raise E.invalid_input(
+            "MAX_LENGTH_EXCEEDED", "You provided a string parameter that is longer than allowed."
+        )
+    if not _tag_text_ok(key):
+        raise _bad_pattern()
+    if key.lower().startswith("aws:"):
+        raise E.invalid_input(
+            "INVALID_SYSTEM_TAGS_PARAMETER",
+            "You specified a tag key that is a system tag. You can’t add, edit, or delete "
+            "system tag keys because they're reserved for Amazon Web Services use. System tags "
+            "don’t count against your tags per resource limit.",
+        )
+    return key
+
+
+def check_tags(tags: Sequence[Any] | None) -> dict[str, str]:
+    """A Tags list ([{"Key", "Value"}]) as a dict, or AWS's error: each key once, each
+    value given (an empty string, not null), at most 50."""
+    out: dict[str, str] = {}
+    for tag in tags or ():
+        if not isinstance(tag, dict):
+            raise E.invalid_input(
+                "INVALID_LIST_MEMBER",
+                "You provided a list to a parameter that contains at least one invalid value.",
+            )
+        key = _check_tag_key(tag.get("Key"))
+        value = tag.get("Value")
+        if not isinstance(value, str):
+            raise E.invalid_input(
+                "INPUT_REQUIRED", "You must include a value for all required parameters."
+            )
+        if len(value) > 256:
+            raise E.invalid_input(
+                "MAX_LENGTH_EXCEEDED",
+                "You provided a string parameter that is longer than allowed.",
+            )
+        if not _tag_text_ok(value):
+            raise _bad_pattern()
+        if key in out:
+            raise E.invalid_input(
+                "DUPLICATE_TAG_KEY",
+                "Tag keys must be unique among the tags attached to the same entity.",
+            )
+        out[key] = value
+    _tag_limit(len(out))
+    return out
+
+
+def _tag_limit(count: int) -> None:
+    if count > MAX_TAGS:
+        raise E.constraint(
+            "MAX_TAG_LIMIT_EXCEEDED",
+            "You have exceeded the number of tags allowed on this resource.",
+        )
+
+
+def tag_context(tags: dict[str, str]) -> dict[str, Any]:
+    """aws:RequestTag/<key> and aws:TagKeys of a request that carries tags."""
+    ctx: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    if tags:
+        ctx["aws:TagKeys"] = list(tags)
+    return ctx
+
+
+def _resource_tags(org: Organization, resource_id: str) -> dict[str, str]:
+    return dict(
+        OrgTag.objects.filter(organization=org, resource_id=resource_id)
+        .order_by("key")
+        .values_list("key", "value")
+    )
+
+
+def _store_tags(org: Organization, resource_id: str, tags: dict[str, str]) -> None:
+    """Add ``tags`` to the resource; a key it already has takes the new value."""
+    if not tags:
+        return
+    OrgTag.objects.filter(organization=org, resource_id=resource_id, key__in=list(tags)).delete()
+    OrgTag.objects.bulk_create(
+        [OrgTag(organization=org, resource_id=resource_id, key=k, value=v) for k, v in tags.items()]
+    )
+
+
+def _drop_tags(org: Organization, resource_id: str) -> None:
+    OrgTag.objects.filter(organization=org, resource_id=resource_id).delete()
+
+
+def _taggable(actor: Principal, action: str, resource_id: str) -> tuple[Organization, str]:
+    """The caller's organization (as its management account) and the ARN of the taggable
+    resource ``resource_id`` (an account, the root, an OU or a policy), authorized for
+    ``action``: TargetNotFoundException when the organization has no such resource."""
+    org = _management_org(actor, action)
+    resource_id = resource_id or ""
+    if ACCOUNT_ID_RE.fullmatch(resource_id) or OU_ID_RE.fullmatch(resource_id):
+        arn = target_arn(org, resource_id)
+    elif ROOT_ID_RE.fullmatch(resource_id):
+        arn = target_arn(org, resource_id)
+    elif POLICY_ID_RE.fullmatch(resource_id):
+        policy = OrgPolicy.objects.filter(pk=resource_id).first()
+        if policy is None or policy.organization_id not in (None, org.id):
+            arn = f"arn:aws:organizations::{org.management_account_id}:policy/{org.id}/*/{resource_id}"
+        else:
+            arn = policy.arn_in(org)
+    else:
+        raise _bad_pattern()
+    return org, arn
+
+
+def _check_taggable(org: Organization, resource_id: str) -> None:
+    if resource_id == org.root_id:
+        return
+    if ACCOUNT_ID_RE.fullmatch(resource_id):
+        found = Member.objects.filter(organization=org, pk=resource_id).exists()
+    elif OU_ID_RE.fullmatch(resource_id):
+        found = OrganizationalUnit.objects.filter(organization=org, pk=resource_id).exists()
+    elif POLICY_ID_RE.fullmatch(resource_id):
+        policy = OrgPolicy.objects.filter(pk=resource_id).first()
+        if policy is not None and policy.aws_managed:
+            # AWS's answer for tagging FullAWSAccess / RCPFullAWSAccess is not recorded:
+            # they are AWS's, shared by every organization, and can't be changed.
+            raise E.invalid_input(
+                "IMMUTABLE_POLICY",
+                "You specified a policy that is managed by AWS and can't be modified.",
+            )
+        found = policy is not None and policy.organization_id == org.id
+    else:
+        found = False  # another root id
+    if not found:
+        # botocore: "We can't find a root, OU, account, or policy with the TargetId that
+        # you specified." (moto answers this exception for an unknown ResourceId too.)
+        raise E.TargetNotFound(
+            "We can't find a root, OU, account, or policy with the TargetId that you specified."
+        )
+
+
+@org_operation("TagResource")
+def tag_resource(*, actor: Principal, resource_id: str, tags: Sequence[Any]) -> None:
+    """TagResource: adds the tags; a key the resource already has takes the new value."""
+    org, arn = _taggable(actor, "TagResource", resource_id)
+    wanted = check_tags(tags)
+    ctx = {**tag_context(wanted), **_resource_tag_context(org, resource_id)}
+    _authorize(actor, "TagResource", arn, context=ctx)
+    _check_taggable(org, resource_id)
+    current = _resource_tags(org, resource_id)
+    _tag_limit(len(current.keys() | wanted.keys()))
+    _store_tags(org, resource_id, wanted)
+    record_event(
+        actor,
+        "TagResource",
+        arn,
+        request={
+            "ResourceId": resource_id,
+            "Tags": [{"Key": k, "Value": v} for k, v in wanted.items()],
+        },
+        event_source=SOURCE,
+    )
+
+
+def _resource_tag_context(org: Organization, resource_id: str) -> dict[str, Any]:
+    """aws:ResourceTag/<key> of the resource's current tags."""
+    return {f"aws:ResourceTag/{k}": v for k, v in _resource_tags(org, resource_id).items()}
+
+
+@org_operation("UntagResource")
+def untag_resource(*, actor: Principal, resource_id: str, tag_keys: Sequence[str]) -> None:
+    """UntagResource: removes the keys (a key the resource does not have is no error)."""
+    org, arn = _taggable(actor, "UntagResource", resource_id)
+    keys = [_check_tag_key(k) for k in tag_keys or ()]
+    ctx: dict[str, Any] = {**_resource_tag_context(org, resource_id)}
+    if keys:
+        ctx["aws:TagKeys"] = keys
+    _authorize(actor, "UntagResource", arn, context=ctx)
+    _check_taggable(org, resource_id)
+    OrgTag.objects.filter(organization=org, resource_id=resource_id, key__in=keys).delete()
+    record_event(
+        actor,
+        "UntagResource",
+        arn,
+        request={"ResourceId": resource_id, "TagKeys": keys},
+        event_source=SOURCE,
+    )
+
+
+@org_operation("ListTagsForResource")
+def list_tags_for_resource(
+    *, actor: Principal, resource_id: str, next_token: str | None = None
+) -> OrgPage:
+    """ListTagsForResource: (key, value) pairs by key. The request has no MaxResults; the
+    page size AWS uses is not documented (here Organizations' default of 20)."""
+    org, arn = _taggable(actor, "ListTagsForResource", resource_id)
+    _authorize(actor, "ListTagsForResource", arn, context=_resource_tag_context(org, resource_id))
+    _check_taggable(org, resource_id)
+    return _page(list(_resource_tags(org, resource_id).items()), next_token, None)

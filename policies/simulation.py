@@ -96,6 +96,9 @@ class Simulation:
     # The request context every evaluation saw (for the API's MissingContextValues).
     context: dict[str, Any] = field(default_factory=dict)
     resource_account: str | None = None
+    # The labels of the organization policies of each SCP level that was simulated (root
+    # first); empty when no SCPs applied (no organization, the management account).
+    scp_level_labels: tuple[tuple[str, ...], ...] = ()
 
 
 # -- gathering an entity's policies ------------------------------------------------------
@@ -236,6 +239,9 @@ def run(
     # account (organizations/guardrails.py), when the simulation is of a real principal.
     if scp_levels is None:
         scp_levels = [[engine.compile_policy(p.document, p.label)] for p in scps] or None
+    level_labels = tuple(
+        tuple(engine.compile_policy(doc).label or "" for doc in level) for level in scp_levels or ()
+    )
     if ambient:
         ctx = request_context(principal, PrincipalPolicies((), None, None, tags), context)
         if principal.kind not in ("user", "assumed-role"):
@@ -277,6 +283,7 @@ def run(
         scps=tuple(scps),
         context=dict(engine.principal_context(principal.arn)) | ctx,
         resource_account=resource_account,
+        scp_level_labels=level_labels,
     )
 
 
@@ -381,13 +388,16 @@ def simulate_custom_policy(
     resources: Sequence[str],
     context: dict[str, Any] | None = None,
     boundary_documents: Sequence[str] | None = None,
-    organization_documents: Sequence[str] = (),
+    organization_documents: Sequence[str | Sequence[str]] = (),
     resource_policy: str | None = None,
     resource_account: str | None = None,
     caller_arn: str | None = None,
     ambient: bool = True,
 ) -> Simulation:
     """SimulateCustomPolicy: pasted identity policies, evaluated for a simulated IAM user.
+
+    ``organization_documents``: the levels of OrderedOrganizationPolicyInputList, root
+    first, each its ServiceControlPolicyInputList (a list of documents) or one document.
 
     The caller is a placeholder user of the actor's account (or CallerArn), never the
     actor itself (root would be allowed everything regardless of the policies under test).
@@ -405,8 +415,17 @@ def simulate_custom_policy(
         given = _input_policies(boundary_documents, "PermissionsBoundaryPolicyInputList")
         _check_documents(given, "IDENTITY_POLICY")
         boundary = given[0]
-    scps = _input_policies(organization_documents, "OrderedOrganizationPolicyInputList")
+    # Named OrderedOrganizationPolicyInputList.<level>.<n> (AWS's SourcePolicyId for
+    # these is not recorded).
+    level_policies = [
+        _input_policies([docs] if isinstance(docs, str) else list(docs), f"{_ORG_INPUT}.{n}")
+        for n, docs in enumerate(organization_documents, 1)
+    ]
+    scps = [p for level in level_policies for p in level]
     _check_documents(scps, "SERVICE_CONTROL_POLICY")
+    scp_levels = [
+        [engine.compile_policy(p.document, p.label) for p in level] for level in level_policies
+    ]
     resource = None
     if resource_policy is not None:
         resource = NamedPolicy("ResourcePolicy", resource_policy, "ResourcePolicy", "resource")
@@ -437,7 +456,11 @@ def simulate_custom_policy(
         resource_account=resource_account,
         scps=scps,
         ambient=ambient,
+        scp_levels=scp_levels or None,
     )
+
+
+_ORG_INPUT = "OrderedOrganizationPolicyInputList"
 
 
 # -- context keys ---------------------------------------------------------------------

@@ -11,7 +11,6 @@ from typing import Any
 from accounts.principal import Principal
 from api.paging import page_items, page_out
 from organizations import operations as ops
-from organizations.errors import invalid_input
 from organizations.models import (
     CreateAccountRequest,
     Handshake,
@@ -189,7 +188,9 @@ def disable_policy_type(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_organizational_unit(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    ou = ops.create_organizational_unit(actor=actor, parent_id=p["ParentId"], name=p["Name"])
+    ou = ops.create_organizational_unit(
+        actor=actor, parent_id=p["ParentId"], name=p["Name"], tags=p.get("Tags")
+    )
     return {"OrganizationalUnit": _ou(ou)}
 
 
@@ -259,15 +260,13 @@ def move_account(actor: Principal, p: dict[str, Any]) -> None:
 
 
 def create_account(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("Tags"):
-        # Account tags are not kept by this installation: refuse rather than drop them.
-        raise invalid_input("INVALID_LIST_MEMBER", "Tags on CreateAccount are not supported.")
     request = ops.create_account(
         actor=actor,
         email=p["Email"],
         account_name=p["AccountName"],
         role_name=p.get("RoleName"),
         iam_user_access_to_billing=p.get("IamUserAccessToBilling"),
+        tags=p.get("Tags"),
     )
     return {"CreateAccountStatus": _create_status(request)}
 
@@ -302,7 +301,11 @@ def close_account(actor: Principal, p: dict[str, Any]) -> None:
 def invite_account_to_organization(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
     target = p["Target"]
     h = ops.invite_account_to_organization(
-        actor=actor, target_id=target["Id"], target_type=target["Type"], notes=p.get("Notes")
+        actor=actor,
+        target_id=target["Id"],
+        target_type=target["Type"],
+        notes=p.get("Notes"),
+        tags=p.get("Tags"),
     )
     return {"Handshake": _handshake(h)}
 
@@ -349,14 +352,13 @@ def list_handshakes_for_organization(actor: Principal, p: dict[str, Any]) -> dic
 
 
 def create_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("Tags"):
-        raise invalid_input("INVALID_LIST_MEMBER", "Tags on CreatePolicy are not supported.")
     org, policy = ops.create_policy(
         actor=actor,
         content=p["Content"],
         description=p["Description"],
         name=p["Name"],
         policy_type=p["Type"],
+        tags=p.get("Tags"),
     )
     return {"Policy": _policy(org, policy)}
 
@@ -408,6 +410,24 @@ def list_targets_for_policy(actor: Principal, p: dict[str, Any]) -> dict[str, An
         page,
         lambda t: {"TargetId": t.target_id, "Arn": t.arn, "Name": t.name, "Type": t.type},
     )
+
+
+# ------------------------------------------------------------------ tags
+
+
+def tag_resource(actor: Principal, p: dict[str, Any]) -> None:
+    ops.tag_resource(actor=actor, resource_id=p["ResourceId"], tags=p["Tags"])
+
+
+def untag_resource(actor: Principal, p: dict[str, Any]) -> None:
+    ops.untag_resource(actor=actor, resource_id=p["ResourceId"], tag_keys=p["TagKeys"])
+
+
+def list_tags_for_resource(actor: Principal, p: dict[str, Any]) -> dict[str, Any]:
+    page = ops.list_tags_for_resource(
+        actor=actor, resource_id=p["ResourceId"], next_token=p.get("NextToken")
+    )
+    return _paged("Tags", page, lambda kv: {"Key": kv[0], "Value": kv[1]})
 
 
 # ------------------------------------------------------------------ IAM: access reports
@@ -487,4 +507,7 @@ HANDLERS: dict[str, Any] = {
     "DetachPolicy": detach_policy,
     "ListPoliciesForTarget": list_policies_for_target,
     "ListTargetsForPolicy": list_targets_for_policy,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListTagsForResource": list_tags_for_resource,
 }

@@ -287,9 +287,17 @@ class _Translator:
             "MatchedStatements": statements,
             "MissingContextValues": missing if result.resource == "*" else [],
         }
-        if self.simulation.scps:
-            labels = {p.label for p in self.simulation.scps}
-            allowed = all(self._side(result, {label}, {"scp"}) == "allowed" for label in labels)
+        if self.simulation.scp_level_labels:
+            # Every SCP level (root, OUs, account; or each given policy) must allow and
+            # none may deny. Absent when no SCP applied: the management account's
+            # principals (SCPs don't bind them) and accounts outside any organization
+            # (AWS: "Only applies if the simulated user's account is part of an
+            # organization"; what AWS answers for the management account is not recorded).
+            denied = self._side(result, None, {"scp"}) == "explicitDeny"
+            allowed = not denied and all(
+                self._side(result, set(level), {"scp"}) == "allowed"
+                for level in self.simulation.scp_level_labels
+            )
             out["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": allowed}
         boundary = None
         if self.simulation.boundary is not None:
@@ -379,7 +387,12 @@ def simulate_custom_policy(actor: Principal, p: dict[str, Any]) -> dict[str, Any
         resources=p.get("ResourceArns") or ["*"],
         context=context_entries(p.get("ContextEntries") or []),
         boundary_documents=_boundaries(p),
-        organization_documents=p.get("OrderedOrganizationPolicyInputList") or [],
+        # Each level: {"ServiceControlPolicyInputList": [document, …]} (botocore's
+        # OrderedOrganizationPolicyType), root first.
+        organization_documents=[
+            level.get("ServiceControlPolicyInputList") or []
+            for level in p.get("OrderedOrganizationPolicyInputList") or []
+        ],
         resource_policy=p.get("ResourcePolicy"),
         resource_account=_resource_owner(p.get("ResourceOwner")),
         caller_arn=caller,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 # The live-server fixtures (boto3 clients, the AWS CLI, accounts with keys) of tests/api.
-from tests.api.conftest import acct, acct_b, api, aws_cli, boto_session  # noqa: F401
+from tests.api.conftest import Creds, acct, acct_b, api, aws_cli, boto_session  # noqa: F401
 
 DENY_CREATE_USER = json.dumps(
     {
@@ -63,3 +63,35 @@ def scps_enabled(root, org):
     from organizations.operations import enable_policy_type
 
     return enable_policy_type(actor=root, root_id=org.root_id, policy_type="SERVICE_CONTROL_POLICY")
+
+
+# ------------------------------------------------------------------ live-server (boto3)
+
+
+def keys_for(account_id: str, user: str | None = None) -> Creds:
+    """An access key of a member account's root (or of one of its users)."""
+    from accounts.operations.credentials import create_access_key
+    from accounts.principal import root_principal
+
+    new = create_access_key(actor=root_principal(account_id), user_name=user)
+    return Creds(new.key.access_key_id, new.secret)
+
+
+@pytest.fixture
+def orgs(api, acct):  # noqa: F811
+    return api.client("organizations", acct.root_creds)
+
+
+@pytest.fixture
+def tree(orgs):
+    """An organization with SCPs enabled, an OU "lab" and a created member account in it."""
+    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
+    root = orgs.list_roots()["Roots"][0]
+    orgs.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    ou = orgs.create_organizational_unit(ParentId=root["Id"], Name="lab")["OrganizationalUnit"]
+    status = orgs.create_account(Email="member@example.com", AccountName="member")[
+        "CreateAccountStatus"
+    ]
+    member = status["AccountId"]
+    orgs.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
+    return {"org": org, "root": root, "ou": ou, "member": member, "status": status}

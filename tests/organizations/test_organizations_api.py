@@ -9,41 +9,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import ACCOUNT_A, Creds, allow, error_code
+from tests.organizations.conftest import keys_for
 
 SCP = "SERVICE_CONTROL_POLICY"
 DENY_CREATE_USER = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}],
 }
-
-
-def keys_for(account_id: str, user: str | None = None) -> Creds:
-    """An access key of a member account's root (or of one of its users)."""
-    from accounts.operations.credentials import create_access_key
-    from accounts.principal import root_principal
-
-    new = create_access_key(actor=root_principal(account_id), user_name=user)
-    return Creds(new.key.access_key_id, new.secret)
-
-
-@pytest.fixture
-def orgs(api, acct):
-    return api.client("organizations", acct.root_creds)
-
-
-@pytest.fixture
-def tree(orgs):
-    """An organization with SCPs enabled, an OU "lab" and a created member account in it."""
-    org = orgs.create_organization(FeatureSet="ALL")["Organization"]
-    root = orgs.list_roots()["Roots"][0]
-    orgs.enable_policy_type(RootId=root["Id"], PolicyType=SCP)
-    ou = orgs.create_organizational_unit(ParentId=root["Id"], Name="lab")["OrganizationalUnit"]
-    status = orgs.create_account(Email="member@example.com", AccountName="member")[
-        "CreateAccountStatus"
-    ]
-    member = status["AccountId"]
-    orgs.move_account(AccountId=member, SourceParentId=root["Id"], DestinationParentId=ou["Id"])
-    return {"org": org, "root": root, "ou": ou, "member": member, "status": status}
 
 
 def test_create_and_describe_the_organization(orgs, acct):

@@ -14,7 +14,7 @@ from accounts.models import Account, Role
 from accounts.principal import root_principal
 from audit.models import AuditEvent
 from organizations import operations as o
-from organizations.errors import OrgError
+from organizations.errors import AccessDeniedException, OrgError
 from organizations.lookup import org_path, organization_of
 from organizations.models import Member, OrgPolicyAttachment
 from policies.models import PolicyAttachment
@@ -301,7 +301,10 @@ def test_leaving_removing_closing_and_deleting(root, org, member_account, member
     with pytest.raises(OrgError) as e:
         o.close_account(actor=root, account_id=root.account_id)
     assert e.value.fields == {"Reason": "CANNOT_CLOSE_MANAGEMENT_ACCOUNT"}
-    o.leave_organization(actor=member_root)
+    # A closed account can do nothing, leaving its organization included.
+    with pytest.raises(AccessDeniedException):
+        o.leave_organization(actor=member_root)
+    o.remove_account_from_organization(actor=root, account_id=member_account)
     assert organization_of(member_account) is None
     with pytest.raises(OrgError) as e:
         o.remove_account_from_organization(actor=root, account_id=member_account)

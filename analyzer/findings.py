@@ -18,7 +18,7 @@ attempted call, as last-accessed information counts them) shows no use within th
 period; for the services with action-level tracking (Access Advisor's list) also the
 allowed actions not used. An entity created within the period is not yet unused.
 
-Reading the database only: ``operations.refresh`` turns these into stored findings.
+Reading the database only: ``operations.findings.refresh`` turns these into stored findings.
 """
 
 from __future__ import annotations
@@ -359,7 +359,7 @@ def unused_access(
     exclusions: Sequence[Mapping[str, Any]] = (),
 ) -> list[Computed]:
     """The unused access findings of one account; those of entities an exclusion names
-    come back with ``excluded`` set (``operations.refresh`` creates none for them)."""
+    come back with ``excluded`` set (``operations.findings.refresh`` creates none for them)."""
     out = _unused_access(account_id, age_days, now)
     if not exclusions:
         return out

@@ -20,7 +20,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.errors import IamError
 from accounts.models import IamUser, Role
-from analyzer import operations as ops
+from analyzer.operations.analyzers import (
+    create_analyzer,
+    delete_analyzer,
+    get_analyzer,
+    list_analyzers,
+)
+from analyzer.operations.findings import (
+    FindingsStatistics,
+    get_findings_statistics,
+    list_findings,
+    one_refresh_per_analyzer,
+    update_findings,
+)
+from analyzer.operations.policy_checks import (
+    check_access_not_granted,
+    check_no_new_access,
+    validate_policy,
+)
+from analyzer.operations.policy_generation import get_generated_policy, start_policy_generation
 from iamconsole.console import authorize_page, console_login_required, principal_of
 from iamconsole.pages import HtmxHttpRequest, render_error
 from policies.operations import create_policy
@@ -70,14 +88,14 @@ def analyzer_list(request: HtmxHttpRequest) -> HttpResponse:
             age: Any = int(raw_age) if raw_age.isdigit() else raw_age
             configuration = {"unusedAccess": {"unusedAccessAge": age}}
         try:
-            ops.create_analyzer(actor=actor, name=name, type=kind, configuration=configuration)
+            create_analyzer(actor=actor, name=name, type=kind, configuration=configuration)
         except IamError as exc:
             error, status = exc, exc.status
         else:
             messages.success(request, f"Analyzer {name} created.")
             return redirect("analyzer:analyzer-detail", name=name)
     try:
-        analyzers = list(ops.list_analyzers(actor=actor, max_results=1000).items)
+        analyzers = list(list_analyzers(actor=actor, max_results=1000).items)
     except IamError as exc:
         return render_error(request, exc)
     return render(
@@ -92,7 +110,7 @@ def analyzer_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def analyzer_delete(request: HtmxHttpRequest, name: str) -> HttpResponse:
     try:
-        ops.delete_analyzer(actor=principal_of(request), name=name)
+        delete_analyzer(actor=principal_of(request), name=name)
     except IamError as exc:
         return render_error(request, exc, back=BACK)
     messages.success(request, f"Analyzer {name} deleted.")
@@ -108,20 +126,21 @@ def analyzer_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     shown = request.GET.get("status", "ACTIVE")
     if shown not in STATUSES:
         shown = "ACTIVE"
-    try:
-        analyzer = ops.get_analyzer(actor=actor, name=name)
-        page = ops.list_findings(
-            actor=actor,
-            analyzer_arn=analyzer.arn,
-            filter={"status": {"eq": [shown]}},
-            max_results=1000,
-        )
-    except IamError as exc:
-        return render_error(request, exc, back=BACK)
-    try:
-        stats = ops.get_findings_statistics(actor=actor, analyzer_arn=analyzer.arn)
-    except IamError:
-        stats = None  # a caller who may list findings but not their statistics
+    with one_refresh_per_analyzer():  # the list and the statistics card: one refresh
+        try:
+            analyzer = get_analyzer(actor=actor, name=name)
+            page = list_findings(
+                actor=actor,
+                analyzer_arn=analyzer.arn,
+                filter={"status": {"eq": [shown]}},
+                max_results=1000,
+            )
+        except IamError as exc:
+            return render_error(request, exc, back=BACK)
+        try:
+            stats = get_findings_statistics(actor=actor, analyzer_arn=analyzer.arn)
+        except IamError:
+            stats = None  # a caller who may list findings but not their statistics
     rows = []
     for f in page.items:
         rows.append(
@@ -148,7 +167,7 @@ def analyzer_detail(request: HtmxHttpRequest, name: str) -> HttpResponse:
     )
 
 
-def _stats_view(stats: ops.FindingsStatistics | None) -> dict[str, Any] | None:
+def _stats_view(stats: FindingsStatistics | None) -> dict[str, Any] | None:
     """GetFindingsStatistics' answer, flattened for the summary card."""
     if stats is None:
         return None
@@ -173,8 +192,8 @@ def finding_update(request: HtmxHttpRequest, name: str) -> HttpResponse:
     actor = principal_of(request)
     status = request.POST.get("status", "")
     try:
-        analyzer = ops.get_analyzer(actor=actor, name=name)
-        ops.update_findings(
+        analyzer = get_analyzer(actor=actor, name=name)
+        update_findings(
             actor=actor,
             analyzer_arn=analyzer.arn,
             status=status,
@@ -206,7 +225,7 @@ def policy_checks(request: HtmxHttpRequest) -> HttpResponse:
         check = context["check"]
         try:
             if check == "no-new-access":
-                context["result"] = ops.check_no_new_access(
+                context["result"] = check_no_new_access(
                     actor=actor,
                     new_policy_document=request.POST.get("document", ""),
                     existing_policy_document=request.POST.get("existing", ""),
@@ -215,7 +234,7 @@ def policy_checks(request: HtmxHttpRequest) -> HttpResponse:
             elif check == "access-not-granted":
                 actions = request.POST.get("actions", "").split()
                 resources = request.POST.get("resources", "").split()
-                context["result"] = ops.check_access_not_granted(
+                context["result"] = check_access_not_granted(
                     actor=actor,
                     policy_document=request.POST.get("document", ""),
                     access=[{"actions": actions, "resources": resources}],
@@ -230,7 +249,7 @@ def policy_checks(request: HtmxHttpRequest) -> HttpResponse:
                         "AWS::IAM::AssumeRolePolicyDocument",
                     )
                 context["findings"] = list(
-                    ops.validate_policy(
+                    validate_policy(
                         actor=actor,
                         policy_document=request.POST.get("document", ""),
                         policy_type=policy_type,
@@ -265,7 +284,7 @@ def generate_policy(request: HtmxHttpRequest, kind: str, name: str) -> HttpRespo
         days = int(raw) if raw.isdigit() else 0
         now = timezone.now()
         try:
-            job = ops.start_policy_generation(
+            job = start_policy_generation(
                 actor=actor, principal_arn=arn, start_time=now - timedelta(days=days), end_time=now
             )
         except IamError as exc:
@@ -292,7 +311,7 @@ def generated_policy(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     """Review the generated policy, edit it, create it as a customer-managed policy."""
     actor = principal_of(request)
     try:
-        result = ops.get_generated_policy(actor=actor, job_id=job_id)
+        result = get_generated_policy(actor=actor, job_id=job_id)
     except IamError as exc:
         return render_error(request, exc, back=BACK)
     document = json.dumps(json.loads(result.policies[0]), indent=4) if result.policies else ""

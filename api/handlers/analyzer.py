@@ -6,9 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from accounts.principal import Principal
-from analyzer import operations as ops
 from analyzer.errors import ValidationException
 from analyzer.models import AccessPreview, Analyzer, ArchiveRule, Finding, PolicyGeneration
+from analyzer.operations import (
+    access_previews,
+    analyzers,
+    archive_rules,
+    common,
+    findings,
+    policy_checks,
+    policy_generation,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -123,7 +131,7 @@ def _finding_v1(f: Finding) -> dict[str, Any]:
     }
 
 
-def _token(page: ops.Page) -> dict[str, Any]:
+def _token(page: common.Page) -> dict[str, Any]:
     return {"nextToken": page.next_token} if page.next_token else {}
 
 
@@ -131,7 +139,7 @@ def _token(page: ops.Page) -> dict[str, Any]:
 
 
 def validate_policy(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.validate_policy(
+    page = policy_checks.validate_policy(
         actor=actor,
         policy_document=params.get("policyDocument"),
         policy_type=params.get("policyType"),
@@ -143,7 +151,7 @@ def validate_policy(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_no_new_access(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    return ops.check_no_new_access(
+    return policy_checks.check_no_new_access(
         actor=actor,
         new_policy_document=params.get("newPolicyDocument"),
         existing_policy_document=params.get("existingPolicyDocument"),
@@ -152,7 +160,7 @@ def check_no_new_access(actor: Principal, params: dict[str, Any]) -> dict[str, A
 
 
 def check_access_not_granted(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    return ops.check_access_not_granted(
+    return policy_checks.check_access_not_granted(
         actor=actor,
         policy_document=params.get("policyDocument"),
         access=params.get("access") or [],
@@ -161,7 +169,7 @@ def check_access_not_granted(actor: Principal, params: dict[str, Any]) -> dict[s
 
 
 def check_no_public_access(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    return ops.check_no_public_access(
+    return policy_checks.check_no_public_access(
         actor=actor,
         policy_document=params.get("policyDocument"),
         resource_type=params.get("resourceType"),
@@ -172,7 +180,7 @@ def check_no_public_access(actor: Principal, params: dict[str, Any]) -> dict[str
 
 
 def create_analyzer(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    analyzer = ops.create_analyzer(
+    analyzer = analyzers.create_analyzer(
         actor=actor,
         name=params.get("analyzerName"),
         type=params.get("type"),
@@ -184,11 +192,11 @@ def create_analyzer(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_analyzer(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    return {"analyzer": _analyzer(ops.get_analyzer(actor=actor, name=params["analyzerName"]))}
+    return {"analyzer": _analyzer(analyzers.get_analyzer(actor=actor, name=params["analyzerName"]))}
 
 
 def list_analyzers(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_analyzers(
+    page = analyzers.list_analyzers(
         actor=actor,
         type=params.get("type"),
         max_results=params.get("maxResults"),
@@ -198,23 +206,23 @@ def list_analyzers(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_analyzer(actor: Principal, params: dict[str, Any]) -> None:
-    ops.delete_analyzer(actor=actor, name=params["analyzerName"])
+    analyzers.delete_analyzer(actor=actor, name=params["analyzerName"])
 
 
 def update_analyzer(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    analyzer = ops.update_analyzer(
+    analyzer = analyzers.update_analyzer(
         actor=actor, name=params["analyzerName"], configuration=params.get("configuration")
     )
     return {"configuration": analyzer.configuration}
 
 
 def get_findings_statistics(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    result = ops.get_findings_statistics(actor=actor, analyzer_arn=params.get("analyzerArn"))
+    result = findings.get_findings_statistics(actor=actor, analyzer_arn=params.get("analyzerArn"))
     return {"findingsStatistics": [result.statistics], "lastUpdatedAt": result.last_updated}
 
 
 def create_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
-    ops.create_archive_rule(
+    archive_rules.create_archive_rule(
         actor=actor,
         analyzer_name=params["analyzerName"],
         rule_name=params.get("ruleName"),
@@ -223,14 +231,14 @@ def create_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
 
 
 def get_archive_rule(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    rule = ops.get_archive_rule(
+    rule = archive_rules.get_archive_rule(
         actor=actor, analyzer_name=params["analyzerName"], rule_name=params["ruleName"]
     )
     return {"archiveRule": _rule(rule)}
 
 
 def list_archive_rules(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_archive_rules(
+    page = archive_rules.list_archive_rules(
         actor=actor,
         analyzer_name=params["analyzerName"],
         max_results=params.get("maxResults"),
@@ -240,7 +248,7 @@ def list_archive_rules(actor: Principal, params: dict[str, Any]) -> dict[str, An
 
 
 def update_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
-    ops.update_archive_rule(
+    archive_rules.update_archive_rule(
         actor=actor,
         analyzer_name=params["analyzerName"],
         rule_name=params["ruleName"],
@@ -249,13 +257,13 @@ def update_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
 
 
 def delete_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
-    ops.delete_archive_rule(
+    archive_rules.delete_archive_rule(
         actor=actor, analyzer_name=params["analyzerName"], rule_name=params["ruleName"]
     )
 
 
 def apply_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
-    ops.apply_archive_rule(
+    archive_rules.apply_archive_rule(
         actor=actor, analyzer_arn=params.get("analyzerArn"), rule_name=params.get("ruleName")
     )
 
@@ -264,7 +272,7 @@ def apply_archive_rule(actor: Principal, params: dict[str, Any]) -> None:
 
 
 def list_findings_v2(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_findings(
+    page = findings.list_findings(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         filter=params.get("filter"),
@@ -276,10 +284,10 @@ def list_findings_v2(actor: Principal, params: dict[str, Any]) -> dict[str, Any]
 
 
 def get_finding_v2(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    f = ops.get_finding(
+    f = findings.get_finding(
         actor=actor, analyzer_arn=params.get("analyzerArn"), finding_id=params["id"]
     )
-    details = ops.page_of(
+    details = common.page_of(
         _details(f), params.get("nextToken"), params.get("maxResults"), default=100
     )
     return {
@@ -290,7 +298,7 @@ def get_finding_v2(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_findings(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_findings(
+    page = findings.list_findings(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         filter=params.get("filter"),
@@ -303,14 +311,14 @@ def list_findings(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_finding(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    f = ops.get_finding(
+    f = findings.get_finding(
         actor=actor, analyzer_arn=params.get("analyzerArn"), finding_id=params["id"], v1=True
     )
     return {"finding": _finding_v1(f)}
 
 
 def update_findings(actor: Principal, params: dict[str, Any]) -> None:
-    ops.update_findings(
+    findings.update_findings(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         status=params.get("status"),
@@ -339,7 +347,7 @@ def _preview_finding(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    preview = ops.create_access_preview(
+    preview = access_previews.create_access_preview(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         configurations=params.get("configurations"),
@@ -349,7 +357,7 @@ def create_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str,
 
 
 def get_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    preview = ops.get_access_preview(
+    preview = access_previews.get_access_preview(
         actor=actor, analyzer_arn=params.get("analyzerArn"), preview_id=params["accessPreviewId"]
     )
     return {
@@ -358,7 +366,7 @@ def get_access_preview(actor: Principal, params: dict[str, Any]) -> dict[str, An
 
 
 def list_access_previews(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_access_previews(
+    page = access_previews.list_access_previews(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         max_results=params.get("maxResults"),
@@ -368,7 +376,7 @@ def list_access_previews(actor: Principal, params: dict[str, Any]) -> dict[str, 
 
 
 def list_access_preview_findings(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_access_preview_findings(
+    page = access_previews.list_access_preview_findings(
         actor=actor,
         analyzer_arn=params.get("analyzerArn"),
         preview_id=params["accessPreviewId"],
@@ -383,19 +391,23 @@ def list_access_preview_findings(actor: Principal, params: dict[str, Any]) -> di
 
 
 def tag_resource(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    ops.tag_resource(actor=actor, resource_arn=params["resourceArn"], tags=params.get("tags") or {})
+    analyzers.tag_resource(
+        actor=actor, resource_arn=params["resourceArn"], tags=params.get("tags") or {}
+    )
     return {}
 
 
 def untag_resource(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    ops.untag_resource(
+    analyzers.untag_resource(
         actor=actor, resource_arn=params["resourceArn"], tag_keys=params.get("tagKeys") or []
     )
     return {}
 
 
 def list_tags_for_resource(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": ops.list_tags_for_resource(actor=actor, resource_arn=params["resourceArn"])}
+    return {
+        "tags": analyzers.list_tags_for_resource(actor=actor, resource_arn=params["resourceArn"])
+    }
 
 
 # ------------------------------------------------------------- policy generation
@@ -411,7 +423,7 @@ def start_policy_generation(actor: Principal, params: dict[str, Any]) -> dict[st
             "cloudTrailDetails is required to generate a policy.",
             fields=[("cloudTrailDetails", "Member must not be null")],
         )
-    job = ops.start_policy_generation(
+    job = policy_generation.start_policy_generation(
         actor=actor,
         principal_arn=details.get("principalArn"),
         start_time=trail.get("startTime"),
@@ -434,7 +446,7 @@ def _job(job: PolicyGeneration) -> dict[str, Any]:
 
 
 def get_generated_policy(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    result = ops.get_generated_policy(
+    result = policy_generation.get_generated_policy(
         actor=actor,
         job_id=params["jobId"],
         include_resource_placeholders=bool(params.get("includeResourcePlaceholders")),
@@ -469,7 +481,7 @@ def get_generated_policy(actor: Principal, params: dict[str, Any]) -> dict[str, 
 
 
 def list_policy_generations(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    page = ops.list_policy_generations(
+    page = policy_generation.list_policy_generations(
         actor=actor,
         principal_arn=params.get("principalArn"),
         max_results=params.get("maxResults"),
@@ -482,7 +494,7 @@ def list_policy_generations(actor: Principal, params: dict[str, Any]) -> dict[st
 
 
 def cancel_policy_generation(actor: Principal, params: dict[str, Any]) -> dict[str, Any]:
-    ops.cancel_policy_generation(actor=actor, job_id=params["jobId"])
+    policy_generation.cancel_policy_generation(actor=actor, job_id=params["jobId"])
     return {}
 
 

@@ -7,8 +7,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from analyzer import operations as ops
+from analyzer import findings as analysis
 from analyzer.models import Analyzer, Finding
+from analyzer.operations import analyzers, policy_generation
 
 OUTSIDER = "444455556666"
 
@@ -66,7 +67,7 @@ def test_create_analyzer_error_is_shown_and_nothing_created(console):
 
 
 def test_delete_analyzer(console, root):
-    ops.create_analyzer(actor=root, name="gone", type="ACCOUNT")
+    analyzers.create_analyzer(actor=root, name="gone", type="ACCOUNT")
     r = console.post(reverse("analyzer:analyzer-delete", args=["gone"]))
     assert r.status_code == 302 and not Analyzer.objects.exists()
 
@@ -98,7 +99,7 @@ def test_unused_access_by_principal_with_remove_suggestion(console, root, monkey
         ),
     )
     monkeypatch.setattr(timezone, "now", real_now)
-    ops.create_analyzer(actor=root, name="unused", type="ACCOUNT_UNUSED_ACCESS")
+    analyzers.create_analyzer(actor=root, name="unused", type="ACCOUNT_UNUSED_ACCESS")
     html = console.get(reverse("analyzer:analyzer-detail", args=["unused"])).content.decode()
     assert "arn:aws:iam::111122223333:role/stale" in html
     assert "UnusedIAMRole" in html and "Suggestion: Delete the role" in html
@@ -158,7 +159,7 @@ def test_generate_policy_from_user_page_then_create_it(console, root, iam_user):
     review = console.get(r["Location"]).content.decode()
     assert "iam:TagUser" in review and iam_user.arn in review
     generated = json.loads(
-        ops.get_generated_policy(
+        policy_generation.get_generated_policy(
             actor=root, job_id=r["Location"].rstrip("/").rsplit("/", 1)[-1]
         ).policies[0]
     )
@@ -174,9 +175,46 @@ def test_role_page_links_to_generate_policy(console, cross_role):
 
 
 def test_detail_page_shows_finding_statistics(console, root, cross_role):
-    ops.create_analyzer(actor=root, name="ext", type="ACCOUNT")
+    analyzers.create_analyzer(actor=root, name="ext", type="ACCOUNT")
     html = console.get(reverse("analyzer:analyzer-detail", args=["ext"])).content.decode()
     assert 'id="finding-statistics"' in html
     assert "<strong>1</strong> active · <strong>0</strong> archived" in html
     stats = html.split('id="stats-by-resource"', 1)[1].split("</table>", 1)[0]
     assert '<td class="mono">AWS::IAM::Role</td><td>0</td><td>1</td>' in stats
+
+
+@pytest.fixture
+def analyses(monkeypatch):
+    """The external access analyses run (one per refresh of an account analyzer)."""
+    calls = []
+    real = analysis.external_access
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "external_access", counted)
+    return calls
+
+
+def test_detail_page_brings_the_findings_up_to_date_once(console, root, cross_role, analyses):
+    analyzers.create_analyzer(actor=root, name="ext", type="ACCOUNT")
+    analyses.clear()
+    html = console.get(reverse("analyzer:analyzer-detail", args=["ext"])).content.decode()
+    assert analyses == [root.account_id]  # one refresh serves the list and the statistics
+    assert cross_role.arn in html
+    assert "<strong>1</strong> active · <strong>0</strong> archived" in html
+
+
+def test_detail_page_shows_a_role_made_since_the_last_visit(console, root, cross_role, analyses):
+    from accounts.operations.roles import create_role
+
+    analyzers.create_analyzer(actor=root, name="ext", type="ACCOUNT")
+    console.get(reverse("analyzer:analyzer-detail", args=["ext"]))
+    trust = json.loads(cross_role.trust_policy)
+    create_role(actor=root, name="partner-2", trust_policy=json.dumps(trust))
+    analyses.clear()
+    html = console.get(reverse("analyzer:analyzer-detail", args=["ext"])).content.decode()
+    assert analyses == [root.account_id]  # each request refreshes, once
+    assert "role/partner-2" in html
+    assert "<strong>2</strong> active · <strong>0</strong> archived" in html

@@ -245,9 +245,9 @@ def test_access_preview_errors(acct, aa):
 
 
 def test_access_previews_are_authorized_per_action(api, acct):
-    from analyzer import operations as ops
+    from analyzer.operations import analyzers
 
-    analyzer = ops.create_analyzer(actor=acct.root, name="ext", type="ACCOUNT")
+    analyzer = analyzers.create_analyzer(actor=acct.root, name="ext", type="ACCOUNT")
     _role(acct, "partner", _trust(SERVICE))
     _user, creds = acct.make_user(
         "previewer",

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models import sql
 from django.utils import timezone
 
 from accounts.errors import IamError
 from accounts.principal import Principal
 from audit.models import AuditEvent
 
-__all__ = ["SECRET_PARAMS", "record_event", "record_failure", "record_refusal"]
+__all__ = ["SECRET_PARAMS", "insert_row", "record_event", "record_failure", "record_refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,62 @@ SECRET_PARAMS = frozenset(
 )
 
 
+# Every call writes an event: its INSERT is compiled once per connection (bench/api.py,
+# issue 15; ``AuditEvent.objects.create`` cost as much again as the call's own query).
+# Here rather than in iamconsole.ops (which re-exports it), since that module imports
+# this one.
+
+
+def _insert_compiled(conn: Any, model: Any, returning: bool) -> tuple[str, list[Any], bool]:
+    key = f"_iamconsole_insert_{model._meta.label_lower}_{int(returning)}"
+    prepared = conn.__dict__.get(key)
+    if prepared is None:
+        meta = model._meta
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        if any(getattr(f, "get_placeholder", None) for f in fields):
+            raise AssertionError(f"{meta.label}: a field with its own placeholder")
+        query = sql.InsertQuery(model)
+        query.insert_values(fields, [model()])
+        compiler = query.get_compiler(connection=conn)
+        compiler.returning_fields = meta.db_returning_fields if returning else None
+        [(text, _)] = compiler.as_sql()
+        returned = bool(returning and conn.features.can_return_columns_from_insert)
+        # Text columns take a str as it is (CharField/TextField.get_db_prep_save returns
+        # it unchanged); every other value goes through its field.
+        plain = [type(f) in (models.CharField, models.TextField) for f in fields]
+        prepared = (text, list(zip(fields, plain, strict=True)), returned)
+        conn.__dict__[key] = prepared
+    return prepared
+
+
+def insert_row(obj: Any, *, returning: bool = True) -> None:
+    """``obj.save(force_insert=True)`` for a plain model with an auto primary key and no
+    save signals or overridden ``save()`` in play: one INSERT whose SQL is compiled once
+    per connection; the values are prepared by each field as Django's insert prepares
+    them (``pre_save``, ``get_db_prep_save``). ``returning``: set ``obj.pk`` from the
+    row (RETURNING, or the backend's last insert id)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    model = type(obj)
+    text, fields, returned = _insert_compiled(conn, model, returning)
+    params = []
+    for field, plain in fields:
+        value = field.pre_save(obj, True)
+        if not (plain and type(value) is str):
+            value = field.get_db_prep_save(value, connection=conn)
+        params.append(value)
+    with conn.cursor() as cursor:
+        cursor.execute(text, params)
+        if returning:
+            meta = model._meta
+            if returned:
+                value = cursor.fetchone()[0]
+            else:
+                value = conn.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+            obj.pk = value
+    obj._state.adding = False
+    obj._state.db = DEFAULT_DB_ALIAS
+
+
 def record_event(
     actor: Principal,
     event_name: str,
@@ -50,7 +107,7 @@ def record_event(
 ) -> None:
     """Write one audit event (who, what, on which resource, when, from where)."""
     params = {k: v for k, v in (request or {}).items() if k not in SECRET_PARAMS}
-    AuditEvent.objects.create(
+    event = AuditEvent(
         account_id=account_id or actor.account_id,
         time=timezone.now(),
         event_name=event_name,
@@ -68,6 +125,7 @@ def record_event(
         request=params,
         read_only=read_only,
     )
+    insert_row(event, returning=False)
 
 
 def record_failure(

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import QuerySet
 
 from accounts.errors import IamError, ValidationError
 from accounts.principal import Principal
-from audit.trail import record_event, record_failure
+from audit.trail import insert_row, record_event, record_failure
 from policies.cache import operation_generations
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,87 @@ def save_unique(obj: Any, error: IamError) -> None:
     try:
         with transaction.atomic():
             obj.save(force_insert=True)
+    except IntegrityError as exc:
+        raise error from exc
+
+
+# ---------------------------------------------------------------------------
+# Hot-path queries compiled once per connection (bench/api.py, issue 15): an ORM
+# ``.first()``, ``.aggregate()`` or ``.save()`` costs more to compile than SQLite takes
+# to run it. The SQL is Django's own for the backend in use, compiled on the first
+# call in each connection; only the parameter values change between calls. Nothing
+# is remembered but SQL text: every call runs its query.
+
+
+class PreparedQuery:
+    """A queryset compiled once per database connection, run with new values.
+
+    ``build`` makes the queryset from placeholders (one per entry of ``lookups``, each
+    ``"exact"`` or ``"iexact"``: how the value reaches the SQL), and must select with
+    ``values_list``. ``rows(*values)`` runs it: the rows, converted as Django would.
+    """
+
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any]], lookups: Sequence[str]):
+        self.key = f"_iamconsole_prepared_{name}"
+        self.build = build
+        self.lookups = tuple(lookups)
+
+    def _compiled(self, conn: Any) -> tuple[str, list[Any], list[tuple[list[int], str]], Any, Any]:
+        prepared = conn.__dict__.get(self.key)
+        if prepared is None:
+            holders = [f"\x00placeholder-{i}\x00" for i in range(len(self.lookups))]
+            compiler = self.build(*holders).query.get_compiler(connection=conn)
+            text, params = compiler.as_sql()
+            params = list(params)
+            slots = []
+            for holder, lookup in zip(holders, self.lookups, strict=True):
+                sent = conn.ops.prep_for_iexact_query(holder) if lookup == "iexact" else holder
+                where = [i for i, p in enumerate(params) if p == sent]
+                if not where:
+                    raise AssertionError(f"{self.key}: placeholder not found in the SQL")
+                slots.append((where, lookup))
+            converters = compiler.get_converters([col for col, _, _ in compiler.select])
+            prepared = (text, params, slots, compiler, converters)
+            conn.__dict__[self.key] = prepared
+        return prepared
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        conn = connections[DEFAULT_DB_ALIAS]
+        text, params, slots, compiler, converters = self._compiled(conn)
+        params = list(params)
+        for (where, lookup), value in zip(slots, values, strict=True):
+            if lookup == "iexact":
+                value = conn.ops.prep_for_iexact_query(value)
+            for i in where:
+                params[i] = value
+        with conn.cursor() as cursor:
+            cursor.execute(text, params)
+            rows = cursor.fetchall()
+        if converters and rows:
+            rows = list(compiler.apply_converters(rows, converters))
+        return rows
+
+
+@functools.cache
+def model_fields(model: Any) -> tuple[str, ...]:
+    """The attribute names of ``model``'s concrete fields, in ``from_db`` order."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def from_row(model: Any, row: Sequence[Any]) -> Any:
+    """A model instance from a row of :func:`model_fields` (Django's ``from_db``)."""
+    return model.from_db(DEFAULT_DB_ALIAS, model_fields(model), row)
+
+
+def insert_unique(obj: Any, error: IamError) -> None:
+    """:func:`save_unique` in an operation's own transaction, without a savepoint: a
+    unique-constraint race becomes ``error``, which ends the operation, and the
+    operation's transaction (or its savepoint, nested) rolls back everything."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if not conn.in_atomic_block:
+        raise AssertionError("insert_unique runs inside an operation's transaction")
+    try:
+        insert_row(obj)
     except IntegrityError as exc:
         raise error from exc
 

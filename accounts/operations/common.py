@@ -21,7 +21,17 @@ from accounts.models import Account, Group, IamUser, Role
 from accounts.principal import Principal
 from accounts.validation import DUPLICATE_POLICY_TAGS, check_path_prefix, check_tags
 from audit.trail import record_event
-from iamconsole.ops import Page, paginate, paginate_numbered
+from iamconsole.ops import (
+    Page,
+    PreparedQuery,
+    decode_marker,
+    encode_marker,
+    from_row,
+    model_fields,
+    page_size,
+    paginate,
+    paginate_numbered,
+)
 from policies.authorization import authorize
 from policies.cache import invalidate
 from policies.models import ManagedPolicy, PolicyAttachment
@@ -128,14 +138,30 @@ def find_user(
     """The user ``name`` of the account; when missing, ``actor`` is first authorized for
     ``action`` on the ARN the name would have (see :func:`authorize_missing`)."""
     check_lookup_name("user", name)
-    qs = IamUser.objects.filter(account_id=account_id, name__iexact=name)
     if for_update:
-        qs = qs.select_for_update()
-    user = qs.first()
+        user = (
+            IamUser.objects.filter(account_id=account_id, name__iexact=name)
+            .select_for_update()
+            .first()
+        )
+    else:
+        # GetUser's hot path (and every action naming a user): the ORM's query, compiled
+        # once per connection.
+        rows = _USER_BY_NAME.rows(account_id, name)
+        user = from_row(IamUser, rows[0]) if rows else None
     if user is None:
         authorize_missing(actor, action, iam_arn(account_id, "user", "/", name), context)
         raise NoSuchEntity(f"The user with name {name} cannot be found.")
     return user
+
+
+_USER_BY_NAME = PreparedQuery(
+    "user_by_name",
+    lambda account_id, name: IamUser.objects.filter(account_id=account_id, name__iexact=name)
+    .order_by("pk")
+    .values_list(*model_fields(IamUser))[:1],
+    ("exact", "iexact"),
+)
 
 
 def find_group(
@@ -231,7 +257,39 @@ def list_in_account(
         qs = qs.filter(name__icontains=name_contains)
     if page_number is not None:
         return paginate_numbered(qs, key="name", number=page_number, max_items=max_items)
+    if prefix == "/" and not name_contains:
+        return _whole_account_page(model, actor.account_id, marker, max_items)
     return paginate(qs, key="name", marker=marker, max_items=max_items)
+
+
+_LIST_PAGES: dict[tuple[Any, int, bool], PreparedQuery] = {}
+
+
+def _whole_account_page(model: Any, account_id: str, marker: str | None, max_items: int | None):
+    """``paginate`` over all of the account's ``model`` rows by name (a full ListUsers,
+    ListGroups, ListRoles: bench/api.py's listings), its query compiled once per
+    connection, page size and whether a marker continues it."""
+    limit = page_size(max_items, 100)
+    after = decode_marker(marker)
+    key = (model, limit, after is not None)
+    prepared = _LIST_PAGES.get(key)
+    if prepared is None:
+
+        def build(account: str, *rest: str) -> Any:
+            qs = model.objects.filter(account_id=account)
+            if rest:
+                qs = qs.filter(name__gt=rest[0])
+            return qs.order_by("name").values_list(*model_fields(model))[: limit + 1]
+
+        label = f"page_{model._meta.label_lower}_{limit}_{int(after is not None)}"
+        lookups = ("exact", "exact") if after is not None else ("exact",)
+        prepared = _LIST_PAGES[key] = PreparedQuery(label, build, lookups)
+    values = (account_id, after) if after is not None else (account_id,)
+    rows = [from_row(model, row) for row in prepared.rows(*values)]
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    next_marker = encode_marker(rows[-1].name) if truncated and rows else None
+    return Page(items=rows, is_truncated=truncated, marker=next_marker)
 
 
 def tag_context(tags: list[dict[str, str]]) -> dict[str, object]:
@@ -274,19 +332,32 @@ def change_tags(
     record_event(actor, event, obj.arn, request=request)
 
 
+_NEW_ENTITY_CHECKS: dict[Any, PreparedQuery] = {}
+
+
 def check_new_entity(
     actor: Principal, model: Any, name: str, *, exists: Exception, quota: int, quota_name: str
 ) -> None:
     """Create*: refuse a name already taken in the account (case-insensitively) with
     ``exists`` (EntityAlreadyExists), and the account's quota with LimitExceeded."""
     # One query for both (CreateUser's hot path, bench/api.py): the account's count and
-    # whether the name is among them.
-    found = model.objects.filter(account_id=actor.account_id).aggregate(
-        total=Count("pk"), taken=Count("pk", filter=Q(name__iexact=name))
-    )
-    if found["taken"]:
+    # whether the name is among them, compiled once per connection and model.
+    prepared = _NEW_ENTITY_CHECKS.get(model)
+    if prepared is None:
+        prepared = _NEW_ENTITY_CHECKS[model] = PreparedQuery(
+            f"new_{model._meta.label_lower}",
+            lambda account_id, name: model.objects.filter(account_id=account_id)
+            .order_by()
+            .values("account_id")
+            .annotate(total=Count("pk"), taken=Count("pk", filter=Q(name__iexact=name)))
+            .values_list("total", "taken"),
+            ("exact", "iexact"),
+        )
+    rows = prepared.rows(actor.account_id, name)
+    total, taken = rows[0] if rows else (0, 0)  # grouped by account: no row, no entity
+    if taken:
         raise exists
-    if found["total"] >= quota:
+    if total >= quota:
         raise LimitExceeded(f"Cannot exceed quota for {quota_name}: {quota}.")
 
 

@@ -20,7 +20,7 @@ from accounts.operations.common import (
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from audit.trail import record_event
-from iamconsole.ops import Page, operation, save_unique
+from iamconsole.ops import Page, insert_unique, operation
 from policies.authorization import authorize
 from policies.cache import invalidate
 
@@ -66,7 +66,9 @@ def create_user(
         username=f"iam:{actor.account_id}:{name.lower()}", account_id=actor.account_id
     )
     console.set_unusable_password()
-    save_unique(console, error)
+    # Both rows in the operation's transaction, no savepoint of their own: a name taken
+    # meanwhile (the unique constraint) ends the operation and rolls both back.
+    insert_unique(console, error)
     user = IamUser(
         account_id=actor.account_id,
         name=name,
@@ -77,7 +79,7 @@ def create_user(
         console=console,
         permissions_boundary=boundary,
     )
-    save_unique(user, error)
+    insert_unique(user, error)
     record_event(actor, "CreateUser", arn, request={"UserName": name, "Path": path})
     return user
 

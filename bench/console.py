@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -147,6 +148,8 @@ def pages(account_id: str) -> list[tuple[str, str]]:
         ("User detail", "accounts:user-detail", {"user_name": "user-00003"}),
         ("Groups list", "accounts:group-list", {}),
         ("Group detail", "accounts:group-detail", {"group_name": "group-0001"}),
+        ("Group: add users", "accounts:group-add-users", {"group_name": "group-0001"}),
+        ("Group: add users (q)", "accounts:group-add-users", {"group_name": "group-0001"}),
         ("Roles list", "accounts:role-list", {}),
         ("Role detail", "accounts:role-detail", {"role_name": "role-0004"}),
         ("Policies list", "policies:policy-list", {}),
@@ -157,6 +160,10 @@ def pages(account_id: str) -> list[tuple[str, str]]:
             {"policy_id": policy.policy_id if policy else "x"},
         ),
         ("Event history", "accounts:events", {}),
+        # The create-user wizard's permissions step (the session holds step 1: wizard()).
+        ("Create user: groups", "accounts:user-create", {}),
+        ("Create user: copy", "accounts:user-create", {}),
+        ("Create user: policies", "accounts:user-create", {}),
     ]
     found = []
     for label, name, kwargs in wanted:
@@ -169,23 +176,80 @@ def pages(account_id: str) -> list[tuple[str, str]]:
                 continue
         if label.endswith("(customer)"):
             url += "?type=customer"
+        if label.endswith("(q)"):
+            url += "?q=user-04&page=2"
+        if label.startswith("Create user: "):
+            mode = {"groups": "groups", "copy": "copy", "policies": "attach"}[label.split()[-1]]
+            url += f"?step=permissions&mode={mode}"
         found.append((label, url))
     return found
 
 
-def measure(client, url: str, repeat: int) -> tuple[float, int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def wizard(client) -> None:
+    """Step 1 of the create-user wizard, so its permissions step can be shown."""
+    from django.urls import reverse
 
-    times, queries, status = [], 0, 0
+    response = client.post(reverse("accounts:user-create"), {"step": "details", "name": "new"})
+    assert response.status_code == 302, response.status_code
+
+
+def measure(
+    client, url: str, repeat: int, seen: dict[str, Any] | None = None
+) -> tuple[float, float, float, int, int]:
+    """Median wall and CPU milliseconds (CPU: this process, SQLite's work included; steadier
+    than wall time on a shared machine), milliseconds in SQL (from sending each query to
+    its last row), the query count and the status. ``seen``: gets
+    each statement the page ran (SQL -> parameters), for ``--explain``."""
+    from django.db import connection
+
+    run = {"queries": 0, "sql": 0.0}
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        run["queries"] += 1
+        if seen is not None and not many:
+            seen.setdefault(sql, params)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            run["sql"] += time.perf_counter() - started
+
+    times, cpu, sql, queries, status = [], [], [], 0, 0
     for _ in range(repeat):
-        connection.queries_log.clear()  # the log is capped: a full one would count 0
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
+        run.update(queries=0, sql=0.0)
+        with connection.execute_wrapper(wrapper):
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append(time.perf_counter() - started)
-        queries, status = len(ctx.captured_queries), response.status_code
-    return statistics.median(times) * 1000, queries, status
+            cpu.append(time.process_time() - started_cpu)
+        queries, status = int(run["queries"]), response.status_code
+        sql.append(run["sql"])
+    return (
+        statistics.median(times) * 1000,
+        statistics.median(cpu) * 1000,
+        statistics.median(sql) * 1000,
+        queries,
+        status,
+    )
+
+
+def scans(sql: str, params: Any) -> list[str]:
+    """The plan of ``sql`` (EXPLAIN QUERY PLAN) when it reads a whole table, else []."""
+    from django.db import connection
+
+    if sql.lstrip().split(None, 1)[0].upper() not in ("SELECT", "UPDATE", "DELETE"):
+        return []
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        except Exception:  # noqa: BLE001 - a statement EXPLAIN does not take
+            return []
+        lines = [str(r[-1]) for r in cursor.fetchall()]
+    # "SCAN t" reads the whole table; "SCAN t USING [COVERING] INDEX" an index in order;
+    # "USE TEMP B-TREE FOR ORDER BY" sorts every matching row before the page is cut.
+    bad = [ln for ln in lines if ln.startswith("SCAN ") and " INDEX " not in ln]
+    bad += [ln for ln in lines if "TEMP B-TREE" in ln]
+    return lines if bad else []
 
 
 def main() -> int:
@@ -194,6 +258,11 @@ def main() -> int:
     )
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of AWS's default quotas")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the plan of every query at full size that scans a table or sorts",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="iam-bench-") as var_dir:
         setup_django(var_dir)
@@ -204,30 +273,47 @@ def main() -> int:
         root = root_principal(account.id, via="cli")
         client = console_client(account)
         have = dict.fromkeys(QUOTAS, 0)
-        results: dict[str, list[tuple[float, int, int]]] = {}
+        wizard(client)
+        results: dict[str, list[tuple[float, float, float, int, int]]] = {}
         sizes = []
+        seen: dict[str, dict[str, Any]] = {}
         for fraction in (0.1 * args.scale, args.scale):
+            full = fraction == args.scale
             target = {k: max(2, int(v * fraction)) for k, v in QUOTAS.items()}
             started = time.perf_counter()
             fill(root, target, have)
             sizes.append((target, time.perf_counter() - started))
             for label, url in pages(account.id):
+                queries = seen.setdefault(label, {}) if args.explain and full else None
                 results.setdefault(f"{label:<26} {url}", []).append(
-                    measure(client, url, args.repeat)
+                    measure(client, url, args.repeat, queries)
                 )
         for target, seconds in sizes:
             print(f"filled to {target} in {seconds:.0f} s")
         print()
-        print(f"{'page':<60} {'small ms':>9} {'queries':>8} {'full ms':>9} {'queries':>8}  status")
+        print("(ms: median wall time; cpu: this process's CPU ms; sql: ms inside queries;")
+        print(" q: queries; x: full / tenth, wall and cpu)")
+        cols = f"{'ms':>6} {'cpu':>6} {'sql':>5} {'q':>3}"
+        print(f"{'page':<72} {cols} | {cols} | {'x ms':>5} {'x cpu':>5}  status")
         grew = []
         for key, runs in results.items():
-            (ms_small, q_small, st_small), (ms_full, q_full, st_full) = runs[0], runs[-1]
-            flag = "" if q_full <= q_small else "  <-- grows"
+            (ms_s, cpu_s, sql_s, q_s, st_s), (ms_f, cpu_f, sql_f, q_f, st_f) = runs[0], runs[-1]
+            flag = "" if q_f <= q_s else "  <-- grows"
             if flag:
                 grew.append(key)
             print(
-                f"{key:<60} {ms_small:9.1f} {q_small:8d} {ms_full:9.1f} {q_full:8d}  {st_small}/{st_full}{flag}"
+                f"{key:<72} {ms_s:6.1f} {cpu_s:6.1f} {sql_s:5.1f} {q_s:3d} | "
+                f"{ms_f:6.1f} {cpu_f:6.1f} {sql_f:5.1f} {q_f:3d} | "
+                f"{ms_f / ms_s if ms_s else 0:5.2f} {cpu_f / cpu_s if cpu_s else 0:5.2f}"
+                f"  {st_s}/{st_f}{flag}"
             )
+        if args.explain:
+            print("\nqueries that scan a table or sort at full size:")
+            for label, queries in seen.items():
+                for sql, params in queries.items():
+                    plan = scans(sql, params)
+                    if plan:
+                        print(f"  [{label}] {sql[:300]}\n      " + "\n      ".join(plan))
         print()
         print(
             "query count constant in the number of rows"

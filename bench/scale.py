@@ -25,7 +25,9 @@ the whole middleware stack):
   boto3 signs), by that user (IAMReadOnlyAccess through its group);
 * (c) console pages signed in as the account's root (MFA-verified session, as
   tests/conftest.py ``signed_in`` makes it): users list, user detail, role detail,
-  policies list (all, customer, attached), policy detail, dashboard.
+  policies list (all, customer, attached), policy detail, dashboard, groups list, group
+  detail and its "Add users" page, roles list, the create-user wizard's permissions step
+  (groups and policies tables).
 
 Prints, per figure, the median wall time (time.perf_counter), the median CPU time of
 this process (time.process_time: steadier on a loaded machine, but without the
@@ -380,6 +382,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> None:
     actor = user_principal(IamUser.objects.get(account_id=first, name="user-00"), via="api")
     role = Role.objects.get(account_id=first, name="role-03")
     policy = ManagedPolicy.objects.get(account_id=first, name="policy-05")
+    wizard = reverse("accounts:user-create")
     pages = [
         ("console: users list", reverse("accounts:user-list")),
         ("console: user detail", reverse("accounts:user-detail", args=["user-07"])),
@@ -389,7 +392,15 @@ def run(args: argparse.Namespace, database_url: str | None) -> None:
         ("console: policies list (attached)", reverse("policies:policy-list") + "?usage=attached"),
         ("console: policy detail", reverse("policies:policy-detail", args=[policy.policy_id])),
         ("console: dashboard", reverse("iamconsole:dashboard")),
+        ("console: groups list", reverse("accounts:group-list")),
+        ("console: group detail", reverse("accounts:group-detail", args=["team-1"])),
+        ("console: group add users", reverse("accounts:group-add-users", args=["team-1"])),
+        ("console: roles list", reverse("accounts:role-list")),
+        ("console: create user (groups)", f"{wizard}?step=permissions&mode=groups"),
+        ("console: create user (policies)", f"{wizard}?step=permissions&mode=attach"),
     ]
+    # Step 1 of the create-user wizard, so that its permissions step can be shown.
+    assert browser.post(wizard, {"step": "details", "name": "new-user"}).status_code == 302
     rec = Recorder(args.explain)
     resource = "arn:aws:s3:::bucket-1/key"  # allowed by user-00's own attached policy-01
 

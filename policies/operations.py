@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.errors import (
@@ -203,9 +204,12 @@ def list_policies(
     max_items: int | None = None,
     name_contains: str | None = None,
     page_number: int | None = None,
+    exclude_path_prefix: str | None = None,
 ) -> Page:
     """ListPolicies with Scope (All | AWS | Local), OnlyAttached, PathPrefix;
-    ``page_number``: the console's numbered pages (see ``list_in_account``).
+    ``page_number``: the console's numbered pages (see ``list_in_account``);
+    ``exclude_path_prefix`` (no IAM parameter): leave out the policies under that path
+    (the console's "AWS managed" type, without the job-function policies).
 
     AttachmentCount counts attachments within the caller's account only.
     """
@@ -225,6 +229,9 @@ def list_policies(
     else:
         qs = qs.filter(Q(account__isnull=True) | Q(account_id=actor.account_id))
     qs = path_startswith(qs, prefix)
+    if exclude_path_prefix:
+        head = Substr("path", 1, len(exclude_path_prefix))  # literal and case-sensitive
+        qs = qs.annotate(_skip_head=head).exclude(_skip_head=exclude_path_prefix)
     # Attachments are read from the account's own entities (never every account's
     # attachments of an AWS-managed policy), and counted for the page's policies only,
     # after paging: no count over every policy before the page is cut.

@@ -10,6 +10,7 @@ from accounts.models import Group, GroupMembership, IamUser
 from accounts.operations.common import (
     GROUPS_PER_ACCOUNT,
     GROUPS_PER_USER,
+    NAME_MAX,
     check_lookup_name,
     check_new_entity,
     find_group,
@@ -20,7 +21,15 @@ from accounts.operations.common import (
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path
 from audit.trail import record_event
-from iamconsole.ops import Page, operation, paginate, save_unique
+from iamconsole.ops import (
+    NumberedPage,
+    Page,
+    operation,
+    page_size,
+    paginate,
+    paginate_numbered,
+    save_unique,
+)
 from policies.authorization import authorize
 from policies.cache import invalidate
 
@@ -32,6 +41,7 @@ __all__ = [
     "get_group",
     "list_groups",
     "list_groups_for_user",
+    "list_users_not_in_group",
     "remove_user_from_group",
     "update_group",
 ]
@@ -100,6 +110,39 @@ def list_groups_for_user(
     user = find_user(actor.account_id, user_name, actor=actor, action="iam:ListGroupsForUser")
     authorize(actor, "iam:ListGroupsForUser", user.arn)
     return paginate(user.groups.all(), key="name", marker=marker, max_items=max_items)
+
+
+@operation("ListUsers", read_only=True)
+def list_users_not_in_group(
+    *,
+    actor: Principal,
+    group_name: str,
+    name_contains: str | None = None,
+    page_number: int = 1,
+    max_items: int | None = None,
+    count: bool = True,
+) -> NumberedPage:
+    """The console's "Add users to group" table: a numbered page of the account's users
+    who are not members of the group, filtered by a name substring. No IAM action of its
+    own: AWS's console reads it with ListUsers (and the group with GetGroup), so both are
+    authorized. Counted and cut in SQL (one COUNT, LIMIT/OFFSET over (account, name)),
+    whatever the number of users or members. ``count=False``: the first ``max_items``
+    only, without the COUNT (``total`` is then the rows read: "are there any?")."""
+    group = find_group(actor.account_id, group_name, actor=actor, action="iam:GetGroup")
+    authorize(actor, "iam:GetGroup", group.arn)
+    authorize(actor, "iam:ListUsers", f"arn:aws:iam::{actor.account_id}:user/")
+    qs = IamUser.objects.filter(account_id=actor.account_id).exclude(
+        pk__in=GroupMembership.objects.filter(group=group).values("user_id")
+    )
+    if name_contains and len(name_contains) > NAME_MAX["user"]:
+        qs = qs.none()  # no name is that long (and SQLite's LIKE refuses 50,000 bytes)
+    elif name_contains:
+        qs = qs.filter(name__icontains=name_contains)
+    if not count:
+        limit = page_size(max_items, 100)
+        rows = list(qs.order_by("name")[:limit])
+        return NumberedPage(rows, False, None, total=len(rows), number=1, size=limit)
+    return paginate_numbered(qs, key="name", number=page_number, max_items=max_items)
 
 
 @operation("AddUserToGroup")

@@ -13,7 +13,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
@@ -23,13 +24,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.errors import IamError, ValidationError
 from accounts.forms import DeleteForm
-from accounts.models import Group
+from accounts.models import Group, GroupMembership
 from accounts.operations.groups import (
     add_user_to_group,
     create_group,
     delete_group,
     get_group,
     list_groups,
+    list_users_not_in_group,
     remove_user_from_group,
 )
 from accounts.operations.users import list_users
@@ -53,7 +55,15 @@ from accounts.pages.permissions import (
 from accounts.pages.users import bulk_delete
 from iamconsole.console import console_login_required, principal_of
 from iamconsole.ops import run_batch
-from iamconsole.pages import HtmxHttpRequest, list_args, pager, render_error
+from iamconsole.pages import (
+    HtmxHttpRequest,
+    list_args,
+    list_query,
+    page_window,
+    pager,
+    render_error,
+)
+from policies.models import InlinePolicy, PolicyAttachment
 from policies.operations import (
     attach_group_policy,
 )
@@ -84,6 +94,18 @@ class GroupCreateForm(forms.Form):
 # -- list ------------------------------------------------------------------------------------
 
 
+def _count_for_group(model: Any) -> Coalesce:
+    """COUNT(*) of ``model``'s rows of the outer query's group, as a subquery."""
+    rows = (
+        model.objects.filter(group_id=OuterRef("pk"))
+        .order_by()
+        .values("group_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 @console_login_required
 @require_GET
 @vary_on_headers("HX-Request")
@@ -102,7 +124,9 @@ def group_list(request: HtmxHttpRequest) -> HttpResponse:
         )
     except IamError as exc:
         return render_error(request, exc, back=("/", "Dashboard"))
-    # One more query for the counts of the whole page (never one per row).
+    # One more query for the counts of the whole page (never one per row): a correlated
+    # COUNT per kind, each one index range on group_id (joining the three tables and
+    # counting DISTINCT would count their product, and PostgreSQL sorts it).
     ids = [g.pk for g in page.items]
     counts = {
         row["pk"]: {
@@ -112,9 +136,9 @@ def group_list(request: HtmxHttpRequest) -> HttpResponse:
         }
         for row in Group.objects.filter(pk__in=ids)
         .annotate(
-            n_users=Count("users", distinct=True),
-            n_attached=Count("policy_attachments", distinct=True),
-            n_inline=Count("inline_policies", distinct=True),
+            n_users=_count_for_group(GroupMembership),
+            n_attached=_count_for_group(PolicyAttachment),
+            n_inline=_count_for_group(InlinePolicy),
         )
         .values("pk", "n_users", "n_attached", "n_inline")
     }
@@ -190,9 +214,19 @@ def group_create(request: HtmxHttpRequest) -> HttpResponse:
 # -- detail ----------------------------------------------------------------------------------
 
 
-def _group_or_error(request: HtmxHttpRequest, name: str) -> tuple[Any, HttpResponse | None]:
+MEMBERS_PAGE = 100  # members shown a page at a time (GetGroup's Marker continues)
+
+
+def _group_or_error(
+    request: HtmxHttpRequest, name: str, *, max_items: int = 1, marker: str | None = None
+) -> tuple[Any, HttpResponse | None]:
+    """GetGroup with one page of its members (``max_items``: one when only the group is
+    needed, never every member)."""
     try:
-        return get_group(actor=principal_of(request), name=name, max_items=1000), None
+        found = get_group(
+            actor=principal_of(request), name=name, max_items=max_items, marker=marker
+        )
+        return found, None
     except IamError as exc:
         return None, render_error(request, exc, back=BACK)
 
@@ -208,7 +242,11 @@ def render_group(
 ) -> HttpResponse:
     """The group page, or for htmx the tab (or ``fragment``) with errors shown in place."""
     actor = principal_of(request)
-    found, failed = _group_or_error(request, group_name)
+    users_tab = tab == "users"
+    marker = (request.GET.get("marker") or None) if users_tab and request.method == "GET" else None
+    found, failed = _group_or_error(
+        request, group_name, max_items=MEMBERS_PAGE if users_tab else 1, marker=marker
+    )
     if failed is not None:
         return failed
     group, members = found.group, list(found.users.items)
@@ -217,14 +255,22 @@ def render_group(
         "members": members,
         "tab": tab,
         "tabs": tab_links("group", group.name),
-        "add_form_users": [],
     }
+    if users_tab:
+        # The heading's count (one COUNT over the group's memberships) and the Marker
+        # pager of the members (GetGroup pages by Marker).
+        context["member_count"] = group.users.count()
+        context.update(list_query(request, found.users, ()))
+        context["paged"] = bool(marker)
     try:
         if tab == "users":
-            member_names = {u.name for u in members}
-            everyone = list_users(actor=actor, max_items=1000).items
-            context["add_form_users"] = [u.name for u in everyone if u.name not in member_names]
-            context["account_has_users"] = bool(everyone)
+            # The users to add are on the "Add users" page, a page at a time; here only
+            # whether there are any (one row read, no COUNT), for the tab's hint lines.
+            others = list_users_not_in_group(
+                actor=actor, group_name=group.name, max_items=1, count=False
+            )
+            context["users_to_add"] = others.total
+            context["account_has_users"] = bool(others.total or members)
         else:
             context.update(permissions_context(actor, "group", group.name))
             context["picker"] = group_role_picker(
@@ -256,12 +302,91 @@ def _tab_url(group_name: str, tab: str) -> str:
 # -- members (the STYLE.md example) ------------------------------------------------------------
 
 
+ADD_PAGE_SIZE = 25
+MAX_CHOSEN = 100  # users added in one go (the form's own cap)
+
+
+def _chosen(data: Any) -> list[str]:
+    return [n for n in dict.fromkeys(data.getlist("user")) if n][:MAX_CHOSEN]
+
+
+def render_add_users(
+    request: HtmxHttpRequest,
+    group_name: str,
+    data: Any,
+    *,
+    error: IamError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The "Add users to group" page (AWS: group > Users > Add users): the account's users
+    who are not in the group, filtered by name as you type and paged by number in SQL,
+    with checkboxes; the users chosen on other pages or outside the filter stay chosen
+    (rendered checked above the table). For htmx asking for the table, just the table."""
+    actor = principal_of(request)
+    q = str(data.get("q") or "").strip()[:128]
+    raw = str(data.get("page") or "1").strip()
+    number = int(raw) if raw.isdigit() and len(raw) < 10 else 1  # junk is page 1
+    chosen = _chosen(data)
+    try:
+        # The group (GetGroup) and whether it has members: one member is enough.
+        found = get_group(actor=actor, name=group_name, max_items=1)
+    except IamError as exc:
+        return render_error(request, exc, back=BACK)
+    context: dict[str, Any] = {
+        "group": found.group,
+        "has_members": bool(found.users.items),
+        "q": q,
+        "chosen": chosen,
+        "error": error,
+        "rows": [],
+        "page": None,
+    }
+    try:
+        page = list_users_not_in_group(
+            actor=actor,
+            group_name=found.group.name,
+            name_contains=q or None,
+            page_number=number,
+            max_items=ADD_PAGE_SIZE,
+        )
+    except IamError as exc:
+        context["table_error"] = exc
+        if status == 200:
+            status = exc.status
+    else:
+        listed = {u.name for u in page.items}
+        context.update(
+            rows=page.items,
+            page=page,
+            page_links=page_window(page.number, page.num_pages),
+            others=[n for n in chosen if n not in listed],
+        )
+    template = "accounts/groups/add_users.html"
+    if request.htmx and request.htmx.target == "add-users-table":
+        template += "#table"
+    return render(request, template, context, status=status)
+
+
+@console_login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def group_add_users(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
+    """The "Add users to group" page, or for htmx (search, pages) its table."""
+    return render_add_users(request, group_name, request.GET)
+
+
 @console_login_required
 @require_POST
 @vary_on_headers("HX-Request")
 def group_add_member(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
+    """Add the chosen users, all or none, in one batch of AddUserToGroup. From the "Add
+    users" page without JS, its Search and page buttons post the form too (``go`` /
+    ``page``): the page again, the ticks kept, nothing added."""
+    from_page = request.POST.get("from") == "add-users"
+    if from_page and (request.POST.get("go") == "search" or "page" in request.POST):
+        return render_add_users(request, group_name, request.POST)
     error: IamError | None = None
-    names = [n for n in request.POST.getlist("user") if n][:100]
+    names = _chosen(request.POST)
     if not names:
         error = ValidationError("Choose at least one user to add.")
     else:
@@ -272,8 +397,20 @@ def group_add_member(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
             )
         except IamError as exc:
             error = exc
-    if not request.htmx and error is None:
-        return redirect(_tab_url(group_name, "users"))
+    if error is None:
+        if from_page:
+            messages.success(
+                request,
+                f"{len(names)} user{'s' if len(names) != 1 else ''} added to {group_name}.",
+            )
+        if not request.htmx or from_page:
+            url = _tab_url(group_name, "users")
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if from_page:
+        # The page again with AWS's error, the search, page and ticks as sent.
+        return render_add_users(
+            request, group_name, request.POST, error=error, status=error.status if error else 200
+        )
     return render_group(request, group_name, "users", extra={"error": error}, fragment="members")
 
 
@@ -313,6 +450,7 @@ def group_delete(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
         return failed
     group = found.group
     form = DeleteForm(request.POST or None, expected=group.name)
+    member_count = group.users.count()
     error: IamError | None = None
     status = 200
     if request.method == "POST":
@@ -334,7 +472,7 @@ def group_delete(request: HtmxHttpRequest, group_name: str) -> HttpResponse:
         template += "#confirm"
     context = {
         "group": group,
-        "member_count": len(found.users.items),
+        "member_count": member_count,
         "form": form,
         "error": error,
     }
@@ -362,6 +500,7 @@ urlpatterns = [
     path("groups/create/", group_create, name="group-create"),
     path("groups/<str:group_name>/", group_detail, name="group-detail"),
     path("groups/<str:group_name>/members/add/", group_add_member, name="group-add-member"),
+    path("groups/<str:group_name>/add-users/", group_add_users, name="group-add-users"),
     path(
         "groups/<str:group_name>/members/remove/", group_remove_member, name="group-remove-member"
     ),

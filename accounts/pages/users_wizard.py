@@ -22,13 +22,24 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.errors import IamError, ValidationError
-from accounts.operations.common import GROUPS_PER_USER, MANAGED_POLICIES_PER_ENTITY, find_user
+from accounts.operations.common import (
+    GROUPS_PER_USER,
+    MANAGED_POLICIES_PER_ENTITY,
+    find_group,
+    find_user,
+)
 from accounts.operations.credentials import check_password_policy, create_login_profile
-from accounts.operations.groups import add_user_to_group, list_groups, list_groups_for_user
-from accounts.operations.users import create_user, list_users, user_exists
+from accounts.operations.groups import add_user_to_group, list_groups_for_user
+from accounts.operations.users import create_user, user_exists
 from accounts.pages.entity import tags_from_post
 from accounts.pages.user_detail import BACK, generate_password, remember_password, signin_url
-from accounts.pages.users_wizard_policies import MAX_SELECTED, build_table, clean_filters
+from accounts.pages.users_wizard_policies import (
+    ENTITY_TABLES,
+    MAX_SELECTED,
+    build_entity_table,
+    build_table,
+    clean_filters,
+)
 from accounts.principal import Principal
 from accounts.validation import check_name, check_path, check_tags
 from iamconsole.console import console_login_required, principal_of, require_create_permission
@@ -146,25 +157,18 @@ class PermissionsForm(forms.Form):
         initial="groups",
     )
     groups = forms.MultipleChoiceField(required=False)
-    copy_from = forms.ChoiceField(required=False)
+    copy_from = forms.CharField(required=False, max_length=64)
     policies = forms.MultipleChoiceField(required=False)
     boundary = forms.CharField(required=False, max_length=2048)
 
-    def __init__(
-        self,
-        *args: Any,
-        actor: Principal,
-        group_names: list[str],
-        user_names: list[str],
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, actor: Principal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["groups"].choices = [(n, n) for n in group_names]
-        self.fields["copy_from"].choices = [("", "")] + [(n, n) for n in user_names]
-        # Any ARN may be typed or picked; clean_policies checks they exist.
-        self.fields["policies"].choices = []
-        self.fields["policies"].valid_value = lambda value: True  # type: ignore[method-assign]
+        # Any name or ARN may be picked from the paged tables (never a list of every
+        # group, user or policy); clean() checks the chosen ones exist.
+        for name in ("groups", "policies"):
+            self.fields[name].choices = []
+            self.fields[name].valid_value = lambda value: True  # type: ignore[attr-defined]
 
     def _check_policy(self, arn: str, field: str) -> None:
         try:
@@ -177,8 +181,16 @@ class PermissionsForm(forms.Form):
         mode = data.get("mode")
         if mode == "groups" and len(data.get("groups") or []) > GROUPS_PER_USER:
             self.add_error("groups", f"A user can be in at most {GROUPS_PER_USER} groups.")
+        elif mode == "groups":
+            for name in data.get("groups") or []:
+                try:
+                    find_group(self.actor.account_id, name)
+                except IamError as exc:
+                    self.add_error("groups", exc.message)
         if mode == "copy" and not data.get("copy_from"):
             self.add_error("copy_from", "Choose the user to copy permissions from.")
+        elif mode == "copy" and not user_exists(self.actor.account_id, data["copy_from"]):
+            self.add_error("copy_from", f"The user with name {data['copy_from']} cannot be found.")
         if mode == "attach":
             arns = data.get("policies") or []
             if len(arns) > MANAGED_POLICIES_PER_ENTITY:
@@ -200,28 +212,34 @@ class PermissionsForm(forms.Form):
 def _permissions_form(
     request: HttpRequest, actor: Principal, data: Any = None, initial: Any = None
 ) -> tuple[PermissionsForm, IamError | None]:
-    error = None
-    try:
-        group_names = [g.name for g in list_groups(actor=actor, max_items=1000).items]
-        user_names = [u.name for u in list_users(actor=actor, max_items=1000).items]
-    except IamError as exc:
-        group_names, user_names, error = [], [], exc
-    form = PermissionsForm(
-        data, initial=initial, actor=actor, group_names=group_names, user_names=user_names
-    )
-    return form, error
+    # The groups, users and policies to choose from are the step's paged tables
+    # (_tables): nothing is listed whole here. (The second value: kept for the callers.)
+    return PermissionsForm(data, initial=initial, actor=actor), None
 
 
-# The permissions step's two tables: field, prefix of its filter fields, swapped element.
+# The permissions step's policy tables: field, prefix of its filter fields, swapped element.
 TABLES = {"policies": ("", "policy-picker"), "boundary": ("b", "boundary-picker")}
-FILTER_FIELDS = ("q", "type", "page", "bq", "btype", "bpage")
+# The tables' prefixes: policies, boundary, groups, the user to copy from.
+PREFIXES = ("", "b", "g", "c")
+FILTER_FIELDS = ("q", "type", "page", "bq", "btype", "bpage", "gq", "gpage", "cq", "cpage")
 
 
-def _tables(actor: Principal, state: dict[str, Any], filters: Any) -> dict[str, Any]:
-    """Both tables as ``filters`` (GET or POST fields) ask, with the state's choices."""
+def _tables(actor: Principal, state: dict[str, Any], filters: Any, mode: str) -> dict[str, Any]:
+    """The shown option's table and the boundary's, as ``filters`` (GET or POST fields)
+    ask, with the state's choices."""
     url = reverse("accounts:user-create-picker")
     context: dict[str, Any] = {}
+    if mode in ("groups", "copy"):
+        kind = "group" if mode == "groups" else "user"
+        prefix = ENTITY_TABLES[kind][1]
+        q, _, page = clean_filters(filters, prefix)
+        chosen = state.get("groups") if kind == "group" else [state.get("copy_from") or ""]
+        context[f"{mode}_table"] = build_entity_table(
+            actor, kind, url=url, q=q, page=page, selected=list(chosen or [])
+        )
     for field_name, (prefix, dom_id) in TABLES.items():
+        if field_name == "policies" and mode != "attach":
+            continue
         q, kind, page = clean_filters(filters, prefix)
         if field_name == "policies":
             selected = list(state.get("policies") or [])
@@ -273,7 +291,7 @@ def _stay(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -> 
     _save(request, state)
     params: dict[str, str] = {"mode": state["mode"]}
     go = post.get("go", "")
-    for prefix in ("", "b"):
+    for prefix in PREFIXES:
         q, kind, _ = clean_filters(post, prefix)
         page = post.get(f"{prefix}page") or post.get(f"{prefix}at_page") or "1"
         if go == f"{prefix}filter" or _filter_changed(post, prefix):
@@ -290,7 +308,9 @@ def _stay(request: HtmxHttpRequest, actor: Principal, state: dict[str, Any]) -> 
 
 def _stays(post: Any) -> bool:
     """Does this POST of the permissions step ask for the step again rather than Next?"""
-    if post.get("go") in ("mode", "filter", "bfilter") or "page" in post or "bpage" in post:
+    if post.get("go") in ("mode", *(f"{p}filter" for p in PREFIXES)):
+        return True
+    if any(f"{p}page" in post for p in PREFIXES):
         return True
     # Enter in a field (the form's hidden default button): the step's only text fields are
     # the two search boxes, where Enter means search; Next is the visible button.
@@ -344,16 +364,9 @@ def _show(
             request, step, {"form": DetailsForm(initial=initial, account_id=actor.account_id)}
         )
     if step == "permissions":
-        form, error = _permissions_form(
-            request,
-            actor,
-            initial={
-                "mode": _mode(filters.get("mode"), state.get("mode", "groups")),
-                "groups": state.get("groups", []),
-                "copy_from": state.get("copy_from", ""),
-            },
-        )
-        context = {"form": form, "error": error, **_tables(actor, state, filters)}
+        mode = _mode(filters.get("mode"), state.get("mode", "groups"))
+        form, error = _permissions_form(request, actor, initial={"mode": mode})
+        context = {"form": form, "error": error, **_tables(actor, state, filters, mode)}
         return _render(request, step, context)
     if step == "tags":
         return _render(request, step, {"rows": _tag_rows(state.get("tags", []))})
@@ -421,9 +434,10 @@ def user_create(request: HtmxHttpRequest) -> HttpResponse:
             shown = dict(state)
             _draft(shown, request.POST)  # the tables show what was just sent
             filters = request.POST.copy()
-            for prefix in ("", "b"):
+            for prefix in PREFIXES:
                 filters[f"{prefix}page"] = request.POST.get(f"{prefix}at_page", "1")
-            context = {"form": form, "error": error, **_tables(actor, shown, filters)}
+            mode = _mode(request.POST.get("mode"), shown.get("mode", "groups"))
+            context = {"form": form, "error": error, **_tables(actor, shown, filters, mode)}
             return _render(request, step, context, status=400)
         data = form.cleaned_data
         state.update(
@@ -570,6 +584,22 @@ def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
         return redirect(
             f"{_step_url('permissions')}&{urlencode(query)}" if query else _step_url("permissions")
         )
+    url = reverse("accounts:user-create-picker")
+    for kind, (field_name, prefix, dom_id, _) in ENTITY_TABLES.items():
+        if request.htmx.target == dom_id:
+            q, _, page = clean_filters(request.GET, prefix)
+            entities = build_entity_table(
+                actor,
+                kind,
+                url=url,
+                q=q,
+                page=page,
+                selected=request.GET.getlist(field_name),
+            )
+            if entities.error is not None and entities.error.code == "AccessDenied":
+                return render_error(request, entities.error, back=BACK)
+            template = "accounts/users/partials/entity_table.html#table"
+            return render(request, template, {"table": entities})
     field_name = "boundary" if request.htmx.target == "boundary-picker" else "policies"
     prefix, dom_id = TABLES[field_name]
     q, kind, page = clean_filters(request.GET, prefix)
@@ -578,7 +608,7 @@ def user_create_picker(request: HtmxHttpRequest) -> HttpResponse:
         field_name=field_name,
         prefix=prefix,
         dom_id=dom_id,
-        url=reverse("accounts:user-create-picker"),
+        url=url,
         q=q,
         kind=kind,
         page=page,

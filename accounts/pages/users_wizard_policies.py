@@ -1,12 +1,15 @@
-"""The create-user wizard's policy tables ("Permissions policies" and the permissions
-boundary): filtered by name and type, paged on the server, 25 rows at a time.
+"""The create-user wizard's tables: the policy tables ("Permissions policies" and the
+permissions boundary), filtered by name and type, and the groups ("Add user to group")
+and users ("Copy permissions") tables, filtered by name; all paged on the server, 25
+rows at a time.
 
 Every list comes from ListPolicies (so a caller who may not list policies sees AWS's
-denial), read to the end with its markers: the table needs the number of matches for its
-heading and its numbered pages, which ListPolicies does not return. Only one page of rows
-is rendered, whatever the catalog's size.
+denial) with the console's numbered pages: the filters (name, scope, path) are in its
+query, and one COUNT and one LIMIT/OFFSET give the number of matches for the heading
+and the page's rows, whatever the catalog's size. The groups and users tables read
+ListGroups / ListUsers the same way.
 
-The chosen policies stay chosen across filtering and paging: the ones the current page
+The chosen policies (groups, user) stay chosen across filtering and paging: the ones the current page
 does not list are rendered (checked) above the table, so a search, a page link or a form
 submission sends them along with the page's own ticks.
 """
@@ -15,18 +18,24 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from django.db.models import Count
 from django.http import QueryDict
 
 from accounts.errors import IamError
 from accounts.operations.common import find_policy
+from accounts.operations.groups import list_groups
+from accounts.operations.users import list_users
+from accounts.pages.entity import visible_counts
 from accounts.principal import Principal
+from iamconsole.ops import NumberedPage
+from iamconsole.pages import page_window
+from policies.models import PolicyAttachment
 from policies.operations import list_policies
 
 PAGE_SIZE = 25
 MAX_SELECTED = 20  # more than any quota: the form's own check answers with AWS's limit
-LIST_BATCH = 1000  # ListPolicies' MaxItems upper bound
 # AWS's job-function policies all live under this path ("AWS managed policies for job
 # functions", IAM User Guide); the console labels them "AWS managed - job function".
 JOB_FUNCTION_PATH = "/job-function/"
@@ -126,28 +135,21 @@ def clean_filters(data: QueryDict | dict[str, Any], prefix: str = "") -> tuple[s
     return q, kind, max(page, 1)
 
 
-def _matching(actor: Principal, q: str, kind: str) -> list[Any]:
+def _page_of(actor: Principal, q: str, kind: str, page: int) -> NumberedPage:
+    """Page ``page`` of the policies matching the name filter and type: ListPolicies
+    counts them and cuts the page in SQL (one COUNT, LIMIT/OFFSET), in the order of the
+    console's Policies list (by ARN)."""
     scope = {"aws": "AWS", "job": "AWS", "customer": "Local"}.get(kind, "All")
-    prefix = JOB_FUNCTION_PATH if kind == "job" else None
-    found: list[Any] = []
-    marker = None
-    while True:
-        page = list_policies(
-            actor=actor,
-            scope=scope,
-            path_prefix=prefix,
-            name_contains=q or None,
-            marker=marker,
-            max_items=LIST_BATCH,
-        )
-        found += page.items
-        if not page.is_truncated or not page.marker:
-            break
-        marker = page.marker
-    if kind == "aws":
-        found = [p for p in found if type_of(p) == "aws"]
-    # By name, as the console sorts its policy tables by default.
-    return sorted(found, key=lambda p: (p.name.lower(), p.arn))
+    found = list_policies(  # with page_number: a NumberedPage
+        actor=actor,
+        scope=scope,
+        path_prefix=JOB_FUNCTION_PATH if kind == "job" else None,
+        exclude_path_prefix=JOB_FUNCTION_PATH if kind == "aws" else None,
+        name_contains=q or None,
+        page_number=page,
+        max_items=PAGE_SIZE,
+    )
+    return cast(NumberedPage, found)
 
 
 def build_table(
@@ -173,15 +175,13 @@ def build_table(
         selected=[a for a in dict.fromkeys(selected) if a][:MAX_SELECTED],
     )
     try:
-        matches = _matching(actor, q, kind)
+        found = _page_of(actor, q, kind, page)
     except IamError as exc:
         table.error = exc
-        matches = []
-    table.count = len(matches)
-    table.pages = max(1, -(-table.count // PAGE_SIZE))
-    table.page = min(page, table.pages)  # past the end: the last page
-    start = (table.page - 1) * PAGE_SIZE
-    table.rows = [_row(p) for p in matches[start : start + PAGE_SIZE]]
+    else:
+        table.count, table.pages = found.total, found.num_pages
+        table.page = found.number  # past the end: the last page
+        table.rows = [_row(p) for p in found.items]
     shown = {r.arn for r in table.rows}
     for arn in table.selected:
         if arn in shown:
@@ -190,4 +190,107 @@ def build_table(
             table.chosen.append(_row(find_policy(actor, arn)))
         except IamError:
             continue  # not a policy of this account or AWS's: the form says so on Next
+    return table
+
+
+# -- the groups and users tables ("Add user to group", "Copy permissions") -----------------
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    name: str
+    attached: int | None  # attached managed policies; None when the caller may not see it
+    created: Any
+
+
+@dataclass
+class EntityTable:
+    """The filtered, paged table of the wizard's groups ("Add user to group": checkboxes,
+    group name, attached policies, created, as AWS's console shows it) or users ("Copy
+    permissions": radios). ListGroups / ListUsers page and count it in SQL; the chosen
+    names the page does not list are rendered (checked) above the table."""
+
+    kind: str = "group"  # "group" or "user"
+    field: str = "groups"
+    prefix: str = "g"
+    dom_id: str = "group-picker"
+    url: str = ""
+    q: str = ""
+    page: int = 1
+    pages: int = 1
+    count: int = 0
+    rows: list[EntityRow] = dataclasses.field(default_factory=list)
+    chosen: list[str] = dataclasses.field(default_factory=list)
+    selected: list[str] = dataclasses.field(default_factory=list)
+    error: IamError | None = None
+
+    @property
+    def multiple(self) -> bool:
+        return self.kind == "group"
+
+    @property
+    def qname(self) -> str:
+        return f"{self.prefix}q"
+
+    @property
+    def pname(self) -> str:
+        return f"{self.prefix}page"
+
+    @property
+    def page_links(self) -> list[int | None]:
+        return page_window(self.page, self.pages)
+
+
+# kind: (field, filter prefix, swapped element, most choices kept)
+ENTITY_TABLES = {
+    "group": ("groups", "g", "group-picker", 100),
+    "user": ("copy_from", "c", "copy-picker", 1),
+}
+
+
+def build_entity_table(
+    actor: Principal,
+    kind: str,
+    *,
+    url: str = "",
+    q: str = "",
+    page: int = 1,
+    selected: list[str] | tuple[str, ...] = (),
+) -> EntityTable:
+    field_name, prefix, dom_id, most = ENTITY_TABLES[kind]
+    table = EntityTable(
+        kind=kind,
+        field=field_name,
+        prefix=prefix,
+        dom_id=dom_id,
+        url=url,
+        q=q,
+        selected=[n for n in dict.fromkeys(selected) if n][:most],
+    )
+    lister = list_groups if kind == "group" else list_users
+    try:
+        found = cast(
+            NumberedPage,
+            lister(actor=actor, name_contains=q or None, page_number=page, max_items=PAGE_SIZE),
+        )
+    except IamError as exc:
+        table.error = exc
+    else:
+        table.count, table.pages, table.page = found.total, found.num_pages, found.number
+        items = list(found.items)
+        shown: dict[Any, dict[str, int | None]] = {}
+        if kind == "group":
+            # One query for the page's counts (never one per row, never all groups).
+            counts = {
+                row["group_id"]: {"attached": row["n"]}
+                for row in PolicyAttachment.objects.filter(group_id__in=[g.pk for g in items])
+                .values("group_id")
+                .annotate(n=Count("id"))
+            }
+            shown = visible_counts(actor, "group", items, counts)
+        table.rows = [
+            EntityRow(e.name, shown.get(e.pk, {}).get("attached"), e.created) for e in items
+        ]
+    listed = {r.name for r in table.rows}
+    table.chosen = [n for n in table.selected if n not in listed]
     return table

@@ -96,6 +96,12 @@ class PolicyTable:
     error: IamError | None = None
 
     @property
+    def pages_label(self) -> str:
+        return (
+            "Boundary policies pages" if self.field == "boundary" else "Permissions policies pages"
+        )
+
+    @property
     def qname(self) -> str:
         return f"{self.prefix}q"
 
@@ -223,6 +229,10 @@ class EntityTable:
     chosen: list[str] = dataclasses.field(default_factory=list)
     selected: list[str] = dataclasses.field(default_factory=list)
     error: IamError | None = None
+
+    @property
+    def pages_label(self) -> str:
+        return "User groups pages" if self.kind == "group" else "Users pages"
 
     @property
     def multiple(self) -> bool:

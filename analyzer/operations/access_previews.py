@@ -36,7 +36,7 @@ from analyzer.operations.common import (
     find_analyzer_by_arn,
     page_of,
 )
-from analyzer.operations.findings import finding_uuid, matches, refresh, zone_of
+from analyzer.operations.findings import criteria_hold, finding_uuid, matches, refresh, zone_of
 from audit.trail import record_event
 from iamconsole.ops import operation
 from policies.documents import check_policy_document
@@ -341,17 +341,7 @@ def _preview_attribute(f: dict[str, Any], key: str) -> list[str]:
 
 
 def _preview_matches(f: dict[str, Any], flt: dict[str, Any]) -> bool:
-    for key, crit in flt.items():
-        values = _preview_attribute(f, key)
-        if "eq" in crit and not any(v in crit["eq"] for v in values):
-            return False
-        if "neq" in crit and any(v in crit["neq"] for v in values):
-            return False
-        if "contains" in crit and not any(s in v for v in values for s in crit["contains"]):
-            return False
-        if "exists" in crit and bool(values) != bool(crit["exists"]):
-            return False
-    return True
+    return criteria_hold(lambda key: _preview_attribute(f, key), flt)
 
 
 @operation("ListAccessPreviewFindings", event_source=SOURCE)

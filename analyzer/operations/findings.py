@@ -14,7 +14,7 @@ reads inside ``one_refresh_per_analyzer()``, so the page costs one refresh, not 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,6 +41,7 @@ from iamconsole.ops import operation
 
 __all__ = [
     "FindingsStatistics",
+    "criteria_hold",
     "finding_uuid",
     "get_finding",
     "get_findings_statistics",
@@ -207,10 +208,16 @@ def _attribute(f: Finding, key: str) -> list[str]:
 
 
 def matches(f: Finding, flt: dict[str, Any]) -> bool:
+    """A stored finding against a filter (see :func:`criteria_hold`)."""
+    return criteria_hold(lambda key: _attribute(f, key), flt)
+
+
+def criteria_hold(values_of: Callable[[str], list[Any]], flt: dict[str, Any]) -> bool:
     """A filter (FilterCriteriaMap): every key's criterion holds (eq: some value equals
-    one listed; neq: none does; contains: some value contains one listed; exists)."""
+    one listed; neq: none does; contains: some value contains one listed; exists), the
+    key's values read by ``values_of``."""
     for key, crit in flt.items():
-        values = _attribute(f, key)
+        values = values_of(key)
         if "eq" in crit and not any(v in crit["eq"] for v in values):
             return False
         if "neq" in crit and any(v in crit["neq"] for v in values):

@@ -171,7 +171,7 @@ def _code_field(label: str, *, autofocus: bool = False) -> forms.CharField:
 
 def _digits(value: str) -> str:
     value = value.strip().replace(" ", "")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise forms.ValidationError("Enter the 6-digit code from your authenticator app.")
     return value
 

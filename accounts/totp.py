@@ -56,7 +56,7 @@ def matching_step(
 ) -> int | None:
     """The time step within ``drift`` of now whose code equals ``code``, if any."""
     code = code.strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     t0 = current_step(now)
     found = None

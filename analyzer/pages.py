@@ -85,7 +85,7 @@ def analyzer_list(request: HtmxHttpRequest) -> HttpResponse:
         configuration = None
         if kind.endswith("_UNUSED_ACCESS"):
             raw_age = request.POST.get("unused_access_age", "").strip() or "90"
-            age: Any = int(raw_age) if raw_age.isdigit() else raw_age
+            age: Any = int(raw_age) if raw_age.isascii() and raw_age.isdigit() else raw_age
             configuration = {"unusedAccess": {"unusedAccessAge": age}}
         try:
             create_analyzer(actor=actor, name=name, type=kind, configuration=configuration)
@@ -281,7 +281,7 @@ def generate_policy(request: HtmxHttpRequest, kind: str, name: str) -> HttpRespo
     status = 200
     if request.method == "POST":
         raw = request.POST.get("days", "90").strip()
-        days = int(raw) if raw.isdigit() else 0
+        days = int(raw) if raw.isascii() and raw.isdigit() else 0
         now = timezone.now()
         try:
             job = start_policy_generation(

@@ -286,7 +286,7 @@ def page_list(
     start = 0
     raw = decode_marker(marker)
     if raw is not None:
-        if not raw.isdigit() or int(raw) > len(items):
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > len(items):
             raise ValidationError("Invalid Marker.")
         start = int(raw)
     end = start + limit

@@ -144,13 +144,20 @@ class ListArgs:
     size_given: bool
 
 
+def page_number(raw: str) -> int:
+    """A page number from a query or form field: ASCII digits, else page 1 (``"²"`` is a
+    digit to ``str.isdigit`` but not to ``int``). The operation clamps it to the pages
+    there are."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+
+
 def list_args(request: HttpRequest, *, default_size: int) -> ListArgs:
     """The page number, Marker and page size of a list's query (``page``, ``marker``,
     ``size``); a size not offered is ``default_size``, never an error."""
     raw_size = request.GET.get("size", "")
-    size_given = raw_size.isdigit() and int(raw_size) in PAGE_SIZES
-    raw_number = request.GET.get("page", "")
-    number = int(raw_number) if raw_number.isdigit() and len(raw_number) < 10 else 1
+    size_given = raw_size.isascii() and raw_size.isdigit() and int(raw_size) in PAGE_SIZES
+    number = page_number(request.GET.get("page", ""))
     return ListArgs(
         number=number,
         marker=request.GET.get("marker") or None,

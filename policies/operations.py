@@ -349,7 +349,7 @@ def list_policy_versions(
 
 def _version_number(version: PolicyVersion) -> int:
     digits = version.version_id[1:].split(".", 1)[0]
-    return int(digits) if digits.isdigit() else 0
+    return int(digits) if digits.isascii() and digits.isdigit() else 0
 
 
 @operation("DeletePolicyVersion")

@@ -81,7 +81,9 @@ def check_sign_up(
     problems = default_password_problems(password, names=(email, alias or "", account_id or ""))
     if problems:
         raise ValidationError(" ".join(problems))
-    if account_id is not None and (len(account_id) != 12 or not account_id.isdigit()):
+    if account_id is not None and (
+        len(account_id) != 12 or not (account_id.isascii() and account_id.isdigit())
+    ):
         raise ValidationError("An account id is 12 digits.")
     if alias:
         check_alias(alias)

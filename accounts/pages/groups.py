@@ -59,6 +59,7 @@ from iamconsole.pages import (
     HtmxHttpRequest,
     list_args,
     list_query,
+    page_number,
     page_window,
     pager,
     render_error,
@@ -324,8 +325,7 @@ def render_add_users(
     (rendered checked above the table). For htmx asking for the table, just the table."""
     actor = principal_of(request)
     q = str(data.get("q") or "").strip()[:128]
-    raw = str(data.get("page") or "1").strip()
-    number = int(raw) if raw.isdigit() and len(raw) < 10 else 1  # junk is page 1
+    number = page_number(str(data.get("page") or ""))  # junk is page 1
     chosen = _chosen(data)
     try:
         # The group (GetGroup) and whether it has members: one member is enough.

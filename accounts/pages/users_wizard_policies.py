@@ -30,7 +30,7 @@ from accounts.operations.users import list_users
 from accounts.pages.entity import visible_counts
 from accounts.principal import Principal
 from iamconsole.ops import NumberedPage
-from iamconsole.pages import page_window
+from iamconsole.pages import page_number, page_window
 from policies.models import PolicyAttachment
 from policies.operations import list_policies
 
@@ -136,9 +136,7 @@ def clean_filters(data: QueryDict | dict[str, Any], prefix: str = "") -> tuple[s
     kind = str(data.get(f"{prefix}type") or "")
     if kind not in TYPE_LABELS:
         kind = ""
-    raw = str(data.get(f"{prefix}page") or "1").strip()
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-    return q, kind, max(page, 1)
+    return q, kind, max(page_number(str(data.get(f"{prefix}page") or "")), 1)
 
 
 def _page_of(actor: Principal, q: str, kind: str, page: int) -> NumberedPage:

@@ -96,7 +96,7 @@ def page_of(
             raw = base64.urlsafe_b64decode(next_token.encode()).decode()
         except (ValueError, UnicodeDecodeError):
             raw = ""
-        if not raw.isdigit() or int(raw) > len(items):
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > len(items):
             # AWS's text for a bad token is not established here.
             raise ValidationException("Invalid pagination token.", reason="other")
         start = int(raw)

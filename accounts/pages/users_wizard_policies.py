@@ -76,24 +76,44 @@ def _row(policy: Any) -> Row:
 
 
 @dataclass
-class PolicyTable:
-    """One filtered, paged table; ``prefix`` keeps two tables' fields apart in one form
-    (``q``/``type``/``page`` for the policies, ``bq``/``btype``/``bpage`` for the boundary)."""
+class PagedTable:
+    """A filtered table of the wizard, numbered pages counted in SQL; ``prefix`` keeps
+    two tables' fields apart in one form (``q``/``page``, ``bq``/``bpage``, …)."""
 
-    field: str = "policies"  # the inputs' name; dataclasses.field below is the module's
-    multiple: bool = True
+    field: str = ""  # the inputs' name; dataclasses.field below is the module's
     prefix: str = ""
-    dom_id: str = "policy-picker"
+    dom_id: str = ""
     url: str = ""
     q: str = ""
-    type: str = ""
     page: int = 1
     pages: int = 1
     count: int = 0
-    rows: list[Row] = dataclasses.field(default_factory=list)
-    chosen: list[Row] = dataclasses.field(default_factory=list)
     selected: list[str] = dataclasses.field(default_factory=list)
     error: IamError | None = None
+
+    @property
+    def qname(self) -> str:
+        return f"{self.prefix}q"
+
+    @property
+    def pname(self) -> str:
+        return f"{self.prefix}page"
+
+    @property
+    def page_links(self) -> list[int | None]:
+        return page_window(self.page, self.pages)
+
+
+@dataclass
+class PolicyTable(PagedTable):
+    """The policies (``q``/``type``/``page``) or the boundary (``bq``/``btype``/``bpage``)."""
+
+    field: str = "policies"
+    dom_id: str = "policy-picker"
+    multiple: bool = True
+    type: str = ""
+    rows: list[Row] = dataclasses.field(default_factory=list)
+    chosen: list[Row] = dataclasses.field(default_factory=list)
 
     @property
     def pages_label(self) -> str:
@@ -102,32 +122,12 @@ class PolicyTable:
         )
 
     @property
-    def qname(self) -> str:
-        return f"{self.prefix}q"
-
-    @property
     def tname(self) -> str:
         return f"{self.prefix}type"
 
     @property
-    def pname(self) -> str:
-        return f"{self.prefix}page"
-
-    @property
     def types(self) -> list[tuple[str, str]]:
         return TYPES
-
-    @property
-    def page_links(self) -> list[int | None]:
-        """1, the pages around the current one, the last; None where pages are left out."""
-        wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
-        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
-        links: list[int | None] = []
-        for n in numbers:
-            if links and n - (links[-1] or 0) > 1:
-                links.append(None)
-            links.append(n)
-        return links
 
 
 def clean_filters(data: QueryDict | dict[str, Any], prefix: str = "") -> tuple[str, str, int]:
@@ -208,7 +208,7 @@ class EntityRow:
 
 
 @dataclass
-class EntityTable:
+class EntityTable(PagedTable):
     """The filtered, paged table of the wizard's groups ("Add user to group": checkboxes,
     group name, attached policies, created, as AWS's console shows it) or users ("Copy
     permissions": radios). ListGroups / ListUsers page and count it in SQL; the chosen
@@ -218,15 +218,8 @@ class EntityTable:
     field: str = "groups"
     prefix: str = "g"
     dom_id: str = "group-picker"
-    url: str = ""
-    q: str = ""
-    page: int = 1
-    pages: int = 1
-    count: int = 0
     rows: list[EntityRow] = dataclasses.field(default_factory=list)
     chosen: list[str] = dataclasses.field(default_factory=list)
-    selected: list[str] = dataclasses.field(default_factory=list)
-    error: IamError | None = None
 
     @property
     def pages_label(self) -> str:
@@ -235,18 +228,6 @@ class EntityTable:
     @property
     def multiple(self) -> bool:
         return self.kind == "group"
-
-    @property
-    def qname(self) -> str:
-        return f"{self.prefix}q"
-
-    @property
-    def pname(self) -> str:
-        return f"{self.prefix}page"
-
-    @property
-    def page_links(self) -> list[int | None]:
-        return page_window(self.page, self.pages)
 
 
 # kind: (field, filter prefix, swapped element, most choices kept)
